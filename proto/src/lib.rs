@@ -1,0 +1,54 @@
+//! pancake's contract between stages and with other languages.
+//!
+//! - [`legacy`], [`events`], [`dump`]: the types generated from `proto/*.proto`.
+//! - [`part`]: the part file, one gzip member of length-delimited messages,
+//!   header first and trailer last, written and read with bounded memory.
+//! - [`manifest`]: `manifest.json`, the index of a dump or event stream,
+//!   written atomically after every finished part.
+//! - [`verify`]: checks every part of a dump against its trailer and the
+//!   manifest.
+//!
+//! Stages depend on this crate and never on each other.
+
+pub mod json;
+pub mod manifest;
+pub mod part;
+pub mod record;
+pub mod table;
+pub mod verify;
+
+/// Rows of the legacy SQL Server tables (`pancake.legacy.v1`).
+pub mod legacy {
+    include!(concat!(env!("OUT_DIR"), "/pancake.legacy.v1.rs"));
+}
+
+/// Domain events (`pancake.events.v1`).
+pub mod events {
+    include!(concat!(env!("OUT_DIR"), "/pancake.events.v1.rs"));
+}
+
+/// Part framing: header and trailer (`pancake.dump.v1`).
+pub mod dump {
+    include!(concat!(env!("OUT_DIR"), "/pancake.dump.v1.rs"));
+}
+
+pub use manifest::{Manifest, ManifestError, ManifestWriter, PartEntry, TableEntry};
+pub use part::{PartError, PartLimits, PartReader, PartSpec, PartWriter, ReadOptions, WriteOptions};
+pub use record::Record;
+pub use table::LegacyTable;
+
+/// The version of the part framing and manifest layout this build writes and
+/// the only one it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The compiled descriptors of every .proto file, for reflection (JSON output,
+/// schema fingerprints).
+pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {
+    static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        prost_reflect::DescriptorPool::decode(
+            include_bytes!(concat!(env!("OUT_DIR"), "/file_descriptor_set.bin")).as_ref(),
+        )
+        .expect("the descriptor set compiled by build.rs decodes")
+    })
+}

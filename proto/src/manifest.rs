@@ -1,0 +1,367 @@
+//! `manifest.json`: the index of a dump or event stream.
+//!
+//! It lists, per table, the finished parts with their record counts, sizes,
+//! checksums and key and time ranges. It is rewritten atomically (temp file,
+//! fsync, rename) after every finished part, so after a crash it names exactly
+//! the parts that are whole, and `complete` is true only once the run that
+//! wrote it finished.
+
+use crate::part::{RecordStats, checksum_hex};
+use crate::record::format_micros;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// A manifest larger than this is refused rather than read: a real one is
+/// some hundred bytes per part.
+const MAX_MANIFEST_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What a dump directory holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DumpKindName {
+    /// Rows of the legacy tables.
+    LegacyDump,
+    /// Domain events.
+    EventStream,
+}
+
+impl DumpKindName {
+    pub fn proto(self) -> crate::dump::DumpKind {
+        match self {
+            DumpKindName::LegacyDump => crate::dump::DumpKind::LegacyDump,
+            DumpKindName::EventStream => crate::dump::DumpKind::EventStream,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DumpKindName::LegacyDump => "legacy-dump",
+            DumpKindName::EventStream => "event-stream",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub kind: DumpKindName,
+    /// Where the data came from, for people: "generator preset tiny, seed 1",
+    /// "mssql://host/db" (never a password).
+    pub source: String,
+    /// When the run that wrote this dump started (RFC 3339).
+    pub created_at: String,
+    /// The point in time the data reflects, if known (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_at: Option<String>,
+    /// True only once the run that wrote the dump finished every table.
+    pub complete: bool,
+    /// The data, one entry per table or stream.
+    pub tables: Vec<TableEntry>,
+    /// Streams kept beside the data that consumers of the data skip: the
+    /// generator's dirty-row marks, a transform's rejects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<TableEntry>,
+    /// Each stage's own section ("generator", "extract", ...), kept as JSON so
+    /// this crate does not depend on the stages.
+    #[serde(flatten)]
+    pub sections: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableEntry {
+    pub name: String,
+    /// Fully qualified protobuf type of the records.
+    pub record_type: String,
+    pub parts: Vec<PartEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartEntry {
+    pub number: u32,
+    /// Path relative to the dump directory.
+    pub file: String,
+    pub records: u64,
+    /// Size of the part file.
+    pub bytes: u64,
+    /// Bytes of the record frames before compression.
+    pub record_bytes: u64,
+    /// XXH3-64 of the record frames, as in the part's trailer (hex).
+    pub checksum: String,
+    /// Smallest and largest primary key, for tables that have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_range: Option<[i64; 2]>,
+    /// Earliest and latest record time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<[String; 2]>,
+}
+
+impl PartEntry {
+    pub fn new(number: u32, file: String, bytes: u64, checksum: u64, stats: &RecordStats) -> Self {
+        PartEntry {
+            number,
+            file,
+            records: stats.records,
+            bytes,
+            record_bytes: stats.record_bytes,
+            checksum: checksum_hex(checksum),
+            key_range: stats.key_range.map(|(lo, hi)| [lo, hi]),
+            time_range: stats
+                .time_range
+                .map(|(lo, hi)| [format_micros(lo), format_micros(hi)]),
+        }
+    }
+}
+
+impl TableEntry {
+    pub fn new(name: &str, record_type: &str) -> TableEntry {
+        TableEntry {
+            name: name.to_owned(),
+            record_type: record_type.to_owned(),
+            parts: Vec::new(),
+        }
+    }
+
+    pub fn records(&self) -> u64 {
+        self.parts.iter().map(|p| p.records).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.parts.iter().map(|p| p.bytes).sum()
+    }
+
+    pub fn record_bytes(&self) -> u64 {
+        self.parts.iter().map(|p| p.record_bytes).sum()
+    }
+
+    pub fn key_range(&self) -> Option<[i64; 2]> {
+        self.parts
+            .iter()
+            .filter_map(|p| p.key_range)
+            .reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])])
+    }
+
+    /// RFC 3339 UTC strings of one format order lexically as they order in
+    /// time, so the range is a string comparison.
+    pub fn time_range(&self) -> Option<[String; 2]> {
+        self.parts
+            .iter()
+            .filter_map(|p| p.time_range.clone())
+            .reduce(|a, b| {
+                let [a0, a1] = a;
+                let [b0, b1] = b;
+                [a0.min(b0), a1.max(b1)]
+            })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{}: cannot {action}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: no manifest.json here: this is not a pancake dump or event stream, or the run that writes it has not finished a part yet", .dir.display())]
+    Missing { dir: PathBuf },
+    #[error("{}: not a valid manifest: {source}; it was damaged or edited by hand; re-run the stage that wrote it", .path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{}: larger than {MAX_MANIFEST_BYTES} bytes; not a pancake manifest", .path.display())]
+    TooLarge { path: PathBuf },
+    #[error("{}: manifest format version {found}, but this pancake reads only version {supported}", .path.display())]
+    FormatVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+}
+
+impl Manifest {
+    /// A new, empty, incomplete manifest created now.
+    pub fn new(kind: DumpKindName, source: impl Into<String>) -> Manifest {
+        Manifest {
+            format_version: crate::FORMAT_VERSION,
+            kind,
+            source: source.into(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            snapshot_at: None,
+            complete: false,
+            tables: Vec::new(),
+            sidecars: Vec::new(),
+            sections: serde_json::Map::new(),
+        }
+    }
+
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(MANIFEST_FILE)
+    }
+
+    /// Reads `dir/manifest.json`.
+    pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
+        let path = Manifest::path(dir);
+        let io = |action| {
+            let path = path.clone();
+            move |source| ManifestError::Io {
+                path,
+                action,
+                source,
+            }
+        };
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ManifestError::Missing {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(io("read")(e)),
+        };
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::TooLarge { path });
+        }
+        let text = std::fs::read(&path).map_err(io("read"))?;
+        // Check the version before the shape: a newer layout should say so,
+        // not fail on a field it renamed.
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text)
+            && let Some(found) = map.get("format_version").and_then(|v| v.as_u64())
+            && found != u64::from(crate::FORMAT_VERSION)
+        {
+            return Err(ManifestError::FormatVersion {
+                path,
+                found: found.min(u64::from(u32::MAX)) as u32,
+                supported: crate::FORMAT_VERSION,
+            });
+        }
+        serde_json::from_slice(&text).map_err(|source| ManifestError::Invalid { path, source })
+    }
+
+    /// Writes `dir/manifest.json` atomically: a temp file, synced, renamed.
+    pub fn save(&self, dir: &Path) -> Result<(), ManifestError> {
+        let path = Manifest::path(dir);
+        let temp = crate::part::temp_path(&path);
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ManifestError::Io {
+                path,
+                action,
+                source,
+            }
+        };
+        let mut text = serde_json::to_vec_pretty(self).expect("a manifest serializes");
+        text.push(b'\n');
+        {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&temp).map_err(io("create", &temp))?;
+            file.write_all(&text).map_err(io("write", &temp))?;
+            file.sync_all().map_err(io("sync", &temp))?;
+        }
+        std::fs::rename(&temp, &path).map_err(io("rename into place", &path))
+    }
+
+    pub fn table(&self, name: &str) -> Option<&TableEntry> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// A table or sidecar by name.
+    pub fn any_table(&self, name: &str) -> Option<&TableEntry> {
+        self.tables
+            .iter()
+            .chain(&self.sidecars)
+            .find(|t| t.name == name)
+    }
+
+    fn table_mut(&mut self, name: &str, record_type: &str, sidecar: bool) -> &mut TableEntry {
+        let list = if sidecar {
+            &mut self.sidecars
+        } else {
+            &mut self.tables
+        };
+        match list.iter().position(|t| t.name == name) {
+            Some(i) => &mut list[i],
+            None => {
+                list.push(TableEntry::new(name, record_type));
+                list.last_mut().expect("just pushed")
+            }
+        }
+    }
+}
+
+/// A manifest that is saved after every change, shared by the threads that
+/// finish parts.
+pub struct ManifestWriter {
+    dir: PathBuf,
+    manifest: Mutex<Manifest>,
+}
+
+impl ManifestWriter {
+    /// Saves `manifest` (marked incomplete) to `dir` and keeps it.
+    pub fn create(dir: &Path, mut manifest: Manifest) -> Result<ManifestWriter, ManifestError> {
+        manifest.complete = false;
+        std::fs::create_dir_all(dir).map_err(|source| ManifestError::Io {
+            path: dir.to_path_buf(),
+            action: "create the folder",
+            source,
+        })?;
+        manifest.save(dir)?;
+        Ok(ManifestWriter {
+            dir: dir.to_path_buf(),
+            manifest: Mutex::new(manifest),
+        })
+    }
+
+    /// Lists a table (so that an empty one shows too) and saves.
+    pub fn declare_table(&self, name: &str, record_type: &str, sidecar: bool) -> Result<(), ManifestError> {
+        self.update(|m| {
+            m.table_mut(name, record_type, sidecar);
+        })
+    }
+
+    /// Records a finished part and saves. Parts must be committed in order.
+    pub fn commit_part(
+        &self,
+        table: &str,
+        record_type: &str,
+        sidecar: bool,
+        part: PartEntry,
+    ) -> Result<(), ManifestError> {
+        self.update(|m| {
+            let entry = m.table_mut(table, record_type, sidecar);
+            assert_eq!(
+                part.number as usize,
+                entry.parts.len(),
+                "parts of {table} committed out of order"
+            );
+            entry.parts.push(part);
+        })
+    }
+
+    /// Changes the manifest and saves it.
+    pub fn update(&self, change: impl FnOnce(&mut Manifest)) -> Result<(), ManifestError> {
+        let mut manifest = self.manifest.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut manifest);
+        manifest.save(&self.dir)
+    }
+
+    /// Marks the dump complete and saves. Returns the final manifest.
+    pub fn finish(self) -> Result<Manifest, ManifestError> {
+        let mut manifest = self.manifest.into_inner().unwrap_or_else(|e| e.into_inner());
+        manifest.complete = true;
+        manifest.save(&self.dir)?;
+        Ok(manifest)
+    }
+
+    pub fn snapshot(&self) -> Manifest {
+        self.manifest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,59 @@
+//! `pancake verify`: every part against its trailer and the manifest.
+
+use crate::progress;
+use anyhow::Context;
+use pancake_proto::verify::verify_dump;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Check a dump or event stream: every part is read whole and checked against
+/// its trailer (count, checksum) and the manifest (count, size, checksum, key
+/// and time ranges). Exits non-zero and names each bad part if any is wrong.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The dump or event stream folder (the one holding manifest.json).
+    dir: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let manifest = pancake_proto::Manifest::load(&args.dir)?;
+    let total = manifest
+        .tables
+        .iter()
+        .chain(&manifest.sidecars)
+        .map(|t| t.records())
+        .sum();
+    let bar = progress::bar(total, "records");
+    bar.set_message("verifying");
+    let report = verify_dump(&args.dir, |records| bar.inc(records))
+        .with_context(|| format!("verifying {}", args.dir.display()))?;
+    bar.finish_and_clear();
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let dir = args.dir.display();
+    if report.is_ok() {
+        println!(
+            "ok: {dir}: {} {}, {} parts, {} records, {} verified in {:.2} s ({} records/s)",
+            report.manifest.kind.as_str(),
+            "complete",
+            report.parts_checked,
+            progress::count(report.records_checked),
+            progress::bytes(report.bytes_checked),
+            started.elapsed().as_secs_f64(),
+            progress::rate(report.records_checked, started.elapsed()),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for problem in &report.problems {
+        eprintln!("bad: {problem}");
+    }
+    eprintln!(
+        "error: {dir} failed verification: {} problem(s) in {} parts checked; do not use it as it is: re-run the stage that wrote it",
+        report.problems.len(),
+        report.parts_checked,
+    );
+    Ok(ExitCode::FAILURE)
+}
