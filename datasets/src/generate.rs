@@ -14,7 +14,9 @@ use pancake_proto::legacy::{DirtyKind, DirtyRow};
 use pancake_proto::manifest::{DumpKindName, Manifest, ManifestError, ManifestWriter};
 use pancake_proto::part::FrameBuffer;
 use pancake_proto::record::format_micros;
-use pancake_proto::{LegacyTable, PartEntry, PartError, PartSpec, PartWriter, Record, WriteOptions};
+use pancake_proto::{
+    LegacyTable, PartEntry, PartError, PartSpec, PartWriter, Record, WriteOptions,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -231,6 +233,12 @@ pub fn generate(
         ),
     );
     manifest.snapshot_at = Some(format_micros(SNAPSHOT * 1_000_000));
+    // Written now, so that a run cut short is still known as a generated dump
+    // and the next run replaces it.
+    manifest.sections.insert(
+        "generator".into(),
+        serde_json::to_value(&section).expect("the section serializes"),
+    );
     let writer = ManifestWriter::create(out, manifest)?;
     for table in LegacyTable::ALL {
         writer.declare_table(table.name(), table.record_type(), false)?;
@@ -359,7 +367,11 @@ impl TableRun<'_> {
                         )?;
                     }
                     let stats = part.stats();
-                    if self.write.limits.is_reached(stats.records, stats.record_bytes) {
+                    if self
+                        .write
+                        .limits
+                        .is_reached(stats.records, stats.record_bytes)
+                    {
                         pending.push((part_number, std::mem::take(&mut part)));
                         part_number += 1;
                     }
@@ -434,9 +446,11 @@ impl Marks {
         let writer = match &mut self.writer {
             Some(writer) => writer,
             None => {
-                let spec = PartSpec::of::<DirtyRow>(DumpKind::LegacyDump, DIRTY_ROWS, self.next_part);
+                let spec =
+                    PartSpec::of::<DirtyRow>(DumpKind::LegacyDump, DIRTY_ROWS, self.next_part);
                 self.next_part += 1;
-                self.writer.insert(PartWriter::create(&self.dir, spec, &self.write)?)
+                self.writer
+                    .insert(PartWriter::create(&self.dir, spec, &self.write)?)
             }
         };
         writer.write(mark)?;

@@ -33,10 +33,10 @@ fn bigint_key(j: u64) -> i64 {
     BIGINT_KEY_BASE + j as i64 + 1
 }
 
-/// Two members of an interaction: the active one (newest members are the
-/// most active) and the one it goes to (long-time members receive most).
+/// Two members of an interaction: the active one (power users most) and the
+/// one it goes to (long-time members receive most).
 fn pair(world: &World, rng: &mut Rng, t: i64) -> (u64, u64) {
-    let actor = world.pick_member(rng, t, 0, 4.0, true);
+    let actor = world.pick_actor(rng, t, 0);
     let target = world.pick_member(rng, t, actor, 4.0, false);
     (actor, target)
 }
@@ -89,7 +89,10 @@ pub fn member(world: &World, j: u64) -> Generated<legacy::Member> {
     let id = j + 1;
     let dirt = world.dirt(LegacyTable::Members, j);
     if world.is_purged(id) {
-        return Generated { row: None, dirt: None };
+        return Generated {
+            row: None,
+            dirt: None,
+        };
     }
     let mut rng = world.row_rng(LegacyTable::Members, j);
     let registered = world.registered_at(id);
@@ -159,10 +162,20 @@ pub fn flirt(world: &World, j: u64) -> Generated<legacy::Flirt> {
     if let Some(d) = dirt {
         let sender = row.sender_id;
         spoil_ids(world, &mut rng, d, "sender_id", &mut row.sender_id, None);
-        spoil_ids(world, &mut rng, d, "recipient_id", &mut row.recipient_id, sender);
+        spoil_ids(
+            world,
+            &mut rng,
+            d,
+            "recipient_id",
+            &mut row.recipient_id,
+            sender,
+        );
         spoil_time(&mut rng, d, "sent_at", &mut row.sent_at);
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }
 
 pub fn message(world: &World, j: u64) -> Generated<legacy::Message> {
@@ -186,7 +199,14 @@ pub fn message(world: &World, j: u64) -> Generated<legacy::Message> {
     let dirt = world.dirt(table, j);
     if let Some(d) = dirt {
         spoil_ids(world, &mut rng, d, "sender_id", &mut row.sender_id, None);
-        spoil_ids(world, &mut rng, d, "recipient_id", &mut row.recipient_id, None);
+        spoil_ids(
+            world,
+            &mut rng,
+            d,
+            "recipient_id",
+            &mut row.recipient_id,
+            None,
+        );
         spoil_time(&mut rng, d, "sent_at", &mut row.sent_at);
         match (d.kind, d.column) {
             (DirtyKind::NullRequired, "body") => row.body = None,
@@ -202,13 +222,16 @@ pub fn message(world: &World, j: u64) -> Generated<legacy::Message> {
             _ => {}
         }
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }
 
 /// The share of blocks and favorites later undone.
 fn removed_at(rng: &mut Rng, created: i64, p: f64) -> Option<Timestamp> {
     let removed = rng.between(created + HOUR, SNAPSHOT - 1);
-    (rng.chance(p) && removed < SNAPSHOT).then(|| Timestamp {
+    (rng.chance(p) && removed < SNAPSHOT).then_some(Timestamp {
         seconds: removed,
         nanos: 0,
     })
@@ -231,10 +254,20 @@ pub fn block(world: &World, j: u64) -> Generated<legacy::Block> {
     if let Some(d) = dirt {
         let blocker = row.blocker_id;
         spoil_ids(world, &mut rng, d, "blocker_id", &mut row.blocker_id, None);
-        spoil_ids(world, &mut rng, d, "blocked_id", &mut row.blocked_id, blocker);
+        spoil_ids(
+            world,
+            &mut rng,
+            d,
+            "blocked_id",
+            &mut row.blocked_id,
+            blocker,
+        );
         spoil_time(&mut rng, d, "created_at", &mut row.created_at);
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }
 
 pub fn favorite(world: &World, j: u64) -> Generated<legacy::Favorite> {
@@ -252,10 +285,20 @@ pub fn favorite(world: &World, j: u64) -> Generated<legacy::Favorite> {
     let dirt = world.dirt(table, j);
     if let Some(d) = dirt {
         spoil_ids(world, &mut rng, d, "member_id", &mut row.member_id, None);
-        spoil_ids(world, &mut rng, d, "favorite_member_id", &mut row.favorite_member_id, None);
+        spoil_ids(
+            world,
+            &mut rng,
+            d,
+            "favorite_member_id",
+            &mut row.favorite_member_id,
+            None,
+        );
         spoil_time(&mut rng, d, "created_at", &mut row.created_at);
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }
 
 pub fn profile_visit(world: &World, j: u64) -> Generated<legacy::ProfileVisit> {
@@ -275,7 +318,10 @@ pub fn profile_visit(world: &World, j: u64) -> Generated<legacy::ProfileVisit> {
         spoil_ids(world, &mut rng, d, "visited_id", &mut row.visited_id, None);
         spoil_time(&mut rng, d, "visited_at", &mut row.visited_at);
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }
 
 pub fn photo(world: &World, j: u64) -> Generated<legacy::Photo> {
@@ -298,7 +344,10 @@ pub fn photo(world: &World, j: u64) -> Generated<legacy::Photo> {
             row.url = None;
         }
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }
 
 pub fn photo_like(world: &World, j: u64) -> Generated<legacy::PhotoLike> {
@@ -327,5 +376,8 @@ pub fn photo_like(world: &World, j: u64) -> Generated<legacy::PhotoLike> {
         spoil_ids(world, &mut rng, d, "member_id", &mut row.member_id, None);
         spoil_time(&mut rng, d, "liked_at", &mut row.liked_at);
     }
-    Generated { row: Some(row), dirt }
+    Generated {
+        row: Some(row),
+        dirt,
+    }
 }

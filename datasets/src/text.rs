@@ -14,20 +14,100 @@ const SYLLABLES: &[&str] = &[
 const NICK_EMOJI: &[&str] = &["🌸", "🔥", "✨", "🌙", "💫"];
 
 pub const CITIES: &[&str] = &[
-    "Helsinki", "Espoo", "Tampere", "Vantaa", "Oulu", "Turku", "Jyväskylä", "Lahti", "Kuopio",
-    "Pori", "Seinäjoki", "Hämeenlinna", "Rovaniemi", "Stockholm", "Göteborg", "Malmö", "Uppsala",
-    "Västerås", "Örebro", "Linköping", "Umeå", "Luleå", "Gävle", "Jönköping",
+    "Helsinki",
+    "Espoo",
+    "Tampere",
+    "Vantaa",
+    "Oulu",
+    "Turku",
+    "Jyväskylä",
+    "Lahti",
+    "Kuopio",
+    "Pori",
+    "Seinäjoki",
+    "Hämeenlinna",
+    "Rovaniemi",
+    "Stockholm",
+    "Göteborg",
+    "Malmö",
+    "Uppsala",
+    "Västerås",
+    "Örebro",
+    "Linköping",
+    "Umeå",
+    "Luleå",
+    "Gävle",
+    "Jönköping",
 ];
 
 const DOMAINS: &[&str] = &["example.fi", "example.se", "mail.example", "posti.example"];
 
 const WORDS: &[&str] = &[
-    "hei", "moi", "kiitos", "kiva", "nähdään", "tänään", "huomenna", "kahvi", "elokuva", "lenkki",
-    "järvi", "mökki", "sauna", "kesä", "talvi", "hej", "tack", "fika", "träffas", "ikväll",
-    "helgen", "skärgården", "vad", "gör", "du", "hi", "how", "are", "you", "nice", "profile",
-    "photo", "coffee", "weekend", "walk", "dinner", "maybe", "really", "I", "would", "love", "to",
-    "meet", "and", "the", "a", "ja", "och", "sinä", "minä", "me", "haluaisitko", "lähteä",
-    "konserttiin", "perjantaina", "😀", "😍", "❤️", "🌹", "😉", "🥂", "✨", "☕", "🙂", "😂",
+    "hei",
+    "moi",
+    "kiitos",
+    "kiva",
+    "nähdään",
+    "tänään",
+    "huomenna",
+    "kahvi",
+    "elokuva",
+    "lenkki",
+    "järvi",
+    "mökki",
+    "sauna",
+    "kesä",
+    "talvi",
+    "hej",
+    "tack",
+    "fika",
+    "träffas",
+    "ikväll",
+    "helgen",
+    "skärgården",
+    "vad",
+    "gör",
+    "du",
+    "hi",
+    "how",
+    "are",
+    "you",
+    "nice",
+    "profile",
+    "photo",
+    "coffee",
+    "weekend",
+    "walk",
+    "dinner",
+    "maybe",
+    "really",
+    "I",
+    "would",
+    "love",
+    "to",
+    "meet",
+    "and",
+    "the",
+    "a",
+    "ja",
+    "och",
+    "sinä",
+    "minä",
+    "me",
+    "haluaisitko",
+    "lähteä",
+    "konserttiin",
+    "perjantaina",
+    "😀",
+    "😍",
+    "❤️",
+    "🌹",
+    "😉",
+    "🥂",
+    "✨",
+    "☕",
+    "🙂",
+    "😂",
 ];
 
 /// A nickname: syllables, sometimes digits, rarely an emoji. At most 50
@@ -51,7 +131,7 @@ pub fn nickname(rng: &mut Rng) -> String {
         name.push_str(&rng.between(1, 99).to_string());
     }
     if rng.chance(0.03) {
-        name.push_str(*rng.pick(NICK_EMOJI));
+        name.push_str(rng.pick::<&str>(NICK_EMOJI));
     }
     name
 }
@@ -176,7 +256,10 @@ mod tests {
                 .map(|c| u16::from_le_bytes([c[0], c[1]]))
                 .collect();
             assert!(units.len() <= MAX_BODY_UNITS);
-            assert!(String::from_utf16(&units).is_err(), "must be invalid UTF-16");
+            assert!(
+                String::from_utf16(&units).is_err(),
+                "must be invalid UTF-16"
+            );
             assert_eq!(String::from_utf16_lossy(&units), repaired);
             assert!(repaired.contains('\u{fffd}'));
         }

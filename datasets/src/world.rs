@@ -26,6 +26,10 @@ const DAY: i64 = 86_400;
 pub const DIRTY_FRACTION: f64 = 0.01;
 /// Share of member ids missing from Members (hard-deleted long ago).
 const PURGED_PER_MILLE: u64 = 10;
+/// Every how many member ids one is a power user.
+const POWER_USER_STRIDE: u64 = 97;
+/// Share of activity by power users.
+const POWER_USER_SHARE: f64 = 0.6;
 /// Share of members who deleted their account.
 const DELETED_FRACTION: f64 = 0.04;
 
@@ -58,12 +62,18 @@ impl Dirt {
     /// Whether the row cannot stand for its entity at all, so that nothing
     /// clean may refer to it. A duplicate's first copy is still good.
     fn spoils_entity(&self) -> bool {
-        !matches!(self.kind, DirtyKind::LoneSurrogate | DirtyKind::DuplicateKey)
+        !matches!(
+            self.kind,
+            DirtyKind::LoneSurrogate | DirtyKind::DuplicateKey
+        )
     }
 }
 
 fn table_tag(table: LegacyTable) -> u64 {
-    LegacyTable::ALL.iter().position(|&t| t == table).unwrap_or(0) as u64
+    LegacyTable::ALL
+        .iter()
+        .position(|&t| t == table)
+        .unwrap_or(0) as u64
 }
 
 /// The dirty kinds each table can have, with the columns they may hit.
@@ -72,7 +82,10 @@ fn dirty_kinds(table: LegacyTable) -> &'static [(DirtyKind, &'static [&'static s
     match table {
         LegacyTable::Members => &[
             (DuplicateKey, &["member_id"]),
-            (NullRequired, &["nickname", "email", "gender", "birth_date", "registered_at"]),
+            (
+                NullRequired,
+                &["nickname", "email", "gender", "birth_date", "registered_at"],
+            ),
             (BadDate, &["registered_at"]),
             (LoneSurrogate, &["nickname"]),
         ],
@@ -86,7 +99,10 @@ fn dirty_kinds(table: LegacyTable) -> &'static [(DirtyKind, &'static [&'static s
         LegacyTable::Messages => &[
             (Orphan, &["sender_id", "recipient_id"]),
             (DuplicateKey, &["message_id"]),
-            (NullRequired, &["sender_id", "recipient_id", "body", "sent_at"]),
+            (
+                NullRequired,
+                &["sender_id", "recipient_id", "body", "sent_at"],
+            ),
             (BadDate, &["sent_at"]),
             (LoneSurrogate, &["body"]),
         ],
@@ -100,7 +116,10 @@ fn dirty_kinds(table: LegacyTable) -> &'static [(DirtyKind, &'static [&'static s
         LegacyTable::Favorites => &[
             (Orphan, &["member_id", "favorite_member_id"]),
             (DuplicateKey, &["favorite_id"]),
-            (NullRequired, &["member_id", "favorite_member_id", "created_at"]),
+            (
+                NullRequired,
+                &["member_id", "favorite_member_id", "created_at"],
+            ),
             (BadDate, &["created_at"]),
         ],
         LegacyTable::ProfileVisits => &[
@@ -155,7 +174,7 @@ impl World {
         let (kind, columns) = *rng.pick(dirty_kinds(table));
         Some(Dirt {
             kind,
-            column: *rng.pick(columns),
+            column: rng.pick::<&str>(columns),
         })
     }
 
@@ -240,12 +259,40 @@ impl World {
         let n = self.members_by(t).max(2);
         for _ in 0..24 {
             let r = ((n as f64) * rng.unit().powf(skew)) as u64;
-            let id = if newest { n - r.min(n - 1) } else { 1 + r.min(n - 1) };
+            let id = if newest {
+                n - r.min(n - 1)
+            } else {
+                1 + r.min(n - 1)
+            };
             if id != exclude && self.member_usable(id, t) {
                 return id;
             }
         }
         if exclude == 1 { 2 } else { 1 }
+    }
+
+    /// One member in [`POWER_USER_STRIDE`] is a power user: the few who send
+    /// most messages and flirts on any dating site.
+    pub fn is_power_user(&self, id: u64) -> bool {
+        id % POWER_USER_STRIDE == self.seed % POWER_USER_STRIDE
+    }
+
+    /// Someone who acts (sends, visits, favours) at `t`, not `exclude`:
+    /// [`POWER_USER_SHARE`] of the time a power user, else anyone, newer
+    /// members more often.
+    pub fn pick_actor(&self, rng: &mut Rng, t: i64, exclude: u64) -> u64 {
+        let n = self.members_by(t);
+        let offset = self.seed % POWER_USER_STRIDE;
+        let power_users = (n + POWER_USER_STRIDE - 1 - offset) / POWER_USER_STRIDE;
+        if power_users > 0 && rng.chance(POWER_USER_SHARE) {
+            for _ in 0..8 {
+                let id = rng.below(power_users) * POWER_USER_STRIDE + offset;
+                if id != exclude && self.member_usable(id, t) {
+                    return id;
+                }
+            }
+        }
+        self.pick_member(rng, t, exclude, 2.0, true)
     }
 
     /// A member id that is not in Members: purged, or never handed out.

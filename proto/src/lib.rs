@@ -33,7 +33,9 @@ pub mod dump {
 }
 
 pub use manifest::{Manifest, ManifestError, ManifestWriter, PartEntry, TableEntry};
-pub use part::{PartError, PartLimits, PartReader, PartSpec, PartWriter, ReadOptions, WriteOptions};
+pub use part::{
+    PartError, PartLimits, PartReader, PartSpec, PartWriter, ReadOptions, WriteOptions,
+};
 pub use record::Record;
 pub use table::LegacyTable;
 

@@ -318,7 +318,12 @@ impl ManifestWriter {
     }
 
     /// Lists a table (so that an empty one shows too) and saves.
-    pub fn declare_table(&self, name: &str, record_type: &str, sidecar: bool) -> Result<(), ManifestError> {
+    pub fn declare_table(
+        &self,
+        name: &str,
+        record_type: &str,
+        sidecar: bool,
+    ) -> Result<(), ManifestError> {
         self.update(|m| {
             m.table_mut(name, record_type, sidecar);
         })
@@ -352,7 +357,10 @@ impl ManifestWriter {
 
     /// Marks the dump complete and saves. Returns the final manifest.
     pub fn finish(self) -> Result<Manifest, ManifestError> {
-        let mut manifest = self.manifest.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut manifest = self
+            .manifest
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
         manifest.complete = true;
         manifest.save(&self.dir)?;
         Ok(manifest)

@@ -119,6 +119,9 @@ mod tests {
     #[test]
     fn formats_times_as_rfc3339_utc() {
         assert_eq!(format_micros(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_micros(-2_208_988_800_000_000), "1900-01-01T00:00:00Z");
+        assert_eq!(
+            format_micros(-2_208_988_800_000_000),
+            "1900-01-01T00:00:00Z"
+        );
     }
 }

@@ -117,6 +117,12 @@ fn check_part(
         reason,
     };
     // The manifest decides which file is read: never let it point elsewhere.
+    if !is_folder_name(&table.name) {
+        return Err(problem(format!(
+            "the table name {:?} is not a folder name inside the dump; the manifest was altered",
+            table.name
+        )));
+    }
     let expected_file = part_file_name(&table.name, index as u32);
     if part.number as usize != index || part.file != expected_file {
         return Err(problem(format!(
@@ -128,7 +134,9 @@ fn check_part(
     let size = match std::fs::metadata(&path) {
         Ok(meta) => meta.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(problem("missing: the manifest lists it but there is no such file".into()));
+            return Err(problem(
+                "missing: the manifest lists it but there is no such file".into(),
+            ));
         }
         Err(e) => return Err(problem(format!("cannot read it: {e}"))),
     };
@@ -149,16 +157,42 @@ fn check_part(
     let mut mismatches = Vec::new();
     let mut differ = |what: &str, manifest: String, part: String| {
         if manifest != part {
-            mismatches.push(format!("{what} is {manifest} in the manifest but {part} in the part"));
+            mismatches.push(format!(
+                "{what} is {manifest} in the manifest but {part} in the part"
+            ));
         }
     };
-    differ("the size in bytes", part.bytes.to_string(), size.to_string());
-    differ("the record count", part.records.to_string(), trailer.record_count.to_string());
-    differ("the record bytes", part.record_bytes.to_string(), trailer.record_bytes.to_string());
-    differ("the checksum", part.checksum.clone(), checksum_hex(trailer.checksum));
-    differ("the key range", format!("{:?}", part.key_range), format!("{:?}", stats.key_range.map(|(a, b)| [a, b])));
+    differ(
+        "the size in bytes",
+        part.bytes.to_string(),
+        size.to_string(),
+    );
+    differ(
+        "the record count",
+        part.records.to_string(),
+        trailer.record_count.to_string(),
+    );
+    differ(
+        "the record bytes",
+        part.record_bytes.to_string(),
+        trailer.record_bytes.to_string(),
+    );
+    differ(
+        "the checksum",
+        part.checksum.clone(),
+        checksum_hex(trailer.checksum),
+    );
+    differ(
+        "the key range",
+        format!("{:?}", part.key_range),
+        format!("{:?}", stats.key_range.map(|(a, b)| [a, b])),
+    );
     let times = crate::manifest::PartEntry::new(0, String::new(), 0, 0, &stats).time_range;
-    differ("the time range", format!("{:?}", part.time_range), format!("{times:?}"));
+    differ(
+        "the time range",
+        format!("{:?}", part.time_range),
+        format!("{times:?}"),
+    );
     if mismatches.is_empty() {
         Ok(stats)
     } else {
@@ -204,10 +238,21 @@ pub fn read_stats(
     Ok((stats, trailer))
 }
 
+/// True when `name` is one plain path component, so that `dir/name` is a
+/// folder inside `dir`.
+fn is_folder_name(name: &str) -> bool {
+    let mut components = Path::new(name).components();
+    matches!(components.next(), Some(std::path::Component::Normal(n)) if n == name)
+        && components.next().is_none()
+}
+
 /// Part files on disk that the manifest does not list.
 fn stray_files(dir: &Path, manifest: &Manifest) -> Vec<Problem> {
     let mut warnings = Vec::new();
     for table in manifest.tables.iter().chain(&manifest.sidecars) {
+        if !is_folder_name(&table.name) {
+            continue;
+        }
         let folder: PathBuf = dir.join(&table.name);
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;

@@ -13,7 +13,6 @@ use pancake_proto::{
     Manifest, ManifestWriter, PartEntry, PartReader, PartSpec, PartWriter, ReadOptions, Record,
     WriteOptions,
 };
-use prost::Message as _;
 use prost_types::Timestamp;
 use std::fmt::Debug;
 use std::path::Path;
@@ -67,7 +66,13 @@ fn manifest_kind(kind: DumpKind) -> DumpKindName {
     }
 }
 
-fn write_part<R: Record>(dir: &Path, kind: DumpKind, table: &str, number: u32, records: &[R]) -> PartEntry {
+fn write_part<R: Record>(
+    dir: &Path,
+    kind: DumpKind,
+    table: &str,
+    number: u32,
+    records: &[R],
+) -> PartEntry {
     let spec = PartSpec::of::<R>(kind, table, number);
     let mut writer = PartWriter::create(dir, spec, &WriteOptions::default()).unwrap();
     for record in records {
@@ -114,7 +119,10 @@ where
             "time range of {file}"
         );
         let tmp_name = format!("{}.tmp", path.display());
-        assert!(!Path::new(&tmp_name).exists(), "the .tmp file is renamed away");
+        assert!(
+            !Path::new(&tmp_name).exists(),
+            "the .tmp file is renamed away"
+        );
 
         // Read back, record by record.
         let mut options = ReadOptions::expect::<R>(kind, table);
@@ -138,7 +146,7 @@ where
             assert_eq!(reader.records_read(), index as u64);
         }
         assert_eq!(index, records.len(), "{file}: fewer records than written");
-        let trailer = reader.trailer().expect("the trailer is read").clone();
+        let trailer = *reader.trailer().expect("the trailer is read");
         assert_eq!(trailer.record_count, records.len() as u64);
         assert_eq!(trailer.record_bytes, frames.len() as u64);
         assert_eq!(trailer.checksum, xxhash_rust::xxh3::xxh3_64(&frames));
@@ -176,7 +184,11 @@ where
     })
     .unwrap();
     assert!(report.is_ok(), "problems: {:#?}", report.problems);
-    assert!(report.warnings.is_empty(), "warnings: {:#?}", report.warnings);
+    assert!(
+        report.warnings.is_empty(),
+        "warnings: {:#?}",
+        report.warnings
+    );
     assert_eq!(report.parts_checked, parts.len());
     assert_eq!(report.records_checked, total);
     assert_eq!(seen.into_inner(), total);
@@ -533,7 +545,11 @@ fn dirty_rows_round_trip_as_a_sidecar() {
             table: if i % 2 == 0 { "messages" } else { "members" }.into(),
             key: 10 * i as i64 - 5,
             kind: *kind as i32,
-            column: if i == 0 { String::new() } else { "sender_id".into() },
+            column: if i == 0 {
+                String::new()
+            } else {
+                "sender_id".into()
+            },
             part: i as u32,
             record: u64::MAX - i as u64,
         })
@@ -793,11 +809,19 @@ fn many_messages(n: i64) -> Vec<legacy::Message> {
             state ^= state >> 7;
             state ^= state << 17;
             let len = (state % 400) as usize;
-            let text: String = body.chars().skip((state >> 20) as usize % 1000).take(len).collect();
+            let text: String = body
+                .chars()
+                .skip((state >> 20) as usize % 1000)
+                .take(len)
+                .collect();
             legacy::Message {
                 message_id: i,
                 sender_id: Some((state % 5000) as i32),
-                recipient_id: if i % 11 == 0 { None } else { Some((state >> 32) as i32 % 5000) },
+                recipient_id: if i % 11 == 0 {
+                    None
+                } else {
+                    Some((state >> 32) as i32 % 5000)
+                },
                 body: Some(format!("{i} {state:x} {text}")),
                 sent_at: Some(Timestamp {
                     seconds: 1_000_000_000 + i * 37,
@@ -814,7 +838,11 @@ fn many_messages(n: i64) -> Vec<legacy::Message> {
 fn frame_buffers_write_the_same_bytes_as_records_one_by_one() {
     let records = many_messages(3000);
     let tmp = tempfile::tempdir().unwrap();
-    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    let (a, b, c) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
     let spec = PartSpec::of::<legacy::Message>(DumpKind::LegacyDump, "messages", 3);
 
     // One by one.
@@ -827,7 +855,10 @@ fn frame_buffers_write_the_same_bytes_as_records_one_by_one() {
         frames.push(r);
     }
     assert_eq!(frames.stats().records, records.len() as u64);
-    assert_eq!(frames.stats().record_bytes, frames_of(&records).len() as u64);
+    assert_eq!(
+        frames.stats().record_bytes,
+        frames_of(&records).len() as u64
+    );
     let mut writer = PartWriter::create(&b, spec.clone(), &WriteOptions::default()).unwrap();
     writer.write_frames(&frames).unwrap();
     let buffered = writer.finish().unwrap();
@@ -859,8 +890,14 @@ fn frame_buffers_write_the_same_bytes_as_records_one_by_one() {
     assert_eq!(one_by_one, mixed);
     let file = spec.relative_path();
     let bytes_a = std::fs::read(a.join(&file)).unwrap();
-    assert!(bytes_a == std::fs::read(b.join(&file)).unwrap(), "write_frames output differs");
-    assert!(bytes_a == std::fs::read(c.join(&file)).unwrap(), "mixed output differs");
+    assert!(
+        bytes_a == std::fs::read(b.join(&file)).unwrap(),
+        "write_frames output differs"
+    );
+    assert!(
+        bytes_a == std::fs::read(c.join(&file)).unwrap(),
+        "mixed output differs"
+    );
 }
 
 #[test]
@@ -873,7 +910,10 @@ fn writing_the_same_records_twice_gives_identical_files() {
     let second = write_part(&b, DumpKind::LegacyDump, "messages", 0, &records);
     assert_eq!(first, second);
     let bytes = std::fs::read(a.join(&first.file)).unwrap();
-    assert!(bytes == std::fs::read(b.join(&second.file)).unwrap(), "two writes differ");
+    assert!(
+        bytes == std::fs::read(b.join(&second.file)).unwrap(),
+        "two writes differ"
+    );
     // gzip: magic, deflate, no flags, mtime 0.
     assert_eq!(&bytes[..4], &[0x1f, 0x8b, 8, 0]);
     assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "gzip mtime is 0");
@@ -905,7 +945,10 @@ fn every_level_round_trips_and_store_is_larger() {
         assert_eq!(back, records, "level {level}");
         sizes.push(entry.bytes);
     }
-    assert!(sizes[0] > sizes[1], "store is larger than level 1: {sizes:?}");
+    assert!(
+        sizes[0] > sizes[1],
+        "store is larger than level 1: {sizes:?}"
+    );
     assert_eq!(sizes[3], sizes[4], "levels above 9 are 9");
 }
 
@@ -918,7 +961,9 @@ fn a_dropped_writer_leaves_no_file() {
     writer.write(&many_messages(1)[0]).unwrap();
     drop(writer);
     assert!(!path.exists());
-    let folder: Vec<_> = std::fs::read_dir(tmp.path().join("messages")).unwrap().collect();
+    let folder: Vec<_> = std::fs::read_dir(tmp.path().join("messages"))
+        .unwrap()
+        .collect();
     assert!(folder.is_empty(), "no .tmp left: {folder:?}");
 }
 

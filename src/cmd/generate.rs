@@ -80,7 +80,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         },
     };
-    let bar = Bar(progress::bar(preset.scaled(args.scale).total_rows(), "rows"));
+    let bar = Bar(progress::bar(
+        preset.scaled(args.scale).total_rows(),
+        "rows",
+    ));
     let report = generate(&out, &options, args.force, &bar)
         .with_context(|| format!("generating {} into {}", preset.name, out.display()))?;
     bar.0.finish_and_clear();
@@ -112,7 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     for (table, n) in &section.rows {
         let dirty: u64 = section.dirty.get(table).map_or(0, |k| k.values().sum());
-        println!("  {table:<15} {:>13} rows  {:>9} dirty", progress::count(*n), progress::count(dirty));
+        println!(
+            "  {table:<15} {:>13} rows  {:>9} dirty",
+            progress::count(*n),
+            progress::count(dirty)
+        );
     }
     let dirty = section.total_dirty();
     let mut kinds: std::collections::BTreeMap<&str, u64> = Default::default();

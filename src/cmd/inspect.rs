@@ -52,7 +52,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             print_records(&args.dir, &manifest, table, n)?;
         }
     } else if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary_json(&manifest, &tables))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary_json(&manifest, &tables))?
+        );
     } else {
         print_summary(&args.dir, &manifest, &tables, args.table.is_some());
     }
@@ -151,7 +154,14 @@ fn print_summary(dir: &Path, manifest: &Manifest, tables: &[&TableEntry], parts:
     let records: u64 = tables.iter().map(|t| t.records()).sum();
     let bytes: u64 = tables.iter().map(|t| t.bytes()).sum();
     let parts_total: usize = tables.iter().map(|t| t.parts.len()).sum();
-    row("total", parts_total, records, bytes, String::new(), String::new());
+    row(
+        "total",
+        parts_total,
+        records,
+        bytes,
+        String::new(),
+        String::new(),
+    );
     if !parts && !manifest.sidecars.is_empty() {
         println!();
         for sidecar in &manifest.sidecars {
@@ -169,7 +179,12 @@ fn print_summary(dir: &Path, manifest: &Manifest, tables: &[&TableEntry], parts:
 
 /// The first `n` records of a table, as JSON lines. Reads only as far as it
 /// prints.
-fn print_records(dir: &Path, manifest: &Manifest, table: &TableEntry, n: u64) -> anyhow::Result<()> {
+fn print_records(
+    dir: &Path,
+    manifest: &Manifest,
+    table: &TableEntry,
+    n: u64,
+) -> anyhow::Result<()> {
     use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -194,7 +209,8 @@ fn print_records(dir: &Path, manifest: &Manifest, table: &TableEntry, n: u64) ->
             let record = record_to_json(&table.record_type, bytes).map_err(|e| {
                 anyhow::anyhow!("{}: record {index}: {e}", dir.join(&part.file).display())
             })?;
-            let line = json!({"table": table.name, "part": part.number, "record": index, "data": record});
+            let line =
+                json!({"table": table.name, "part": part.number, "record": index, "data": record});
             writeln!(out, "{line}").context("writing to stdout")?;
             printed += 1;
             index += 1;

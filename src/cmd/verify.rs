@@ -36,9 +36,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = args.dir.display();
     if report.is_ok() {
         println!(
-            "ok: {dir}: {} {}, {} parts, {} records, {} verified in {:.2} s ({} records/s)",
+            "ok: {dir}: {} complete, {} parts, {} records, {} verified in {:.2} s ({} records/s)",
             report.manifest.kind.as_str(),
-            "complete",
             report.parts_checked,
             progress::count(report.records_checked),
             progress::bytes(report.bytes_checked),

@@ -60,7 +60,7 @@ pub enum PartError {
     #[error("{}: {extra} stray bytes after the gzip member; a part is exactly one gzip member; {RECREATE}", .path.display())]
     TrailingData { path: PathBuf, extra: String },
 
-    #[error("{}: record {record} does not decode as {record_type}: {source}", .path.display())]
+    #[error("{}: corrupt at record {record}: it does not decode as {record_type} ({source}); {RECREATE}", .path.display())]
     Decode {
         path: PathBuf,
         record: u64,

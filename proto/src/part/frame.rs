@@ -61,7 +61,17 @@ mod tests {
 
     #[test]
     fn varints_round_trip() {
-        for n in [0u64, 1, 127, 128, 300, 16_383, 16_384, u32::MAX as u64, u64::MAX] {
+        for n in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
             let mut buf = [0u8; 10];
             let used = encode_varint(n, &mut buf);
             let mut expected = Vec::new();

@@ -98,4 +98,3 @@ impl Default for PartLimits {
 pub fn checksum_hex(checksum: u64) -> String {
     format!("{checksum:016x}")
 }
-

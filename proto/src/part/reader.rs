@@ -4,8 +4,8 @@
 //! may not claim more than [`ReadOptions::max_record_bytes`]: a hostile length
 //! prefix is refused before anything is allocated for it.
 
-use super::frame::{Prefix, encode_varint, read_varint};
 use super::PartError;
+use super::frame::{Prefix, encode_varint, read_varint};
 use crate::dump::{DumpKind, PartHeader, PartTrailer};
 use crate::record::{Record, schema_fingerprint};
 use flate2::bufread::GzDecoder;
@@ -149,12 +149,14 @@ impl PartReader {
         let Some(bytes) = self.next_frame()? else {
             return Ok(None);
         };
-        R::decode(bytes).map(Some).map_err(|source| PartError::Decode {
-            path: self.path.clone(),
-            record: index,
-            record_type: R::TYPE_NAME.to_owned(),
-            source,
-        })
+        R::decode(bytes)
+            .map(Some)
+            .map_err(|source| PartError::Decode {
+                path: self.path.clone(),
+                record: index,
+                record_type: R::TYPE_NAME.to_owned(),
+                source,
+            })
     }
 
     /// An iterator over the remaining records, decoded as `R`.
@@ -170,7 +172,7 @@ impl PartReader {
     /// decoding the records. Returns the trailer.
     pub fn check_to_end(&mut self) -> Result<PartTrailer, PartError> {
         while self.next_frame()?.is_some() {}
-        Ok(self.trailer.clone().expect("set when next_frame ends"))
+        Ok(self.trailer.expect("set when next_frame ends"))
     }
 
     fn read_header(&mut self, options: &ReadOptions) -> Result<(), PartError> {
@@ -182,7 +184,10 @@ impl PartReader {
         let length = match self.read_prefix(0) {
             Ok(Prefix::Length(length)) => length,
             Ok(Prefix::End) => return Err(bad("the part is empty".into())),
-            Err(PartError::Corrupt { detail, .. }) => {
+            // Only when the gzip header did not parse: damage further on in
+            // the deflate data can surface here too, since the first read
+            // decompresses a whole buffer.
+            Err(PartError::Corrupt { detail, .. }) if self.input.get_ref().header().is_none() => {
                 return Err(bad(format!("not a gzip stream ({detail})")));
             }
             Err(e) => return Err(e),
@@ -312,12 +317,11 @@ impl PartReader {
     /// The frame in `buf` was the last in the stream: it must be a trailer
     /// matching what was read.
     fn check_trailer(&mut self, index: u64) -> Result<(), PartError> {
-        let trailer = PartTrailer::decode(self.buf.as_slice()).map_err(|_| {
-            PartError::MissingTrailer {
+        let trailer =
+            PartTrailer::decode(self.buf.as_slice()).map_err(|_| PartError::MissingTrailer {
                 path: self.path.clone(),
                 records: index + 1,
-            }
-        })?;
+            })?;
         let mismatch = |field, in_trailer: String, read: String| PartError::TrailerMismatch {
             path: self.path.clone(),
             field,

@@ -71,8 +71,7 @@ impl FrameBuffer {
         record
             .encode_length_delimited(&mut self.bytes)
             .expect("a Vec grows as needed");
-        self.stats
-            .add(record, (self.bytes.len() - before) as u64);
+        self.stats.add(record, (self.bytes.len() - before) as u64);
     }
 
     pub fn stats(&self) -> &RecordStats {

@@ -12,6 +12,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::Xxh3;
 
+/// Bytes reach the gzip encoder in chunks of exactly this size (only the last
+/// may be shorter), so the compressed bytes depend only on the bytes written
+/// and not on how they were split into calls: the deflate backend's output
+/// differs with the size of each write it is given.
+const CHUNK: usize = 64 * 1024;
+
 /// How parts are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteOptions {
@@ -51,6 +57,8 @@ pub struct PartWriter {
     stats: RecordStats,
     hasher: Xxh3,
     scratch: Vec<u8>,
+    /// Bytes not yet given to the encoder, less than [`CHUNK`].
+    pending: Vec<u8>,
 }
 
 impl PartWriter {
@@ -88,6 +96,7 @@ impl PartWriter {
             stats: RecordStats::default(),
             hasher: Xxh3::new(),
             scratch: Vec::with_capacity(4096),
+            pending: Vec::with_capacity(CHUNK),
             spec,
         };
         let header = PartHeader {
@@ -142,6 +151,15 @@ impl PartWriter {
     /// Writes the trailer, syncs the file to disk and gives it its final name.
     /// Returns the part's manifest entry.
     pub fn finish(mut self) -> Result<PartEntry, PartError> {
+        let result = self.close();
+        if result.is_err() {
+            // Drop no longer sees an open encoder: clean up here.
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        result
+    }
+
+    fn close(&mut self) -> Result<PartEntry, PartError> {
         let checksum = self.hasher.digest();
         let trailer = PartTrailer {
             record_count: self.stats.records,
@@ -153,7 +171,6 @@ impl PartWriter {
             .encode_length_delimited(&mut self.scratch)
             .expect("a Vec grows as needed");
         self.write_raw_scratch()?;
-        let encoder = self.encoder.take().expect("finish runs once");
         let io = |action: &'static str, path: &Path| {
             let path = path.to_path_buf();
             move |source| PartError::Io {
@@ -162,6 +179,10 @@ impl PartWriter {
                 source,
             }
         };
+        let mut encoder = self.encoder.take().expect("finish runs once");
+        encoder
+            .write_all(&self.pending)
+            .map_err(io("write", &self.temp))?;
         let file = encoder
             .finish()
             .map_err(io("write", &self.temp))?
@@ -188,13 +209,31 @@ impl PartWriter {
         result
     }
 
-    fn write_raw(&mut self, bytes: &[u8]) -> Result<(), PartError> {
+    /// Passes `bytes` on to the encoder in whole [`CHUNK`]s, keeping the rest
+    /// in `pending`.
+    fn write_raw(&mut self, mut bytes: &[u8]) -> Result<(), PartError> {
         let encoder = self.encoder.as_mut().expect("not finished");
-        encoder.write_all(bytes).map_err(|source| PartError::Io {
+        let io = |source| PartError::Io {
             path: self.temp.clone(),
             action: "write",
             source,
-        })
+        };
+        while !bytes.is_empty() {
+            if self.pending.is_empty() && bytes.len() >= CHUNK {
+                let (chunk, rest) = bytes.split_at(CHUNK);
+                encoder.write_all(chunk).map_err(io)?;
+                bytes = rest;
+            } else {
+                let take = (CHUNK - self.pending.len()).min(bytes.len());
+                self.pending.extend_from_slice(&bytes[..take]);
+                bytes = &bytes[take..];
+                if self.pending.len() == CHUNK {
+                    encoder.write_all(&self.pending).map_err(io)?;
+                    self.pending.clear();
+                }
+            }
+        }
+        Ok(())
     }
 }
 

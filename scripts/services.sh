@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and RabbitMQ are installed (Debian packages) and
+# running on localhost, as pancake's tests and `pancake seed` expect them.
+# Idempotent and quick when both already run. Prints how to connect.
+#
+#   scripts/services.sh            # install what is missing, start, wait
+#   scripts/services.sh --check    # only report; exit 1 if one is down
+set -euo pipefail
+
+PG_PORT=5432
+AMQP_PORT=5672
+DATABASE_URL_DEFAULT="postgres://postgres:postgres@127.0.0.1:${PG_PORT}/postgres"
+AMQP_URL_DEFAULT="amqp://guest:guest@127.0.0.1:${AMQP_PORT}/%2f"
+
+say() { printf 'services: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root to run: $* (run this script as root or install sudo)"; fi
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"
+  else sudo -u postgres "$@"; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port name seconds
+  local i
+  for ((i = 0; i < $3 * 5; i++)); do
+    port_open "$1" && return 0
+    sleep 0.2
+  done
+  die "$2 did not open 127.0.0.1:$1 within $3 s; see its log (PostgreSQL: /var/log/postgresql, RabbitMQ: /var/log/rabbitmq)"
+}
+
+apt_updated=""
+install() { # packages...
+  if [ -z "$apt_updated" ]; then
+    say "installing $* (apt-get update first)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+postgres() {
+  if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+    install postgresql postgresql-client
+  fi
+  if ! port_open "$PG_PORT"; then
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    say "starting PostgreSQL $version"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    wait_port "$PG_PORT" PostgreSQL 60
+  fi
+  # The tests log in as postgres/postgres over TCP. Where the server asks
+  # for a password (a fresh Debian install does), make that one valid.
+  if ! PGPASSWORD=postgres psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+    say "setting the password of the postgres role for TCP logins"
+    as_postgres psql -q -d postgres -c "ALTER ROLE postgres PASSWORD 'postgres'" >/dev/null
+    PGPASSWORD=postgres psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1' >/dev/null \
+      || die "cannot log in to PostgreSQL as postgres on 127.0.0.1:$PG_PORT; check pg_hba.conf"
+  fi
+}
+
+rabbitmq() {
+  if ! command -v rabbitmq-server >/dev/null; then
+    install rabbitmq-server
+  fi
+  if ! port_open "$AMQP_PORT"; then
+    say "starting RabbitMQ"
+    as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+    wait_port "$AMQP_PORT" RabbitMQ 120
+    as_root rabbitmqctl -q await_startup >/dev/null 2>&1 || true
+  fi
+}
+
+if [ "${1:-}" = "--check" ]; then
+  ok=0
+  port_open "$PG_PORT" && say "PostgreSQL is up on 127.0.0.1:$PG_PORT" || { say "PostgreSQL is down"; ok=1; }
+  port_open "$AMQP_PORT" && say "RabbitMQ is up on 127.0.0.1:$AMQP_PORT" || { say "RabbitMQ is down"; ok=1; }
+  exit $ok
+fi
+
+# A URL from the environment may carry a real password: never print it.
+mask() { printf '%s' "$1" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#'; }
+
+postgres
+rabbitmq
+if [ -n "${DATABASE_URL:-}" ]; then db=$(mask "$DATABASE_URL"); else db=$DATABASE_URL_DEFAULT; fi
+if [ -n "${AMQP_URL:-}" ]; then amqp=$(mask "$AMQP_URL"); else amqp=$AMQP_URL_DEFAULT; fi
+cat >&2 <<TXT
+services: PostgreSQL and RabbitMQ are running. Connect with:
+  DATABASE_URL=$db
+  AMQP_URL=$amqp
+  psql "\$DATABASE_URL"    (or: PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres)
+TXT
