@@ -1,6 +1,6 @@
 //! Progress bars and the numbers in summaries, the same for every stage.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::time::Duration;
 
 /// A bar counting `unit` (rows, records, events) with a live rate. Hidden
@@ -8,11 +8,17 @@ use std::time::Duration;
 pub fn bar(total: u64, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     let template = format!(
-        "{{spinner}} {{msg:14}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} {{per_sec:>12}} {{elapsed_precise}} (ETA {{eta}})"
+        "{{spinner}} {{msg:14}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} {{rate:>11}} {unit}/s {{elapsed_precise}} (ETA {{eta}})"
     );
     bar.set_style(
         ProgressStyle::with_template(&template)
             .expect("the template is valid")
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", count(state.per_sec() as u64));
+                },
+            )
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(200));

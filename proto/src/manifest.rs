@@ -184,6 +184,18 @@ pub enum ManifestError {
     },
 }
 
+impl ManifestError {
+    /// For `map_err`: an I/O error while doing `action` to `path`.
+    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ManifestError {
+        let path = path.to_path_buf();
+        move |source| ManifestError::Io {
+            path,
+            action,
+            source,
+        }
+    }
+}
+
 impl Manifest {
     /// A new, empty, incomplete manifest created now.
     pub fn new(kind: DumpKindName, source: impl Into<String>) -> Manifest {
@@ -207,14 +219,6 @@ impl Manifest {
     /// Reads `dir/manifest.json`.
     pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
         let path = Manifest::path(dir);
-        let io = |action| {
-            let path = path.clone();
-            move |source| ManifestError::Io {
-                path,
-                action,
-                source,
-            }
-        };
         let meta = match std::fs::metadata(&path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -222,12 +226,12 @@ impl Manifest {
                     dir: dir.to_path_buf(),
                 });
             }
-            Err(e) => return Err(io("read")(e)),
+            Err(e) => return Err(ManifestError::io("read", &path)(e)),
         };
         if meta.len() > MAX_MANIFEST_BYTES {
             return Err(ManifestError::TooLarge { path });
         }
-        let text = std::fs::read(&path).map_err(io("read"))?;
+        let text = std::fs::read(&path).map_err(ManifestError::io("read", &path))?;
         // Check the version before the shape: a newer layout should say so,
         // not fail on a field it renamed.
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text)
@@ -247,23 +251,17 @@ impl Manifest {
     pub fn save(&self, dir: &Path) -> Result<(), ManifestError> {
         let path = Manifest::path(dir);
         let temp = crate::part::temp_path(&path);
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ManifestError::Io {
-                path,
-                action,
-                source,
-            }
-        };
         let mut text = serde_json::to_vec_pretty(self).expect("a manifest serializes");
         text.push(b'\n');
         {
             use std::io::Write;
-            let mut file = std::fs::File::create(&temp).map_err(io("create", &temp))?;
-            file.write_all(&text).map_err(io("write", &temp))?;
-            file.sync_all().map_err(io("sync", &temp))?;
+            let mut file =
+                std::fs::File::create(&temp).map_err(ManifestError::io("create", &temp))?;
+            file.write_all(&text)
+                .map_err(ManifestError::io("write", &temp))?;
+            file.sync_all().map_err(ManifestError::io("sync", &temp))?;
         }
-        std::fs::rename(&temp, &path).map_err(io("rename into place", &path))
+        std::fs::rename(&temp, &path).map_err(ManifestError::io("rename into place", &path))
     }
 
     pub fn table(&self, name: &str) -> Option<&TableEntry> {

@@ -1,7 +1,7 @@
 //! What can be wrong with a part, said so the person at the terminal knows
 //! which file, which record and what to do.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Hint for a part that is damaged: the data is only as good as its source.
 const RECREATE: &str = "re-create it by re-running the stage that wrote it";
@@ -74,6 +74,19 @@ pub enum PartError {
 }
 
 impl PartError {
+    /// For `map_err`: an I/O error while doing `action` to `path`.
+    pub(crate) fn io(
+        action: &'static str,
+        path: &Path,
+    ) -> impl FnOnce(std::io::Error) -> PartError {
+        let path = path.to_path_buf();
+        move |source| PartError::Io {
+            path,
+            action,
+            source,
+        }
+    }
+
     /// The part file the error is about.
     pub fn path(&self) -> &std::path::Path {
         match self {

@@ -6,7 +6,6 @@ use crate::dump::{PartHeader, PartTrailer};
 use crate::manifest::PartEntry;
 use crate::record::{Record, schema_fingerprint};
 use flate2::write::GzEncoder;
-use prost::Message as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -66,14 +65,6 @@ impl PartWriter {
     pub fn create(dir: &Path, spec: PartSpec, options: &WriteOptions) -> Result<Self, PartError> {
         let path = dir.join(spec.relative_path());
         let temp = temp_path(&path);
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| PartError::Io {
-                path,
-                action,
-                source,
-            }
-        };
         let Some(fingerprint) = schema_fingerprint(&spec.record_type) else {
             return Err(PartError::UnknownRecordType {
                 path,
@@ -81,9 +72,9 @@ impl PartWriter {
             });
         };
         if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(io("create the folder", folder))?;
+            std::fs::create_dir_all(folder).map_err(PartError::io("create the folder", folder))?;
         }
-        let file = File::create(&temp).map_err(io("create", &temp))?;
+        let file = File::create(&temp).map_err(PartError::io("create", &temp))?;
         let encoder = flate2::GzBuilder::new().write(
             BufWriter::with_capacity(256 * 1024, file),
             flate2::Compression::new(options.level.min(9)),
@@ -107,11 +98,7 @@ impl PartWriter {
             schema_fingerprint: fingerprint,
             part_number: writer.spec.part_number,
         };
-        writer.scratch.clear();
-        header
-            .encode_length_delimited(&mut writer.scratch)
-            .expect("a Vec grows as needed");
-        writer.write_raw_scratch()?;
+        writer.write_framing(&header)?;
         Ok(writer)
     }
 
@@ -166,33 +153,25 @@ impl PartWriter {
             checksum,
             record_bytes: self.stats.record_bytes,
         };
-        self.scratch.clear();
-        trailer
-            .encode_length_delimited(&mut self.scratch)
-            .expect("a Vec grows as needed");
-        self.write_raw_scratch()?;
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| PartError::Io {
-                path,
-                action,
-                source,
-            }
-        };
+        self.write_framing(&trailer)?;
         let mut encoder = self.encoder.take().expect("finish runs once");
         encoder
             .write_all(&self.pending)
-            .map_err(io("write", &self.temp))?;
+            .map_err(PartError::io("write", &self.temp))?;
         let file = encoder
             .finish()
-            .map_err(io("write", &self.temp))?
+            .map_err(PartError::io("write", &self.temp))?
             .into_inner()
             .map_err(|e| e.into_error())
-            .map_err(io("write", &self.temp))?;
-        file.sync_all().map_err(io("sync", &self.temp))?;
-        let bytes = file.metadata().map_err(io("stat", &self.temp))?.len();
+            .map_err(PartError::io("write", &self.temp))?;
+        file.sync_all().map_err(PartError::io("sync", &self.temp))?;
+        let bytes = file
+            .metadata()
+            .map_err(PartError::io("stat", &self.temp))?
+            .len();
         drop(file);
-        std::fs::rename(&self.temp, &self.path).map_err(io("rename into place", &self.path))?;
+        std::fs::rename(&self.temp, &self.path)
+            .map_err(PartError::io("rename into place", &self.path))?;
         Ok(PartEntry::new(
             self.spec.part_number,
             self.spec.relative_path(),
@@ -200,6 +179,16 @@ impl PartWriter {
             checksum,
             &self.stats,
         ))
+    }
+
+    /// Writes the header or trailer: framed like a record, but neither
+    /// counted nor part of the checksum.
+    fn write_framing(&mut self, message: &impl prost::Message) -> Result<(), PartError> {
+        self.scratch.clear();
+        message
+            .encode_length_delimited(&mut self.scratch)
+            .expect("a Vec grows as needed");
+        self.write_raw_scratch()
     }
 
     fn write_raw_scratch(&mut self) -> Result<(), PartError> {
