@@ -193,3 +193,31 @@ fn mistakes_get_clear_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    generate_tiny(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(["inspect", dir.to_str().unwrap(), "--records", "1000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout); // what `| head` does
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(stderr.is_empty(), "a closed pipe is no error: {stderr}");
+}
