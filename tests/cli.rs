@@ -221,3 +221,14 @@ fn a_closed_pipe_ends_the_output_quietly() {
     child.wait().unwrap();
     assert!(stderr.is_empty(), "a closed pipe is no error: {stderr}");
 }
+
+#[test]
+fn a_broken_manifest_is_named_once_with_its_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("manifest.json"), "{").unwrap();
+    let out = pancake(&["inspect", tmp.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("not a valid manifest"), "{stderr}");
+    assert_eq!(stderr.matches("EOF while parsing").count(), 1, "{stderr}");
+}
