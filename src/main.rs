@@ -20,6 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Generate(cmd::generate::Args),
+    Extract(cmd::extract::Args),
     Verify(cmd::verify::Args),
     Inspect(cmd::inspect::Args),
 }
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Extract(args) => cmd::extract::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
     };

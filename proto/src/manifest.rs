@@ -276,6 +276,11 @@ impl Manifest {
             .find(|t| t.name == name)
     }
 
+    /// Lists a table with no parts yet, so that an empty table shows too.
+    pub fn declare(&mut self, name: &str, record_type: &str) {
+        self.table_mut(name, record_type, false);
+    }
+
     fn table_mut(&mut self, name: &str, record_type: &str, sidecar: bool) -> &mut TableEntry {
         let list = if sidecar {
             &mut self.sidecars
@@ -335,6 +340,20 @@ impl ManifestWriter {
         sidecar: bool,
         part: PartEntry,
     ) -> Result<(), ManifestError> {
+        self.commit_part_with(table, record_type, sidecar, part, |_| {})
+    }
+
+    /// Records a finished part together with a change to the stage's own
+    /// section, in one save, so that a crash can never leave the part
+    /// recorded without the state that goes with it (or the other way round).
+    pub fn commit_part_with(
+        &self,
+        table: &str,
+        record_type: &str,
+        sidecar: bool,
+        part: PartEntry,
+        change: impl FnOnce(&mut Manifest),
+    ) -> Result<(), ManifestError> {
         self.update(|m| {
             let entry = m.table_mut(table, record_type, sidecar);
             assert_eq!(
@@ -343,6 +362,7 @@ impl ManifestWriter {
                 "parts of {table} committed out of order"
             );
             entry.parts.push(part);
+            change(m);
         })
     }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod extract;
 pub mod generate;
 pub mod inspect;
 pub mod verify;

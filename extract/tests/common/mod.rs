@@ -1,0 +1,65 @@
+//! Shared set-up for the extractor's tests: a generated `tiny` dump served by
+//! the TDS test server, and extraction options pointing at it.
+
+#![allow(dead_code)]
+
+use pancake_extract::{ExtractOptions, ExtractReport, Source};
+use pancake_tds_test_server::{Server, ServerConfig};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+pub const PASSWORD: &str = "pancake-test-password";
+
+/// The `tiny` data set, generated once per test binary.
+pub fn tiny() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let dump = pancake_tds_test_server::prepare_preset("tiny", 1.0, 1, tmp.path())
+            .expect("generate tiny");
+        (tmp, dump)
+    })
+    .1
+}
+
+pub async fn serve(config: ServerConfig) -> Server {
+    Server::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the test server starts")
+}
+
+pub async fn serve_tiny() -> Server {
+    serve(ServerConfig::new(tiny())).await
+}
+
+pub fn url(server: &Server) -> String {
+    format!(
+        "mssql://pancake:{PASSWORD}@127.0.0.1:{}/legacy?encrypt=false&connect_timeout=5",
+        server.addr().port()
+    )
+}
+
+/// Options for extracting from `server` into `out`, with small pages and
+/// parts so that every table spans several of each.
+pub fn options(server: &Server, out: &Path) -> ExtractOptions {
+    let mut o = ExtractOptions::new(Source::parse(&url(server)).unwrap(), out.to_path_buf());
+    o.page_rows = 97;
+    o.write.limits.max_records = 400;
+    o
+}
+
+pub async fn extract(
+    options: ExtractOptions,
+) -> Result<ExtractReport, pancake_extract::ExtractError> {
+    pancake_extract::extract(options, Arc::new(())).await
+}
+
+/// Page queries the server received for `table` (its SQL name).
+pub fn page_queries(server: &Server, table: &str) -> Vec<String> {
+    server
+        .queries()
+        .into_iter()
+        .map(|q| q.sql)
+        .filter(|sql| sql.contains("TOP (@P1)") && sql.contains(&format!("[{table}]")))
+        .collect()
+}

@@ -1,0 +1,131 @@
+//! A small TDS 7.4 server (the SQL Server wire protocol) that serves the
+//! legacy tables of a pancake dump, for testing the extractor where no SQL
+//! Server can run.
+//!
+//! It speaks what tiberius 0.12 (`tds73`, `rustls`) needs: PRELOGIN (TLS
+//! optional), LOGIN7 with SQL authentication, SQL batches and
+//! `sp_executesql` RPCs with parameters, and answers with COLMETADATA,
+//! ROW/NBCROW, DONE/DONEINPROC/DONEPROC/RETURNSTATUS and ERROR tokens as SQL
+//! Server does, in packets of the negotiated size.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use pancake_tds_test_server::{prepare_preset, Server, ServerConfig};
+//! let dump = prepare_preset("tiny", 1.0, 1, std::path::Path::new("target/tds-test-server"))?;
+//! let server = Server::start(ServerConfig::new(dump), "127.0.0.1:0".parse()?).await?;
+//! println!("{}", server.mssql_url());
+//! # Ok(()) }
+//! ```
+//!
+//! # The database
+//!
+//! [`Catalog`] says which tables exist and how each column is fed from a
+//! field of the dump's records; [`Catalog::legacy`] is
+//! `datasets/sql/legacy-schema.sql`. A value is stored as SQL Server would
+//! hold it in the column's type: `datetime` rounded to 1/300 s,
+//! `smalldatetime` to the minute, `datetime2(s)` to its scale; `nchar(n)`
+//! padded with spaces; `char`/`varchar`/`text` in code page 1252 with `?`
+//! for what it cannot hold; strings longer than the column cut to it. A text
+//! field holding a lone UTF-16 surrogate (the record's `raw_texts`) serves
+//! its exact UTF-16 units. An integer into `uniqueidentifier` becomes
+//! `00000000-0000-0000-XXXX-XXXXXXXXXXXX` (its big-endian bytes last, so
+//! they sort as the integers). A column without a field (an extra column)
+//! is NULL when nullable, otherwise derived from the row's key (the key
+//! itself for integers, its digits for text, 2000-01-01 plus key mod 3650
+//! days for dates). Every type can be selected directly, `text` and `ntext`
+//! included (as TEXT/NTEXT tokens).
+//!
+//! # The SQL
+//!
+//! See [`sql`] for the grammar. In short: `SELECT [TOP (n)
+//! [WITH TIES]] items FROM table [WHERE ...] [ORDER BY key]` where an item is
+//! a column, `*`, a nested `CAST(item AS type)`/`CONVERT(type, item)` with an
+//! optional alias, `MIN`/`MAX`/`COUNT(*)`/`COUNT_BIG(*)`/`SUM`; constants
+//! (`DB_NAME()`, `SERVERPROPERTY(..)`, `SYSUTCDATETIME()`, `@@VERSION`);
+//! `INFORMATION_SCHEMA.COLUMNS`, `TABLES`, `TABLE_CONSTRAINTS` (joined with
+//! `KEY_COLUMN_USAGE`), `sys.partitions`/`tables`/`schemas` with
+//! `OBJECT_ID(..)`; `SET TRANSACTION ISOLATION LEVEL ...`, `SET <option>
+//! ON|OFF`. User tables are read in dump (key) order: `ORDER BY` may only
+//! name the key column, ascending, and `WHERE` on the key column narrows the
+//! scan (the rest filters rows). `JOIN` of user tables, `GROUP BY`, `OFFSET`,
+//! `UNION` and anything else are `Msg 102` (syntax) or `Msg 50000` (not
+//! implemented here).
+//!
+//! # Faults and the query log
+//!
+//! [`Server::faults`] arms cuts, stalls, denied tables and the snapshot
+//! setting while the server runs; [`Server::queries`] lists every statement
+//! with its parameters.
+//!
+//! [`compare::same_rows`] checks that two dumps hold the same rows, for tests
+//! that extract what this server serves.
+
+pub mod catalog;
+pub mod cli;
+pub mod compare;
+mod dump;
+mod exec;
+pub mod faults;
+mod record;
+mod server;
+pub mod sql;
+mod tds;
+mod tls;
+mod value;
+mod views;
+
+pub use catalog::{Catalog, ColumnDef, Len, SqlType, TableDef};
+pub use faults::{Faults, LoggedQuery, ParamValue, QueryLog, RequestKind};
+pub use pancake_proto::LegacyTable;
+pub use server::{BackgroundServer, Server, ServerConfig, ServerStats};
+pub use sql::IsolationLevel;
+pub use tls::TlsConfig;
+pub use value::SqlError;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Generates (or reuses, when up to date) the legacy dump of a preset in
+/// `dir/<preset>-scale<scale>-seed<seed>` and returns that directory.
+///
+/// Safe to call from parallel tests of one process; a fresh dump is written
+/// beside its final name and moved there once whole.
+pub fn prepare_preset(preset: &str, scale: f64, seed: u64, dir: &Path) -> anyhow::Result<PathBuf> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let p = pancake_datasets::Preset::by_name(preset).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown preset {preset:?} (presets: {})",
+            pancake_datasets::Preset::names().join(", ")
+        )
+    })?;
+    let out = dir.join(format!("{preset}-scale{scale}-seed{seed}"));
+    let options = pancake_datasets::GenerateOptions {
+        preset: p,
+        scale,
+        seed,
+        threads: 0,
+        write: pancake_proto::WriteOptions::default(),
+    };
+    if out.exists() {
+        pancake_datasets::generate(&out, &options, false, &())?;
+        return Ok(out);
+    }
+    std::fs::create_dir_all(dir)?;
+    let temp = dir.join(format!(
+        ".{preset}-scale{scale}-seed{seed}.tmp-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&temp);
+    pancake_datasets::generate(&temp, &options, false, &())?;
+    match std::fs::rename(&temp, &out) {
+        Ok(()) => {}
+        // Another process got there first: use its dump.
+        Err(_) if out.exists() => {
+            let _ = std::fs::remove_dir_all(&temp);
+            pancake_datasets::generate(&out, &options, false, &())?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(out)
+}

@@ -1,0 +1,142 @@
+//! `pancake extract` as a person runs it: killed with SIGKILL mid-table and
+//! run again, it finishes with exactly the dump an uninterrupted run writes.
+
+use pancake_proto::Manifest;
+use pancake_tds_test_server::{BackgroundServer, ServerConfig, compare};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "pancake-test-password";
+
+fn url(port: u16) -> String {
+    format!("mssql://pancake:{PASSWORD}@127.0.0.1:{port}/legacy?encrypt=false")
+}
+
+fn extract_command(port: u16, out: &Path, rows_per_sec: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pancake"));
+    c.args(["extract", "--out", out.to_str().unwrap()])
+        .args([
+            "--page-rows",
+            "50",
+            "--part-rows",
+            "300",
+            "--connections",
+            "1",
+        ])
+        // Slow enough to be caught mid-table; the same flags on the re-run.
+        .args(["--max-rows-per-sec", rows_per_sec])
+        .env("MSSQL_URL", url(port));
+    c
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn committed_parts(out: &Path) -> usize {
+    Manifest::load(out)
+        .map(|m| m.tables.iter().map(|t| t.parts.len()).sum())
+        .unwrap_or(0)
+}
+
+#[test]
+fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
+    let data = tempfile::tempdir().unwrap();
+    let dump = pancake_tds_test_server::prepare_preset("tiny", 1.0, 1, data.path()).unwrap();
+    let server = BackgroundServer::start(ServerConfig::new(&dump)).unwrap();
+    let port = server.addr().port();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("extracted");
+
+    let mut child = extract_command(port, &out, "2500")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while committed_parts(&out) < 4 {
+        assert!(Instant::now() < deadline, "no parts were committed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "it finished before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let cut = Manifest::load(&out).unwrap();
+    assert!(!cut.complete);
+
+    let again: Output = extract_command(port, &out, "2500").output().unwrap();
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let stdout = text(&again.stdout);
+    assert!(stdout.contains("continuing an earlier run"), "{stdout}");
+    assert!(!stdout.contains(PASSWORD) && !text(&again.stderr).contains(PASSWORD));
+
+    let verify = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(["verify", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    compare::same_rows(&dump, &out).unwrap();
+
+    // An uninterrupted run writes the very same parts.
+    let whole = tmp.path().join("whole");
+    let straight = extract_command(port, &whole, "100000000").output().unwrap();
+    assert!(straight.status.success(), "{}", text(&straight.stderr));
+    let parts = |dir: &Path| {
+        Manifest::load(dir)
+            .unwrap()
+            .tables
+            .iter()
+            .flat_map(|t| t.parts.iter().map(|p| (p.file.clone(), p.checksum.clone())))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(parts(&whole), parts(&out));
+}
+
+#[test]
+fn an_error_is_one_line_with_a_hint_and_no_password() {
+    let data = tempfile::tempdir().unwrap();
+    let dump = pancake_tds_test_server::prepare_preset("tiny", 1.0, 1, data.path()).unwrap();
+    let server = BackgroundServer::start(ServerConfig::new(&dump)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let wrong = "not-the-password";
+    let run = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(["extract", "--out", out.path().to_str().unwrap(), "--mssql-url"])
+        .arg(format!(
+            "Server=tcp:127.0.0.1,{};Database=legacy;User Id=pancake;Password={wrong};Encrypt=False",
+            server.addr().port()
+        ))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(
+        error[0].contains("login failed for user 'pancake'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(wrong), "{stderr}");
+}
+
+#[test]
+fn help_documents_both_connection_forms_without_showing_the_environment() {
+    let help = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(["extract", "--help"])
+        .env("MSSQL_URL", format!("mssql://u:{PASSWORD}@h/db"))
+        .output()
+        .unwrap();
+    let text = text(&help.stdout);
+    assert!(
+        text.contains("mssql://USER:PASSWORD@HOST:1433/DATABASE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Server=tcp:HOST,1433;Database=DATABASE"),
+        "{text}"
+    );
+    assert!(!text.contains(PASSWORD), "{text}");
+}
