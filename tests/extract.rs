@@ -131,11 +131,11 @@ fn help_documents_both_connection_forms_without_showing_the_environment() {
         .unwrap();
     let text = text(&help.stdout);
     assert!(
-        text.contains("mssql://USER:PASSWORD@HOST:1433/DATABASE"),
+        text.contains("mssql://USER:PASSWORD@HOST:1433/DB?encrypt=true"),
         "{text}"
     );
     assert!(
-        text.contains("Server=tcp:HOST,1433;Database=DATABASE"),
+        text.contains("Server=tcp:HOST,1433;Database=DB;User Id=USER;Password=PASSWORD"),
         "{text}"
     );
     assert!(!text.contains(PASSWORD), "{text}");

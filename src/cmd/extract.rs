@@ -17,12 +17,15 @@ use std::time::Duration;
 ///
 /// The server is given as a URL or as an ADO.NET connection string:
 ///
-///   mssql://USER:PASSWORD@HOST:1433/DATABASE?encrypt=true&ca_file=ca.pem
+///   mssql://USER:PASSWORD@HOST:1433/DB?encrypt=true&ca_file=ca.pem
 ///
-///   "Server=tcp:HOST,1433;Database=DATABASE;User Id=USER;Password=PASSWORD;Encrypt=True;TrustServerCertificate=False"
+///   Server=tcp:HOST,1433;Database=DB;User Id=USER;Password=PASSWORD
 ///
 /// URL options: encrypt (true/false), trust_server_certificate, ca_file,
-/// application_name, connect_timeout (seconds). The password is never shown.
+/// application_name, connect_timeout (seconds). The connection string takes
+/// the same as Encrypt, TrustServerCertificate, Application Name and Connect
+/// Timeout. Quote the whole value for the shell. The password is never
+/// shown.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -1,0 +1,55 @@
+//! Extraction throughput against the TDS test server, in rows/s, for the
+//! Members and Messages tables of `finland` (scaled to a tenth so that one
+//! iteration takes about a second).
+//!
+//!     cargo bench -p pancake-benches --bench extract
+//!
+//! The server runs in the same process on its own threads, so on a 2-core
+//! machine it takes part of the second core; a real SQL Server runs
+//! elsewhere. The extractor's CPU, not the server's, is the limit here (the
+//! server alone serves Messages at about 700k rows/s).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pancake_extract::{ExtractOptions, Source};
+use pancake_proto::{LegacyTable, Manifest};
+use pancake_tds_test_server::{Server, ServerConfig, prepare_preset};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn extract(c: &mut Criterion) {
+    let data = tempfile::tempdir().expect("a temp dir");
+    let dump = prepare_preset("finland", 0.1, 1, data.path()).expect("generate finland x0.1");
+    let manifest = Manifest::load(&dump).expect("the generated manifest");
+    let server = Server::start_blocking(ServerConfig::new(&dump), "127.0.0.1:0".parse().unwrap())
+        .expect("the test server starts");
+    let source = Source::parse(&format!(
+        "mssql://pancake:pancake-test-password@127.0.0.1:{}/legacy?encrypt=false",
+        server.port()
+    ))
+    .expect("a valid URL");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+
+    let mut group = c.benchmark_group("extract");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for table in [LegacyTable::Members, LegacyTable::Messages] {
+        let rows = manifest.table(table.name()).expect("generated").records();
+        group.throughput(Throughput::Elements(rows));
+        group.bench_function(table.name(), |b| {
+            b.iter(|| {
+                let out = tempfile::tempdir().expect("a temp dir");
+                let mut options = ExtractOptions::new(source.clone(), out.path().to_path_buf());
+                options.tables = vec![table];
+                let report = runtime
+                    .block_on(pancake_extract::extract(options, Arc::new(())))
+                    .expect("the extraction succeeds");
+                assert_eq!(report.rows_this_run(), rows);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, extract);
+criterion_main!(benches);
