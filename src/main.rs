@@ -21,6 +21,7 @@ struct Cli {
 enum Command {
     Generate(cmd::generate::Args),
     Extract(cmd::extract::Args),
+    Transform(cmd::transform::Args),
     Verify(cmd::verify::Args),
     Inspect(cmd::inspect::Args),
 }
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => cmd::generate::run(args),
         Command::Extract(args) => cmd::extract::run(args),
+        Command::Transform(args) => cmd::transform::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
     };

@@ -10,8 +10,10 @@
 //!
 //! Stages depend on this crate and never on each other.
 
+pub mod accounting;
 pub mod json;
 pub mod manifest;
+pub mod names;
 pub mod part;
 pub mod record;
 pub mod table;

@@ -53,6 +53,13 @@ impl Record for legacy::DirtyRow {
     }
 }
 
+impl Record for events::Reject {
+    const TYPE_NAME: &'static str = "pancake.events.v1.Reject";
+    fn key(&self) -> Option<i64> {
+        Some(self.key)
+    }
+}
+
 impl Record for events::Event {
     const TYPE_NAME: &'static str = "pancake.events.v1.Event";
     fn time(&self) -> Option<Timestamp> {
@@ -66,6 +73,21 @@ pub fn timestamp_micros(t: &Timestamp) -> i64 {
     t.seconds
         .saturating_mul(1_000_000)
         .saturating_add(i64::from(t.nanos) / 1_000)
+}
+
+/// The order of events in an event stream: by time; at the same instant a
+/// registration first (so that nothing of a member comes before they
+/// exist), then by event id. Transform sorts its runs by it and loaders
+/// merge by it.
+pub fn event_order(event: &events::Event) -> (i64, bool, &str) {
+    (
+        event
+            .occurred_at
+            .as_ref()
+            .map_or(i64::MIN, timestamp_micros),
+        event.kind != events::EventKind::MemberRegistered as i32,
+        &event.event_id,
+    )
 }
 
 /// The inverse of [`timestamp_micros`].

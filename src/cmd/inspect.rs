@@ -4,9 +4,12 @@
 use crate::progress;
 use anyhow::{Context, bail};
 use pancake_proto::json::record_to_json;
-use pancake_proto::manifest::{Manifest, TableEntry};
+use pancake_proto::manifest::{DumpKindName, Manifest, TableEntry};
+use pancake_proto::names::{EVENT_KINDS, REJECT_REASONS, kind_name, reason_name};
 use pancake_proto::part::{PartReader, ReadOptions};
+use pancake_proto::verify::{TableAccount, TransformSection};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,12 +55,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             print_records(&args.dir, &manifest, table, n)?;
         }
     } else if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary_json(&manifest, &tables))?
-        );
+        let mut summary = summary_json(&manifest, &tables);
+        if let Some(counts) = event_counts(&manifest, args.table.as_deref()) {
+            let (kinds, rejects) = match counts.account {
+                Ok(account) => (
+                    counts_object(named_counts(&kind_names(), &account.events)),
+                    counts_object(named_counts(&reason_names(), &account.rejects)),
+                ),
+                Err(_) => (Value::Null, Value::Null),
+            };
+            summary["kinds"] = kinds;
+            summary["rejects"] = rejects;
+        }
+        let mut text = String::new();
+        write_json(&mut text, &summary, 0, None);
+        println!("{text}");
     } else {
         print_summary(&args.dir, &manifest, &tables, args.table.is_some());
+        if let Some(counts) = event_counts(&manifest, args.table.as_deref()) {
+            print_event_counts(&counts);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -94,6 +111,206 @@ fn summary_json(manifest: &Manifest, tables: &[&TableEntry]) -> Value {
     object
 }
 
+fn kind_names() -> Vec<&'static str> {
+    EVENT_KINDS.iter().map(|&k| kind_name(k)).collect()
+}
+
+fn reason_names() -> Vec<&'static str> {
+    REJECT_REASONS.iter().map(|&r| reason_name(r)).collect()
+}
+
+/// What an event stream's transform section says about the tables shown.
+struct EventCounts {
+    /// "all tables" or the table's name.
+    of: String,
+    /// The counts; or why there are none.
+    account: Result<TableAccount, String>,
+    /// Tables in the section, and of them done (every input part).
+    tables: (usize, usize),
+    input: Option<String>,
+}
+
+/// For an event stream: the transform's counts of every table, or of the one
+/// `table` names (a table or its `<table>_rejects` sidecar). `None` for a
+/// legacy dump.
+fn event_counts(manifest: &Manifest, table: Option<&str>) -> Option<EventCounts> {
+    if manifest.kind != DumpKindName::EventStream {
+        return None;
+    }
+    let section = match TransformSection::of(manifest) {
+        None => Err("no transform section: events per kind and rejects per reason unknown".into()),
+        Some(Err(e)) => Err(format!(
+            "the transform section cannot be read ({e}); `pancake verify` says more"
+        )),
+        Some(Ok(section)) => Ok(section),
+    };
+    let mut counts = EventCounts {
+        of: table.unwrap_or("all tables").to_owned(),
+        account: Err(String::new()),
+        tables: (0, 0),
+        input: None,
+    };
+    let section = match section {
+        Ok(section) => section,
+        Err(why) => {
+            counts.account = Err(why);
+            return Some(counts);
+        }
+    };
+    counts.tables = (
+        section.tables.len(),
+        section
+            .tables
+            .values()
+            .filter(|t| t.parts_done == t.input_parts)
+            .count(),
+    );
+    counts.input = section
+        .input
+        .clone()
+        .map(|input| match &section.input_source {
+            Some(source) => format!("{input} ({source})"),
+            None => input,
+        });
+    counts.account = match table {
+        None => {
+            let mut all = TableAccount {
+                events: section.kinds.clone(),
+                rejects: section.rejects.clone(),
+                ..TableAccount::default()
+            };
+            for t in section.tables.values() {
+                all.input_parts += t.input_parts;
+                all.parts_done += t.parts_done;
+                all.rows += t.rows;
+                all.rows_with_events += t.rows_with_events;
+                all.rejected += t.rejected;
+                all.repaired += t.repaired;
+            }
+            Ok(all)
+        }
+        Some(name) => {
+            let of = section
+                .tables
+                .keys()
+                .find(|t| t.as_str() == name || TransformSection::rejects_sidecar(t) == name);
+            match of {
+                Some(of) => {
+                    counts.of = of.clone();
+                    Ok(section.tables[of].clone())
+                }
+                None => Err(format!("the transform section does not count {name}")),
+            }
+        }
+    };
+    Some(counts)
+}
+
+/// Every known name in order with its count (zero if absent), then any
+/// other names the section has.
+fn named_counts(known: &[&str], counts: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut all: Vec<(String, u64)> = known
+        .iter()
+        .map(|&name| (name.to_owned(), counts.get(name).copied().unwrap_or(0)))
+        .collect();
+    for (name, &n) in counts {
+        if !known.contains(&name.as_str()) {
+            all.push((name.clone(), n));
+        }
+    }
+    all
+}
+
+/// A JSON object of counts; [`write_json`] puts the keys back in order.
+fn counts_object(counts: Vec<(String, u64)>) -> Value {
+    Value::Object(counts.into_iter().map(|(k, n)| (k, json!(n))).collect())
+}
+
+fn print_event_counts(counts: &EventCounts) {
+    println!();
+    let account = match &counts.account {
+        Ok(account) => account,
+        Err(why) => {
+            println!("{why}");
+            return;
+        }
+    };
+    match &counts.input {
+        Some(input) => println!("transform of {input}"),
+        None => println!("transform"),
+    }
+    if counts.of == "all tables" {
+        println!(
+            "tables:   {} of {} done, {} of {} input parts",
+            counts.tables.1, counts.tables.0, account.parts_done, account.input_parts
+        );
+    } else {
+        println!(
+            "{:<10}{} of {} input parts done",
+            format!("{}: ", counts.of),
+            account.parts_done,
+            account.input_parts,
+        );
+    }
+    println!(
+        "rows:     {} read = {} with events + {} rejected ({} repaired)",
+        progress::count(account.rows),
+        progress::count(account.rows_with_events),
+        progress::count(account.rejected),
+        progress::count(account.repaired),
+    );
+    let table = |title: &str, rows: Vec<(String, u64)>| {
+        println!();
+        println!("{title:<23} {:>13}", "COUNT");
+        let total: u64 = rows.iter().map(|(_, n)| n).sum();
+        for (name, n) in rows {
+            println!("{name:<23} {:>13}", progress::count(n));
+        }
+        println!("{:<23} {:>13}", "total", progress::count(total));
+    };
+    table("EVENTS", named_counts(&kind_names(), &account.events));
+    table("REJECTS", named_counts(&reason_names(), &account.rejects));
+}
+
+/// Pretty JSON as serde_json writes it, but with the keys of event and
+/// reject counts (`kinds`, `events`, `rejects`) in the order summaries list
+/// kinds and reasons rather than alphabetically.
+fn write_json(out: &mut String, value: &Value, indent: usize, key: Option<&str>) {
+    let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n("  ", n));
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                pad(out, indent + 1);
+                write_json(out, item, indent + 1, None);
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            pad(out, indent);
+            out.push(']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            let known = match key {
+                Some("kinds" | "events") => kind_names(),
+                Some("rejects") => reason_names(),
+                _ => Vec::new(),
+            };
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by_key(|k| known.iter().position(|n| n == k).unwrap_or(known.len()));
+            out.push_str("{\n");
+            for (i, k) in keys.iter().enumerate() {
+                pad(out, indent + 1);
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push_str(": ");
+                write_json(out, &map[k.as_str()], indent + 1, Some(k));
+                out.push_str(if i + 1 < keys.len() { ",\n" } else { "\n" });
+            }
+            pad(out, indent);
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 fn range<T: std::fmt::Display>(range: Option<[T; 2]>) -> String {
     match range {
         Some([lo, hi]) => format!("{lo} .. {hi}"),
@@ -117,14 +334,25 @@ fn print_summary(dir: &Path, manifest: &Manifest, tables: &[&TableEntry], parts:
     if let Some(snapshot) = &manifest.snapshot_at {
         println!("snapshot: {snapshot}");
     }
+    // Wide enough for every name shown, sidecars (profile_visits_rejects)
+    // included.
+    let width = tables
+        .iter()
+        .copied()
+        .chain(&manifest.sidecars)
+        .map(|t| t.name.len())
+        .chain(parts.then_some("  part 000000".len()))
+        .max()
+        .unwrap_or(0)
+        .max(15);
     println!();
     println!(
-        "{:<15} {:>6} {:>13} {:>10}  {:<27} TIMES",
+        "{:<width$} {:>6} {:>13} {:>10}  {:<27} TIMES",
         "TABLE", "PARTS", "RECORDS", "BYTES", "KEYS"
     );
     let row = |name: &str, parts: usize, records: u64, bytes: u64, keys: String, times: String| {
         println!(
-            "{name:<15} {parts:>6} {:>13} {:>10}  {keys:<27} {times}",
+            "{name:<width$} {parts:>6} {:>13} {:>10}  {keys:<27} {times}",
             progress::count(records),
             progress::bytes(bytes),
         )

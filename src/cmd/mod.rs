@@ -3,4 +3,5 @@
 pub mod extract;
 pub mod generate;
 pub mod inspect;
+pub mod transform;
 pub mod verify;

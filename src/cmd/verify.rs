@@ -9,7 +9,9 @@ use std::time::Instant;
 
 /// Check a dump or event stream: every part is read whole and checked against
 /// its trailer (count, checksum) and the manifest (count, size, checksum, key
-/// and time ranges). Exits non-zero and names each bad part if any is wrong.
+/// and time ranges); an event stream's events per kind and rejects per reason
+/// are checked against the transform's accounting. Exits non-zero and names
+/// each bad part or table if any is wrong.
 #[derive(clap::Args)]
 pub struct Args {
     /// The dump or event stream folder (the one holding manifest.json).
@@ -44,6 +46,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             started.elapsed().as_secs_f64(),
             progress::rate(report.records_checked, started.elapsed()),
         );
+        if let Some(section) = &report.transform {
+            let sum = |f: fn(&pancake_proto::verify::TableAccount) -> u64| {
+                section.tables.values().map(f).sum::<u64>()
+            };
+            println!(
+                "ok: the transform's accounting balances: {} rows read = {} with events + {} rejected; {} events and {} rejects held as counted",
+                progress::count(sum(|t| t.rows)),
+                progress::count(sum(|t| t.rows_with_events)),
+                progress::count(sum(|t| t.rejected)),
+                progress::count(section.kinds.values().sum()),
+                progress::count(section.rejects.values().sum()),
+            );
+        } else if report.manifest.kind == pancake_proto::manifest::DumpKindName::EventStream {
+            println!(
+                "note: no transform section in the manifest: events and rejects were not checked against a transform's counts"
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &report.problems {

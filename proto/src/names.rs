@@ -1,0 +1,110 @@
+//! The names event kinds and reject reasons have in manifests, summaries,
+//! routing keys and JSON: `member-registered`, `duplicate_key`.
+
+use crate::events::{EventKind, RejectReason};
+
+/// Every event kind, in the order summaries list them.
+pub const EVENT_KINDS: [EventKind; 13] = [
+    EventKind::MemberRegistered,
+    EventKind::RegistrationApproved,
+    EventKind::MemberDeleted,
+    EventKind::FlirtSent,
+    EventKind::MessageSent,
+    EventKind::MessageRead,
+    EventKind::MemberBlocked,
+    EventKind::MemberUnblocked,
+    EventKind::FavoriteAdded,
+    EventKind::FavoriteRemoved,
+    EventKind::ProfileVisited,
+    EventKind::PhotoUploaded,
+    EventKind::PhotoLiked,
+];
+
+/// Every reason a row can be rejected for.
+pub const REJECT_REASONS: [RejectReason; 5] = [
+    RejectReason::Orphan,
+    RejectReason::DuplicateKey,
+    RejectReason::NullRequired,
+    RejectReason::BadDate,
+    RejectReason::SelfReference,
+];
+
+/// A kind as the modules speak it: `member-registered`.
+pub fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Unspecified => "unspecified",
+        EventKind::MemberRegistered => "member-registered",
+        EventKind::RegistrationApproved => "registration-approved",
+        EventKind::MemberDeleted => "member-deleted",
+        EventKind::FlirtSent => "flirt-sent",
+        EventKind::MessageSent => "message-sent",
+        EventKind::MessageRead => "message-read",
+        EventKind::MemberBlocked => "member-blocked",
+        EventKind::MemberUnblocked => "member-unblocked",
+        EventKind::FavoriteAdded => "favorite-added",
+        EventKind::FavoriteRemoved => "favorite-removed",
+        EventKind::ProfileVisited => "profile-visited",
+        EventKind::PhotoUploaded => "photo-uploaded",
+        EventKind::PhotoLiked => "photo-liked",
+    }
+}
+
+/// The kind a name stands for.
+pub fn kind_by_name(name: &str) -> Option<EventKind> {
+    EVENT_KINDS.into_iter().find(|&k| kind_name(k) == name)
+}
+
+/// A reason as summaries and the generator's marks name it: `duplicate_key`.
+pub fn reason_name(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::Unspecified => "unspecified",
+        RejectReason::Orphan => "orphan",
+        RejectReason::DuplicateKey => "duplicate_key",
+        RejectReason::NullRequired => "null_required",
+        RejectReason::BadDate => "bad_date",
+        RejectReason::SelfReference => "self_reference",
+    }
+}
+
+/// The reason a name stands for.
+pub fn reason_by_name(name: &str) -> Option<RejectReason> {
+    REJECT_REASONS.into_iter().find(|&r| reason_name(r) == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_distinct() {
+        for k in EVENT_KINDS {
+            assert_eq!(kind_by_name(kind_name(k)), Some(k));
+        }
+        for r in REJECT_REASONS {
+            assert_eq!(reason_by_name(reason_name(r)), Some(r));
+        }
+        let mut names: Vec<_> = EVENT_KINDS.iter().map(|&k| kind_name(k)).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 13);
+    }
+
+    #[test]
+    fn reject_reasons_share_the_generators_numbers() {
+        use crate::legacy::DirtyKind;
+        assert_eq!(RejectReason::Orphan as i32, DirtyKind::Orphan as i32);
+        assert_eq!(
+            RejectReason::DuplicateKey as i32,
+            DirtyKind::DuplicateKey as i32
+        );
+        assert_eq!(
+            RejectReason::NullRequired as i32,
+            DirtyKind::NullRequired as i32
+        );
+        assert_eq!(RejectReason::BadDate as i32, DirtyKind::BadDate as i32);
+        assert_eq!(
+            RejectReason::SelfReference as i32,
+            DirtyKind::SelfReference as i32
+        );
+    }
+}

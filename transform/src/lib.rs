@@ -1,0 +1,594 @@
+//! Transform: a legacy dump into an event stream, every row accounted for.
+//!
+//! 1. Index: every valid member (with when they registered) and every valid
+//!    photo (with its owner), read from the members and photos tables.
+//! 2. Map: every input part, in parallel (rayon), through the table's rules
+//!    ([`rows`]) into events or rejects. Each input part becomes sorted runs
+//!    (output parts) and one rejects part; parts are committed to the
+//!    manifest in input order, so a re-run continues after the last
+//!    committed input part and writes the very same bytes.
+//! 3. Account: per table, rows read = rows with events + rows rejected, with
+//!    events per kind and rejects per reason in the manifest's `transform`
+//!    section, which `pancake verify` checks against the parts.
+
+// Errors name files and parts for the person reading them; they are built
+// once per run, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod error;
+pub mod ids;
+pub mod index;
+pub mod part;
+pub mod rows;
+pub mod section;
+
+pub use error::TransformError;
+pub use section::{TableAccount, TransformSection};
+
+use index::{MemberIndex, PhotoIndex};
+use pancake_proto::dump::DumpKind;
+use pancake_proto::events::{Event, Reject};
+use pancake_proto::manifest::DumpKindName;
+use pancake_proto::part::ReadOptions;
+use pancake_proto::{
+    LegacyTable, Manifest, ManifestWriter, PartReader, Record, TableEntry, WriteOptions, legacy,
+};
+use part::{Counter, Io, PartJob, PartOutput, chunks, rejects_table, transform_part};
+use rayon::prelude::*;
+use rows::{Context, Row};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// 2000-01-01T00:00:00Z: no valid date of the site comes before it.
+pub const DEFAULT_SITE_START: i64 = 946_684_800;
+
+#[derive(Debug, Clone)]
+pub struct TransformOptions {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Most events in one output part.
+    pub part_events: u64,
+    /// The earliest valid date (Unix seconds).
+    pub site_start: i64,
+    pub write: WriteOptions,
+    /// Start over even if `out` holds a transform.
+    pub force: bool,
+}
+
+impl TransformOptions {
+    pub fn new(input: PathBuf, out: PathBuf) -> TransformOptions {
+        TransformOptions {
+            input,
+            out,
+            threads: 0,
+            part_events: 250_000,
+            site_start: DEFAULT_SITE_START,
+            write: WriteOptions::default(),
+            force: false,
+        }
+    }
+}
+
+/// What the run is doing, for progress bars.
+pub trait Progress: Sync {
+    fn phase(&self, _name: &str, _rows: u64) {}
+    fn rows(&self, _n: u64) {}
+    fn events(&self, _n: u64) {}
+}
+
+impl Progress for () {}
+
+struct Forward<'a>(&'a dyn Progress);
+
+impl Counter for Forward<'_> {
+    fn rows(&self, n: u64) {
+        self.0.rows(n)
+    }
+    fn events(&self, n: u64) {
+        self.0.events(n)
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct TransformReport {
+    /// The output was already complete; nothing was done.
+    pub up_to_date: bool,
+    pub resumed: bool,
+    /// The accounting of the whole event stream.
+    pub section: TransformSection,
+    pub rows_this_run: u64,
+    pub events_this_run: u64,
+    pub elapsed: Duration,
+}
+
+/// Transforms `options.input` into an event stream in `options.out`.
+pub fn transform(
+    options: &TransformOptions,
+    progress: &dyn Progress,
+) -> Result<TransformReport, TransformError> {
+    let started = Instant::now();
+    let input = load_input(&options.input)?;
+    let snapshot = input
+        .snapshot_at
+        .as_deref()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.timestamp())
+        .ok_or_else(|| TransformError::InputNotReady {
+            dir: options.input.clone(),
+            why: "it has no snapshot time, so dates after it cannot be told".into(),
+        })?;
+    let tables: Vec<LegacyTable> = LegacyTable::ALL
+        .into_iter()
+        .filter(|t| input.table(t.name()).is_some())
+        .collect();
+    let wanted = fresh_section(options, &input, &tables);
+
+    let manifest = match prepare_out(&options.out, &wanted, options.force)? {
+        Prepared::UpToDate(section) => {
+            return Ok(TransformReport {
+                up_to_date: true,
+                resumed: false,
+                section,
+                rows_this_run: 0,
+                events_this_run: 0,
+                elapsed: started.elapsed(),
+            });
+        }
+        Prepared::Resume(manifest) => manifest,
+        Prepared::Fresh => {
+            let mut m = Manifest::new(
+                DumpKindName::EventStream,
+                format!("transform of {}", input.source),
+            );
+            m.snapshot_at = input.snapshot_at.clone();
+            for t in &tables {
+                m.declare(t.name(), Event::TYPE_NAME);
+                m.sidecars
+                    .push(TableEntry::new(&rejects_table(t.name()), Reject::TYPE_NAME));
+            }
+            wanted.store(&mut m);
+            m
+        }
+    };
+    let resumed =
+        section_of(&manifest).is_some_and(|s| s.tables.values().any(|t| t.parts_done > 0));
+    let writer = ManifestWriter::create(&options.out, manifest)?;
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| TransformError::Threads {
+            threads: options.threads,
+            message: e.to_string(),
+        })?;
+    let cancel = AtomicBool::new(false);
+    let counter = Forward(progress);
+    let io = Io {
+        input: &options.input,
+        out: &options.out,
+        write: &options.write,
+        cancel: &cancel,
+        counter: &counter,
+    };
+    let outcome = pool.install(|| {
+        let site_start = options.site_start;
+        let empty_members = MemberIndex::default();
+        let empty_photos = PhotoIndex::default();
+        let rows_of = |t: LegacyTable| input.table(t.name()).map_or(0, |e| e.records());
+
+        progress.phase("indexing members", rows_of(LegacyTable::Members));
+        let cx = Context {
+            members: &empty_members,
+            photos: &empty_photos,
+            site_start,
+            snapshot,
+        };
+        let members = MemberIndex::new(
+            site_start,
+            valid_rows::<legacy::Member, _>(&input, &options.input, &cx, &cancel, |m| {
+                (m.member_id, m.registered_at.map_or(0, |t| t.seconds))
+            })?,
+        );
+        progress.phase("indexing photos", rows_of(LegacyTable::Photos));
+        let cx = Context {
+            members: &members,
+            photos: &empty_photos,
+            site_start,
+            snapshot,
+        };
+        let photos = PhotoIndex::new(valid_rows::<legacy::Photo, _>(
+            &input,
+            &options.input,
+            &cx,
+            &cancel,
+            |p| (p.photo_id, p.member_id.unwrap_or_default()),
+        )?);
+        let cx = Context {
+            members: &members,
+            photos: &photos,
+            site_start,
+            snapshot,
+        };
+        map_all(&input, &tables, options, &writer, &cx, &io, progress)
+    });
+    let (rows_this_run, events_this_run) = outcome?;
+    let manifest = writer.finish()?;
+    Ok(TransformReport {
+        up_to_date: false,
+        resumed,
+        section: section_of(&manifest).expect("written by this run"),
+        rows_this_run,
+        events_this_run,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn load_input(dir: &Path) -> Result<Manifest, TransformError> {
+    let input = Manifest::load(dir)?;
+    let why = if input.kind != DumpKindName::LegacyDump {
+        Some("it is an event stream, not a legacy dump".to_owned())
+    } else if !input.complete {
+        Some("its manifest is not marked complete".to_owned())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(TransformError::InputNotReady {
+            dir: dir.to_path_buf(),
+            why,
+        }),
+        None => Ok(input),
+    }
+}
+
+fn fresh_section(
+    options: &TransformOptions,
+    input: &Manifest,
+    tables: &[LegacyTable],
+) -> TransformSection {
+    // What shapes the output: the input's parts and the settings.
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for t in &input.tables {
+        h.update(t.name.as_bytes());
+        for p in &t.parts {
+            h.update(p.file.as_bytes());
+            h.update(p.checksum.as_bytes());
+            h.update(&p.records.to_le_bytes());
+        }
+    }
+    h.update(&options.site_start.to_le_bytes());
+    h.update(&options.part_events.to_le_bytes());
+    h.update(&options.write.level.to_le_bytes());
+    TransformSection {
+        input: Some(options.input.display().to_string()),
+        input_source: Some(input.source.clone()),
+        input_fingerprint: format!("{:016x}", h.digest()),
+        site_start: pancake_proto::record::format_micros(options.site_start * 1_000_000),
+        part_events: options.part_events,
+        tables: tables
+            .iter()
+            .map(|t| {
+                let account = TableAccount {
+                    input_parts: input.table(t.name()).map_or(0, |e| e.parts.len() as u64),
+                    ..TableAccount::default()
+                };
+                (t.name().to_owned(), account)
+            })
+            .collect(),
+        kinds: BTreeMap::new(),
+        rejects: BTreeMap::new(),
+    }
+}
+
+/// The valid rows of a table, as `pick` extracts them, read in parallel.
+fn valid_rows<R: Row, T: Send>(
+    input: &Manifest,
+    dir: &Path,
+    cx: &Context,
+    cancel: &AtomicBool,
+    pick: impl Fn(&R) -> T + Sync,
+) -> Result<Vec<T>, TransformError> {
+    let Some(entry) = input.table(R::TABLE.name()) else {
+        return Ok(Vec::new());
+    };
+    let parts: Vec<_> = entry.parts.iter().enumerate().collect();
+    let per_part: Vec<Vec<T>> = parts
+        .par_iter()
+        .map(|&(i, p)| {
+            let options = ReadOptions {
+                part_number: Some(p.number),
+                ..ReadOptions::expect::<R>(DumpKind::LegacyDump, R::TABLE.name())
+            };
+            let mut reader = PartReader::open(&dir.join(&p.file), &options)?;
+            let mut previous = i
+                .checked_sub(1)
+                .and_then(|j| entry.parts[j].key_range)
+                .map(|r| r[1]);
+            let mut out = Vec::new();
+            while let Some(row) = reader.next_record::<R>()? {
+                let key = row.key();
+                if (key.is_none() || key != previous) && row.check(cx).is_ok() {
+                    out.push(pick(&row));
+                }
+                previous = key;
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(TransformError::Cancelled);
+                }
+            }
+            Ok(out)
+        })
+        .collect::<Result<_, TransformError>>()?;
+    Ok(per_part.into_iter().flatten().collect())
+}
+
+/// Input parts finished but waiting for an earlier one before they can be
+/// committed, per table.
+struct Pending {
+    next: u32,
+    waiting: BTreeMap<u32, PartOutput>,
+}
+
+fn map_all(
+    input: &Manifest,
+    tables: &[LegacyTable],
+    options: &TransformOptions,
+    writer: &ManifestWriter,
+    cx: &Context,
+    io: &Io,
+    progress: &dyn Progress,
+) -> Result<(u64, u64), TransformError> {
+    let section = section_of(&writer.snapshot()).expect("written above");
+    let mut jobs = Vec::new();
+    let mut pending = BTreeMap::new();
+    let mut rows_left = 0u64;
+    for &table in tables {
+        let entry = input.table(table.name()).expect("listed above");
+        let done = section.tables[table.name()].parts_done;
+        let chunk_rows = (options.part_events / max_events(table)).max(1);
+        let mut first_output = 0u32;
+        for (i, p) in entry.parts.iter().enumerate() {
+            if i as u64 >= done {
+                rows_left += p.records;
+                jobs.push((
+                    table,
+                    PartJob {
+                        number: p.number,
+                        file: p.file.clone(),
+                        rows: p.records,
+                        previous_key: i
+                            .checked_sub(1)
+                            .and_then(|j| entry.parts[j].key_range)
+                            .map(|r| r[1]),
+                        first_output,
+                        chunk_rows,
+                    },
+                ));
+            }
+            first_output += chunks(p.records, chunk_rows);
+        }
+        pending.insert(
+            table,
+            Pending {
+                next: done as u32,
+                waiting: BTreeMap::new(),
+            },
+        );
+    }
+    progress.phase("transforming", rows_left);
+    let pending = Mutex::new(pending);
+    let totals = Mutex::new((0u64, 0u64));
+    jobs.par_iter().try_for_each(|(table, job)| {
+        let result = map_part(*table, job, cx, io);
+        let output = match result {
+            Ok(output) => output,
+            Err(e) => {
+                io.cancel.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
+        {
+            let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
+            t.0 += output.account.rows;
+            t.1 += output.account.events_total();
+        }
+        let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+        let p = pending.get_mut(table).expect("every table has a queue");
+        p.waiting.insert(output.number, output);
+        while let Some(ready) = p.waiting.remove(&p.next) {
+            commit(writer, *table, ready)?;
+            p.next += 1;
+        }
+        Ok(())
+    })?;
+    Ok(totals.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn max_events(table: LegacyTable) -> u64 {
+    use LegacyTable::*;
+    match table {
+        Members => legacy::Member::MAX_EVENTS,
+        Flirts => legacy::Flirt::MAX_EVENTS,
+        Messages => legacy::Message::MAX_EVENTS,
+        Blocks => legacy::Block::MAX_EVENTS,
+        Favorites => legacy::Favorite::MAX_EVENTS,
+        ProfileVisits => legacy::ProfileVisit::MAX_EVENTS,
+        Photos => legacy::Photo::MAX_EVENTS,
+        PhotoLikes => legacy::PhotoLike::MAX_EVENTS,
+    }
+}
+
+fn map_part(
+    table: LegacyTable,
+    job: &PartJob,
+    cx: &Context,
+    io: &Io,
+) -> Result<PartOutput, TransformError> {
+    use LegacyTable::*;
+    match table {
+        Members => transform_part::<legacy::Member>(job, cx, io),
+        Flirts => transform_part::<legacy::Flirt>(job, cx, io),
+        Messages => transform_part::<legacy::Message>(job, cx, io),
+        Blocks => transform_part::<legacy::Block>(job, cx, io),
+        Favorites => transform_part::<legacy::Favorite>(job, cx, io),
+        ProfileVisits => transform_part::<legacy::ProfileVisit>(job, cx, io),
+        Photos => transform_part::<legacy::Photo>(job, cx, io),
+        PhotoLikes => transform_part::<legacy::PhotoLike>(job, cx, io),
+    }
+}
+
+/// Records one input part's output parts, rejects part and accounting in
+/// one manifest save.
+fn commit(
+    writer: &ManifestWriter,
+    table: LegacyTable,
+    output: PartOutput,
+) -> Result<(), TransformError> {
+    let name = table.name();
+    writer.update(|m| {
+        if let Some(entry) = m.tables.iter_mut().find(|t| t.name == name) {
+            entry.parts.extend(output.events);
+        }
+        let sidecar = rejects_table(name);
+        if let Some(entry) = m.sidecars.iter_mut().find(|t| t.name == sidecar) {
+            entry.parts.push(output.rejects);
+        }
+        if let Some(mut section) = section_of(m) {
+            if let Some(account) = section.tables.get_mut(name) {
+                account.add(&output.account);
+                account.parts_done += 1;
+            }
+            section.total();
+            section.store(m);
+        }
+    })?;
+    Ok(())
+}
+
+/// The section of a manifest this crate wrote (unreadable counts as none).
+fn section_of(manifest: &Manifest) -> Option<TransformSection> {
+    TransformSection::of(manifest).and_then(Result::ok)
+}
+
+enum Prepared {
+    Fresh,
+    Resume(Manifest),
+    UpToDate(TransformSection),
+}
+
+fn prepare_out(
+    out: &Path,
+    wanted: &TransformSection,
+    force: bool,
+) -> Result<Prepared, TransformError> {
+    let is_empty = match std::fs::read_dir(out) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(TransformError::io("read the folder", out)(e)),
+    };
+    if is_empty {
+        return Ok(Prepared::Fresh);
+    }
+    if !Manifest::path(out).exists() {
+        return Err(TransformError::NotEmpty {
+            dir: out.to_path_buf(),
+        });
+    }
+    let start_over = || {
+        std::fs::remove_dir_all(out)
+            .map_err(TransformError::io("remove the previous event stream", out))?;
+        Ok(Prepared::Fresh)
+    };
+    let existing = Manifest::load(out).ok();
+    let section = existing.as_ref().and_then(section_of);
+    match (existing, section) {
+        (_, None) if force => start_over(),
+        (None, None) | (Some(_), None) => Err(TransformError::NotEmpty {
+            dir: out.to_path_buf(),
+        }),
+        (_, Some(_)) if force => start_over(),
+        (Some(m), Some(s)) => {
+            if s.input_fingerprint != wanted.input_fingerprint {
+                return Err(TransformError::Incompatible {
+                    dir: out.to_path_buf(),
+                });
+            }
+            if m.complete {
+                return Ok(Prepared::UpToDate(s));
+            }
+            remove_uncommitted(out, &m)?;
+            Ok(Prepared::Resume(m))
+        }
+        (None, Some(_)) => unreachable!("a section comes from a manifest"),
+    }
+}
+
+/// Deletes what a killed run left: `.tmp` files and parts never committed.
+fn remove_uncommitted(out: &Path, manifest: &Manifest) -> Result<(), TransformError> {
+    for table in manifest.tables.iter().chain(&manifest.sidecars) {
+        let dir = out.join(&table.name);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let relative = format!("{}/{}", table.name, entry.file_name().to_string_lossy());
+            if !table.parts.iter().any(|p| p.file == relative) {
+                let path = entry.path();
+                std::fs::remove_file(&path)
+                    .map_err(TransformError::io("remove an uncommitted part", &path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads and decodes every record of the dump with `threads` threads and
+/// emits nothing: the ceiling a transform of it can reach on this machine.
+/// Returns the records read.
+pub fn decode_only(input: &Path, threads: usize) -> Result<u64, TransformError> {
+    let manifest = load_input(input)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| TransformError::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
+    let parts: Vec<(LegacyTable, &pancake_proto::PartEntry)> = manifest
+        .tables
+        .iter()
+        .filter_map(|t| Some((LegacyTable::from_name(&t.name)?, t)))
+        .flat_map(|(table, t)| t.parts.iter().map(move |p| (table, p)))
+        .collect();
+    pool.install(|| {
+        parts
+            .par_iter()
+            .map(|(table, p)| {
+                let path = input.join(&p.file);
+                fn read<R: Row>(path: &Path, number: u32) -> Result<u64, TransformError> {
+                    let options = ReadOptions {
+                        part_number: Some(number),
+                        ..ReadOptions::expect::<R>(DumpKind::LegacyDump, R::TABLE.name())
+                    };
+                    part::decode_only::<R>(path, &options)
+                }
+                use LegacyTable::*;
+                match table {
+                    Members => read::<legacy::Member>(&path, p.number),
+                    Flirts => read::<legacy::Flirt>(&path, p.number),
+                    Messages => read::<legacy::Message>(&path, p.number),
+                    Blocks => read::<legacy::Block>(&path, p.number),
+                    Favorites => read::<legacy::Favorite>(&path, p.number),
+                    ProfileVisits => read::<legacy::ProfileVisit>(&path, p.number),
+                    Photos => read::<legacy::Photo>(&path, p.number),
+                    PhotoLikes => read::<legacy::PhotoLike>(&path, p.number),
+                }
+            })
+            .sum()
+    })
+}

@@ -1,0 +1,321 @@
+//! One input part in, its sorted event runs and its rejects out.
+//!
+//! An input part is cut into chunks of rows small enough that a chunk's
+//! events fit `--part-events`; each chunk becomes one output part, sorted by
+//! (occurred_at, event id). The number of chunks follows from the input
+//! manifest alone, so every output part's number is known before any work
+//! starts, whatever the thread count: the output is the same bytes with one
+//! thread or eight.
+
+use crate::error::TransformError;
+use crate::rows::{Context, Rejection, Row};
+use crate::section::TableAccount;
+use pancake_proto::dump::DumpKind;
+use pancake_proto::events::{Event, Reject, RejectReason};
+use pancake_proto::names::{kind_name, reason_name};
+use pancake_proto::part::{PartSpec, ReadOptions};
+use pancake_proto::record::event_order;
+use pancake_proto::{PartEntry, PartReader, PartWriter, Record, WriteOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The work for one input part.
+#[derive(Debug, Clone)]
+pub struct PartJob {
+    /// The input part's number and file (relative to the input dump).
+    pub number: u32,
+    pub file: String,
+    /// Its record count, from the input manifest.
+    pub rows: u64,
+    /// The key of the row before this part (the previous part's last key),
+    /// to catch a duplicate across the boundary.
+    pub previous_key: Option<i64>,
+    /// The number of this part's first output part.
+    pub first_output: u32,
+    /// Rows per output part.
+    pub chunk_rows: u64,
+}
+
+/// What one input part became.
+#[derive(Debug)]
+pub struct PartOutput {
+    pub number: u32,
+    pub account: TableAccount,
+    pub events: Vec<PartEntry>,
+    pub rejects: PartEntry,
+}
+
+/// The sidecar a table's rejects go to.
+pub fn rejects_table(table: &str) -> String {
+    crate::TransformSection::rejects_sidecar(table)
+}
+
+/// How many output parts an input part of `rows` rows becomes.
+pub fn chunks(rows: u64, chunk_rows: u64) -> u32 {
+    rows.div_ceil(chunk_rows.max(1)) as u32
+}
+
+/// Progress callbacks from inside a part.
+pub trait Counter: Sync {
+    fn rows(&self, _n: u64) {}
+    fn events(&self, _n: u64) {}
+}
+
+pub struct Io<'a> {
+    pub input: &'a Path,
+    pub out: &'a Path,
+    pub write: &'a WriteOptions,
+    pub cancel: &'a AtomicBool,
+    pub counter: &'a dyn Counter,
+}
+
+/// Transforms one input part of table `R`.
+pub fn transform_part<R: Row>(
+    job: &PartJob,
+    cx: &Context,
+    io: &Io,
+) -> Result<PartOutput, TransformError> {
+    let written = Mutex::new(Vec::new());
+    let result = run::<R>(job, cx, io, &written);
+    if result.is_err() {
+        // Nothing of a failed part may look finished.
+        for path in written.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
+}
+
+/// A row read, with its place and whether its key repeats the one before.
+struct Read<R> {
+    index: u64,
+    row: R,
+    duplicate: bool,
+}
+
+/// What one chunk became.
+struct ChunkOutput {
+    entry: PartEntry,
+    account: TableAccount,
+    rejects: Vec<Reject>,
+}
+
+type Slot = Mutex<Option<Result<ChunkOutput, TransformError>>>;
+
+/// Reads the part on this thread (decoding is cheap) and hands each chunk
+/// of rows to the pool, so that one big input part keeps every core busy.
+fn run<R: Row>(
+    job: &PartJob,
+    cx: &Context,
+    io: &Io,
+    written: &Mutex<Vec<PathBuf>>,
+) -> Result<PartOutput, TransformError> {
+    let table = R::TABLE.name();
+    let path = io.input.join(&job.file);
+    let options = ReadOptions {
+        part_number: Some(job.number),
+        ..ReadOptions::expect::<R>(DumpKind::LegacyDump, table)
+    };
+    let mut reader = PartReader::open(&path, &options)?;
+    let expected_chunks = chunks(job.rows, job.chunk_rows) as usize;
+    let slots: Vec<Slot> = (0..expected_chunks).map(|_| Mutex::new(None)).collect();
+    let too_many = || TransformError::RowCount {
+        file: path.clone(),
+        manifest: job.rows,
+        found: job.rows + 1,
+    };
+    let read: Result<u64, TransformError> = rayon::scope(|scope| {
+        let mut rows = Vec::new();
+        let mut previous = job.previous_key;
+        let mut index = 0u64;
+        let mut chunk = 0usize;
+        let spawn = |chunk: usize, rows: Vec<Read<R>>| {
+            let slot = &slots[chunk];
+            scope.spawn(move |_| {
+                let number = job.first_output + chunk as u32;
+                let out = map_chunk::<R>(job, number, rows, cx, io, written);
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+            });
+        };
+        while let Some(row) = reader.next_record::<R>()? {
+            let key = row.key();
+            rows.push(Read {
+                index,
+                row,
+                duplicate: key.is_some() && key == previous,
+            });
+            previous = key;
+            index += 1;
+            if rows.len() as u64 == job.chunk_rows {
+                if chunk >= expected_chunks {
+                    return Err(too_many());
+                }
+                spawn(chunk, std::mem::take(&mut rows));
+                chunk += 1;
+            }
+            if index % 4096 == 0 {
+                io.counter.rows(4096);
+                if io.cancel.load(Ordering::Relaxed) {
+                    return Err(TransformError::Cancelled);
+                }
+            }
+        }
+        io.counter.rows(index % 4096);
+        if !rows.is_empty() {
+            if chunk >= expected_chunks {
+                return Err(too_many());
+            }
+            spawn(chunk, rows);
+        }
+        Ok(index)
+    });
+    let found = read?;
+    if found != job.rows {
+        return Err(TransformError::RowCount {
+            file: path,
+            manifest: job.rows,
+            found,
+        });
+    }
+    let mut account = TableAccount::default();
+    let mut events = Vec::new();
+    let mut rejects = Vec::new();
+    for slot in slots {
+        let out = slot
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .expect("every chunk ran")?;
+        account.add(&out.account);
+        events.push(out.entry);
+        rejects.extend(out.rejects);
+    }
+    let spec = PartSpec::of::<Reject>(DumpKind::EventStream, &rejects_table(table), job.number);
+    let rejects_path = io.out.join(spec.relative_path());
+    let mut writer = PartWriter::create(io.out, spec, io.write)?;
+    for reject in &rejects {
+        writer.write(reject)?;
+    }
+    let rejects = writer.finish()?;
+    lock(written).push(rejects_path);
+    Ok(PartOutput {
+        number: job.number,
+        account,
+        events,
+        rejects,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Checks and maps one chunk of rows, and writes its events as one sorted
+/// output part.
+fn map_chunk<R: Row>(
+    job: &PartJob,
+    number: u32,
+    rows: Vec<Read<R>>,
+    cx: &Context,
+    io: &Io,
+    written: &Mutex<Vec<PathBuf>>,
+) -> Result<ChunkOutput, TransformError> {
+    let table = R::TABLE.name();
+    let mut account = TableAccount::default();
+    let mut events: Vec<Event> = Vec::with_capacity(rows.len());
+    let mut rejects = Vec::new();
+    for Read {
+        index,
+        row,
+        duplicate,
+    } in rows
+    {
+        let verdict = if duplicate {
+            Err(Rejection {
+                reason: RejectReason::DuplicateKey,
+                column: R::KEY_FIELD,
+                detail: format!(
+                    "key {} repeats the row before it",
+                    row.key().unwrap_or_default()
+                ),
+            })
+        } else {
+            row.check(cx)
+        };
+        account.rows += 1;
+        match verdict {
+            Ok(()) => {
+                let before = events.len();
+                row.events(cx, &mut events);
+                for e in &events[before..] {
+                    *account
+                        .events
+                        .entry(kind_name(e.kind()).to_owned())
+                        .or_default() += 1;
+                }
+                account.rows_with_events += 1;
+                account.repaired += u64::from(row.repaired());
+            }
+            Err(rejection) => {
+                account.rejected += 1;
+                *account
+                    .rejects
+                    .entry(reason_name(rejection.reason).to_owned())
+                    .or_default() += 1;
+                rejects.push(Reject {
+                    table: table.to_owned(),
+                    key: row.key().unwrap_or_default(),
+                    reason: rejection.reason as i32,
+                    column: rejection.column.to_owned(),
+                    part: job.number,
+                    record: index,
+                    row: prost::Message::encode_to_vec(&row),
+                    detail: rejection.detail,
+                });
+            }
+        }
+        if io.cancel.load(Ordering::Relaxed) {
+            return Err(TransformError::Cancelled);
+        }
+    }
+    let entry = write_run(table, number, &mut events, io, written)?;
+    Ok(ChunkOutput {
+        entry,
+        account,
+        rejects,
+    })
+}
+
+/// Sorts a chunk's events and writes them as one output part.
+fn write_run(
+    table: &str,
+    number: u32,
+    chunk: &mut Vec<Event>,
+    io: &Io,
+    written: &Mutex<Vec<PathBuf>>,
+) -> Result<PartEntry, TransformError> {
+    chunk.sort_by(|a, b| event_order(a).cmp(&event_order(b)));
+    let spec = PartSpec::of::<Event>(DumpKind::EventStream, table, number);
+    let path = io.out.join(spec.relative_path());
+    let mut writer = PartWriter::create(io.out, spec, io.write)?;
+    for event in chunk.iter() {
+        writer.write(event)?;
+    }
+    io.counter.events(chunk.len() as u64);
+    chunk.clear();
+    let entry = writer.finish()?;
+    lock(written).push(path);
+    Ok(entry)
+}
+
+/// Reads and decodes every record of a part and does nothing else: the
+/// ceiling the transform is measured against.
+pub fn decode_only<R: Record>(path: &Path, options: &ReadOptions) -> Result<u64, TransformError> {
+    let mut reader = PartReader::open(path, options)?;
+    let mut n = 0u64;
+    while let Some(record) = reader.next_record::<R>()? {
+        std::hint::black_box(&record);
+        n += 1;
+    }
+    Ok(n)
+}
