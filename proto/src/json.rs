@@ -16,9 +16,27 @@ pub fn record_to_json(record_type: &str, bytes: &[u8]) -> Result<serde_json::Val
     let options = SerializeOptions::new()
         .use_proto_field_name(true)
         .stringify_64_bit_integers(false);
-    message
+    let mut json = message
         .serialize_with_options(serde_json::value::Serializer, &options)
-        .map_err(|e| format!("cannot render as JSON: {e}"))
+        .map_err(|e| format!("cannot render as JSON: {e}"))?;
+    if record_type == <crate::events::Reject as crate::Record>::TYPE_NAME {
+        show_rejected_row(bytes, &mut json);
+    }
+    Ok(json)
+}
+
+/// A reject keeps its row as encoded bytes; people want to read the row.
+fn show_rejected_row(bytes: &[u8], json: &mut serde_json::Value) {
+    use prost::Message as _;
+    let Ok(reject) = crate::events::Reject::decode(bytes) else {
+        return;
+    };
+    let Some(table) = crate::LegacyTable::from_name(&reject.table) else {
+        return;
+    };
+    if let Ok(row) = record_to_json(table.record_type(), &reject.row) {
+        json["row"] = row;
+    }
 }
 
 #[cfg(test)]
@@ -26,6 +44,30 @@ mod tests {
     use super::*;
     use crate::legacy::{Member, RawText};
     use prost::Message as _;
+
+    #[test]
+    fn a_rejects_row_shows_as_the_legacy_record() {
+        use crate::events::{Reject, RejectReason};
+        use crate::legacy::Flirt;
+        use prost::Message as _;
+        let row = Flirt {
+            flirt_id: 9,
+            sender_id: Some(4),
+            ..Flirt::default()
+        };
+        let reject = Reject {
+            table: "flirts".into(),
+            key: 9,
+            reason: RejectReason::NullRequired as i32,
+            column: "recipient_id".into(),
+            row: row.encode_to_vec(),
+            ..Reject::default()
+        };
+        let json = record_to_json("pancake.events.v1.Reject", &reject.encode_to_vec()).unwrap();
+        assert_eq!(json["row"]["flirt_id"], 9);
+        assert_eq!(json["row"]["sender_id"], 4);
+        assert_eq!(json["reason"], "REJECT_REASON_NULL_REQUIRED");
+    }
 
     #[test]
     fn a_member_renders_with_proto_names_and_rfc3339_times() {

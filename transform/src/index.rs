@@ -76,21 +76,27 @@ impl MemberIndex {
     }
 }
 
-/// Valid photos and their owners.
+/// Valid photos: their owners and when they were uploaded.
 #[derive(Debug, Clone, Default)]
 pub struct PhotoIndex {
-    owners: HashMap<i32, i32>,
+    owners: HashMap<i32, (i32, i64)>,
 }
 
 impl PhotoIndex {
-    pub fn new(valid: Vec<(i32, i32)>) -> PhotoIndex {
+    /// From `(photo id, (owner, uploaded at))` of the valid photos.
+    pub fn new(valid: Vec<(i32, (i32, i64))>) -> PhotoIndex {
         PhotoIndex {
             owners: valid.into_iter().collect(),
         }
     }
 
     pub fn owner(&self, photo: i32) -> Option<i32> {
-        self.owners.get(&photo).copied()
+        self.owners.get(&photo).map(|&(owner, _)| owner)
+    }
+
+    /// When a valid photo was uploaded (Unix seconds).
+    pub fn uploaded_at(&self, photo: i32) -> Option<i64> {
+        self.owners.get(&photo).map(|&(_, t)| t)
     }
 
     pub fn len(&self) -> usize {

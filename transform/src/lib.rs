@@ -207,7 +207,10 @@ pub fn transform(
             &options.input,
             &cx,
             &cancel,
-            |p| (p.photo_id, p.member_id.unwrap_or_default()),
+            |p| {
+                let uploaded = p.uploaded_at.map_or(0, |t| t.seconds);
+                (p.photo_id, (p.member_id.unwrap_or_default(), uploaded))
+            },
         )?);
         let cx = Context {
             members: &members,
@@ -383,14 +386,23 @@ fn map_all(
     progress.phase("transforming", rows_left);
     let pending = Mutex::new(pending);
     let totals = Mutex::new((0u64, 0u64));
-    jobs.par_iter().try_for_each(|(table, job)| {
-        let result = map_part(*table, job, cx, io);
-        let output = match result {
+    // The first real failure; parts that stopped because of it only say
+    // "cancelled", which must not hide it.
+    let failure: Mutex<Option<TransformError>> = Mutex::new(None);
+    let fail = |e: TransformError| {
+        io.cancel.store(true, Ordering::Relaxed);
+        let mut first = failure.lock().unwrap_or_else(|e| e.into_inner());
+        if first.is_none() || matches!(*first, Some(TransformError::Cancelled)) {
+            *first = Some(e);
+        }
+    };
+    jobs.par_iter().for_each(|(table, job)| {
+        if io.cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let output = match map_part(*table, job, cx, io) {
             Ok(output) => output,
-            Err(e) => {
-                io.cancel.store(true, Ordering::Relaxed);
-                return Err(e);
-            }
+            Err(e) => return fail(e),
         };
         {
             let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
@@ -401,11 +413,15 @@ fn map_all(
         let p = pending.get_mut(table).expect("every table has a queue");
         p.waiting.insert(output.number, output);
         while let Some(ready) = p.waiting.remove(&p.next) {
-            commit(writer, *table, ready)?;
+            if let Err(e) = commit(writer, *table, ready) {
+                return fail(e);
+            }
             p.next += 1;
         }
-        Ok(())
-    })?;
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
     Ok(totals.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 

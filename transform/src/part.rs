@@ -235,7 +235,8 @@ fn map_chunk<R: Row>(
                 reason: RejectReason::DuplicateKey,
                 column: R::KEY_FIELD,
                 detail: format!(
-                    "key {} repeats the row before it",
+                    "{} {} repeats the row before it",
+                    R::KEY_FIELD,
                     row.key().unwrap_or_default()
                 ),
             })

@@ -492,15 +492,29 @@ impl Row for legacy::PhotoLike {
         let photo = *need(&self.photo_id, "photo_id")?;
         let liker = *need(&self.member_id, "member_id")?;
         let at = cx.date(need(&self.liked_at, "liked_at")?, "liked_at")?;
-        if cx.photos.owner(photo).is_none() {
+        let Some(uploaded) = cx.photos.uploaded_at(photo) else {
             return Err(reject(
                 RejectReason::Orphan,
                 "photo_id",
                 format!("photo_id {photo} is not a valid photo"),
             ));
-        }
+        };
         let registered = cx.member(liker, "member_id")?;
-        cx.registered_by(registered, at, liker, "member_id")
+        cx.registered_by(registered, at, liker, "member_id")?;
+        // The photo's owner registered before the upload (a valid photo's
+        // check), so a like after the upload comes after both.
+        if at < uploaded {
+            return Err(reject(
+                RejectReason::BadDate,
+                "liked_at",
+                format!(
+                    "liked_at {} is before photo {photo} was uploaded at {}",
+                    show(at),
+                    show(uploaded)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn events(&self, cx: &Context, out: &mut Vec<Event>) {

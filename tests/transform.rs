@@ -1,0 +1,346 @@
+//! `pancake transform` end to end: killed with SIGKILL in the middle, run
+//! again, it continues and ends with the very parts of an uninterrupted run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn pancake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(args)
+        .output()
+        .expect("pancake runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// tiny x10 (about 60,000 rows) in 700-row parts: a transform of it with
+/// one thread and 200-event parts takes seconds, long enough to be killed.
+fn dump() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tiny10");
+        let out = pancake(&[
+            "generate",
+            "--preset",
+            "tiny",
+            "--scale",
+            "10",
+            "--part-records",
+            "700",
+            "--out",
+            s(&dir),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (tmp, dir)
+    })
+    .1
+}
+
+fn transform_args(out: &Path) -> Vec<&str> {
+    vec![
+        "transform",
+        "--in",
+        s(dump()),
+        "--out",
+        s(out),
+        "--threads",
+        "1",
+        "--part-events",
+        "200",
+    ]
+}
+
+fn manifest(dir: &Path) -> Option<serde_json::Value> {
+    let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Input parts whose output the manifest lists as committed.
+fn parts_done(m: &serde_json::Value) -> u64 {
+    m["transform"]["tables"].as_object().map_or(0, |t| {
+        t.values()
+            .map(|a| a["parts_done"].as_u64().unwrap_or(0))
+            .sum()
+    })
+}
+
+/// Every part of the tables and sidecars: file, records, checksum.
+fn parts(dir: &Path) -> Vec<(String, u64, String)> {
+    let m = manifest(dir).unwrap();
+    let mut out = Vec::new();
+    for list in ["tables", "sidecars"] {
+        for t in m[list].as_array().unwrap() {
+            for p in t["parts"].as_array().unwrap() {
+                out.push((
+                    p["file"].as_str().unwrap().to_owned(),
+                    p["records"].as_u64().unwrap(),
+                    p["checksum"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(temp_files(&path));
+        } else if path.extension().is_some_and(|e| e == "tmp") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+const KINDS: [&str; 13] = [
+    "member-registered",
+    "registration-approved",
+    "member-deleted",
+    "flirt-sent",
+    "message-sent",
+    "message-read",
+    "member-blocked",
+    "member-unblocked",
+    "favorite-added",
+    "favorite-removed",
+    "profile-visited",
+    "photo-uploaded",
+    "photo-liked",
+];
+
+const REASONS: [&str; 5] = [
+    "orphan",
+    "duplicate_key",
+    "null_required",
+    "bad_date",
+    "self_reference",
+];
+
+/// The line of a summary that starts with `name` (after indentation).
+fn summary_line<'a>(stdout: &'a str, name: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no line for {name}:\n{stdout}"))
+}
+
+#[test]
+fn a_killed_transform_continues_and_ends_with_the_parts_of_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
+
+    // The uninterrupted run, alongside.
+    let reference = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(transform_args(&whole))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // The run to kill, once a few input parts are committed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(transform_args(&killed))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let committed = loop {
+        if let Some(m) = manifest(&killed) {
+            let done = parts_done(&m);
+            if done >= 3 && m["complete"] == false {
+                child.kill().unwrap();
+                break done;
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the transform ended ({status}) before it could be killed; make it slower");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part committed in 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed: {status}");
+    let left = manifest(&killed).unwrap();
+    assert_eq!(left["complete"], false);
+    assert!(parts_done(&left) >= committed);
+
+    let reference = reference.wait_with_output().unwrap();
+    assert!(reference.status.success(), "{}", text(&reference.stderr));
+    let first = text(&reference.stdout);
+    assert!(!first.contains("continuing an earlier run"), "{first}");
+
+    // The same command again continues where the killed run stopped.
+    let again = pancake(&transform_args(&killed));
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let stdout = text(&again.stdout);
+    assert!(stdout.contains("continuing an earlier run"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "accounting: rows read = rows with events + rows rejected for every table: yes"
+        ),
+        "{stdout}"
+    );
+
+    // Whole, and the very parts of the uninterrupted run.
+    let verify = pancake(&["verify", s(&killed)]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).starts_with("ok: "),
+        "{}",
+        text(&verify.stdout)
+    );
+    assert!(
+        !text(&verify.stderr).contains("warning"),
+        "stray files: {}",
+        text(&verify.stderr)
+    );
+    assert!(temp_files(&killed).is_empty(), "{:?}", temp_files(&killed));
+    let (a, b) = (parts(&whole), parts(&killed));
+    assert!(a.len() > 100, "many parts: {}", a.len());
+    assert_eq!(a, b);
+    assert_eq!(
+        manifest(&whole).unwrap()["transform"],
+        manifest(&killed).unwrap()["transform"]
+    );
+
+    // The resumed summary counts the whole stream, like the first.
+    for name in KINDS.iter().chain(&REASONS) {
+        assert_eq!(
+            summary_line(&first, name),
+            summary_line(&stdout, name),
+            "{name}"
+        );
+    }
+
+    // A third run has nothing to do.
+    let third = pancake(&transform_args(&killed));
+    assert!(third.status.success(), "{}", text(&third.stderr));
+    assert!(
+        text(&third.stdout).contains("nothing to do"),
+        "{}",
+        text(&third.stdout)
+    );
+    assert_eq!(parts(&killed), b);
+}
+
+#[test]
+fn the_summary_lists_events_per_kind_and_rejects_per_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("events");
+    let run = pancake(&[
+        "transform",
+        "--in",
+        s(dump()),
+        "--out",
+        s(&out),
+        "--part-events",
+        "100000",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let stdout = text(&run.stdout);
+    let kinds = stdout.find("events per kind:").expect(&stdout);
+    let reasons = stdout.find("rejects per reason:").expect(&stdout);
+    assert!(kinds < reasons, "{stdout}");
+    let m = manifest(&out).unwrap();
+    let section = &m["transform"];
+    let number = |line: &str| -> u64 {
+        line.split_whitespace()
+            .last()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap()
+    };
+    for kind in KINDS {
+        let line = summary_line(&stdout[kinds..reasons], kind);
+        assert_eq!(
+            number(line),
+            section["kinds"][kind].as_u64().unwrap_or(0),
+            "{line}"
+        );
+        assert!(number(line) > 0, "tiny x10 has every kind: {line}");
+    }
+    for reason in REASONS {
+        let line = summary_line(&stdout[reasons..], reason);
+        assert_eq!(
+            number(line),
+            section["rejects"][reason].as_u64().unwrap_or(0),
+            "{line}"
+        );
+        assert!(number(line) > 0, "tiny x10 has every reason: {line}");
+    }
+    for table in [
+        "members",
+        "flirts",
+        "messages",
+        "blocks",
+        "favorites",
+        "profile_visits",
+        "photos",
+        "photo_likes",
+    ] {
+        summary_line(&stdout, table);
+    }
+    assert!(stdout.contains(" rows/s, "), "{stdout}");
+    assert!(stdout.contains(" events/s"), "{stdout}");
+    assert!(!stdout.contains("continuing an earlier run"), "{stdout}");
+}
+
+#[test]
+fn decode_only_reads_everything_and_prints_the_rate() {
+    for threads in ["1", "2"] {
+        let run = pancake(&[
+            "transform",
+            "--in",
+            s(dump()),
+            "--decode-only",
+            "--threads",
+            threads,
+        ]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let stdout = text(&run.stdout);
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("records/s"))
+            .unwrap_or_else(|| panic!("no records/s line: {stdout}"));
+        assert!(line.starts_with("decoded "), "{line}");
+        assert!(line.contains(&format!("({threads} threads)")), "{line}");
+        // Every record of the legacy tables, the dirty-row marks aside.
+        let m = manifest(dump()).unwrap();
+        let rows: u64 = m["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["parts"].as_array().unwrap())
+            .map(|p| p["records"].as_u64().unwrap())
+            .sum();
+        let decoded: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        assert_eq!(decoded, rows, "{line}");
+    }
+    // Nothing is written.
+    assert!(!dump().join("events").exists());
+}
