@@ -33,13 +33,16 @@ use pancake_proto::part::ReadOptions;
 use pancake_proto::{
     LegacyTable, Manifest, ManifestWriter, PartReader, Record, TableEntry, WriteOptions, legacy,
 };
-use part::{Counter, Io, PartJob, PartOutput, chunks, rejects_table, transform_part};
+use part::{
+    ChunkOutput, ChunkTask, Counter, Io, PartJob, PartOutput, chunks, finish_part, read_part,
+    rejects_table,
+};
 use rayon::prelude::*;
 use rows::{Context, Row};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// 2000-01-01T00:00:00Z: no valid date of the site comes before it.
@@ -330,13 +333,35 @@ fn valid_rows<R: Row, T: Send>(
     Ok(per_part.into_iter().flatten().collect())
 }
 
-/// Input parts finished but waiting for an earlier one before they can be
-/// committed, per table.
-struct Pending {
-    next: u32,
-    waiting: BTreeMap<u32, PartOutput>,
+/// What the workers and readers tell the thread that commits.
+enum Done {
+    Chunk {
+        job: usize,
+        chunk: usize,
+        result: Result<Box<ChunkOutput>, TransformError>,
+    },
+    Read {
+        job: usize,
+        result: Result<u64, TransformError>,
+    },
 }
 
+/// An input part on its way: chunks back from the workers, and whether its
+/// reader got to the end.
+struct InFlight {
+    chunks: Vec<Option<ChunkOutput>>,
+    read: bool,
+    failed: bool,
+}
+
+/// Maps every input part not yet done.
+///
+/// A reader thread reads parts in order and cuts them into chunks; the
+/// workers (`--threads` of them) map chunks into sorted output parts; this
+/// thread puts parts together and commits them in input order. The channel
+/// from reader to workers holds at most one chunk per worker, so memory is a
+/// few chunks whatever the data set's size, and one big input part keeps
+/// every core busy.
 fn map_all(
     input: &Manifest,
     tables: &[LegacyTable],
@@ -347,14 +372,15 @@ fn map_all(
     progress: &dyn Progress,
 ) -> Result<(u64, u64), TransformError> {
     let section = section_of(&writer.snapshot()).expect("written above");
-    let mut jobs = Vec::new();
-    let mut pending = BTreeMap::new();
+    let mut jobs: Vec<(LegacyTable, PartJob)> = Vec::new();
+    let mut next_commit: BTreeMap<LegacyTable, usize> = BTreeMap::new();
     let mut rows_left = 0u64;
     for &table in tables {
         let entry = input.table(table.name()).expect("listed above");
         let done = section.tables[table.name()].parts_done;
         let chunk_rows = (options.part_events / max_events(table)).max(1);
         let mut first_output = 0u32;
+        next_commit.insert(table, jobs.len());
         for (i, p) in entry.parts.iter().enumerate() {
             if i as u64 >= done {
                 rows_left += p.records;
@@ -375,54 +401,144 @@ fn map_all(
             }
             first_output += chunks(p.records, chunk_rows);
         }
-        pending.insert(
-            table,
-            Pending {
-                next: done as u32,
-                waiting: BTreeMap::new(),
-            },
-        );
     }
     progress.phase("transforming", rows_left);
-    let pending = Mutex::new(pending);
-    let totals = Mutex::new((0u64, 0u64));
-    // The first real failure; parts that stopped because of it only say
-    // "cancelled", which must not hide it.
-    let failure: Mutex<Option<TransformError>> = Mutex::new(None);
-    let fail = |e: TransformError| {
-        io.cancel.store(true, Ordering::Relaxed);
-        let mut first = failure.lock().unwrap_or_else(|e| e.into_inner());
-        if first.is_none() || matches!(*first, Some(TransformError::Cancelled)) {
-            *first = Some(e);
-        }
+    let workers = match options.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
     };
-    jobs.par_iter().for_each(|(table, job)| {
-        if io.cancel.load(Ordering::Relaxed) {
-            return;
-        }
-        let output = match map_part(*table, job, cx, io) {
-            Ok(output) => output,
-            Err(e) => return fail(e),
-        };
+    let mut flight: Vec<InFlight> = jobs
+        .iter()
+        .map(|(_, job)| InFlight {
+            chunks: (0..chunks(job.rows, job.chunk_rows))
+                .map(|_| None)
+                .collect(),
+            read: false,
+            failed: false,
+        })
+        .collect();
+    let mut failure: Option<TransformError> = None;
+    let mut totals = (0u64, 0u64);
+    let next_job = AtomicUsize::new(0);
+
+    // A rendezvous: a chunk leaves the reader only when a worker takes it.
+    let (task_tx, task_rx) = mpsc::sync_channel::<ChunkTask>(0);
+    let task_rx = Mutex::new(task_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    std::thread::scope(|scope| {
         {
-            let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
-            t.0 += output.account.rows;
-            t.1 += output.account.events_total();
+            let (jobs, next_job, done_tx) = (&jobs, &next_job, done_tx.clone());
+            scope.spawn(move || {
+                loop {
+                    let i = next_job.fetch_add(1, Ordering::Relaxed);
+                    if i >= jobs.len() || io.cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (table, job) = &jobs[i];
+                    let result = read_any(*table, i, job, cx, io, &task_tx);
+                    let _ = done_tx.send(Done::Read { job: i, result });
+                }
+            });
         }
-        let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
-        let p = pending.get_mut(table).expect("every table has a queue");
-        p.waiting.insert(output.number, output);
-        while let Some(ready) = p.waiting.remove(&p.next) {
-            if let Err(e) = commit(writer, *table, ready) {
-                return fail(e);
+        for _ in 0..workers {
+            let (task_rx, done_tx) = (&task_rx, done_tx.clone());
+            scope.spawn(move || {
+                loop {
+                    let task = task_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok(task) = task else { break };
+                    let result = if io.cancel.load(Ordering::Relaxed) {
+                        Err(TransformError::Cancelled)
+                    } else {
+                        (task.run)().map(Box::new)
+                    };
+                    let _ = done_tx.send(Done::Chunk {
+                        job: task.job,
+                        chunk: task.chunk,
+                        result,
+                    });
+                }
+            });
+        }
+        drop(done_tx);
+
+        let fail = |e: TransformError, failure: &mut Option<TransformError>| {
+            io.cancel.store(true, Ordering::Relaxed);
+            if failure.is_none() || matches!(failure, Some(TransformError::Cancelled)) {
+                *failure = Some(e);
             }
-            p.next += 1;
+        };
+        for message in done_rx {
+            let job = match message {
+                Done::Chunk { job, chunk, result } => {
+                    match result {
+                        Ok(out) if failure.is_none() => {
+                            flight[job].chunks[chunk] = Some(*out);
+                        }
+                        Ok(out) => {
+                            let _ = std::fs::remove_file(&out.path);
+                        }
+                        Err(e) => {
+                            flight[job].failed = true;
+                            fail(e, &mut failure);
+                        }
+                    }
+                    job
+                }
+                Done::Read { job, result } => {
+                    match result {
+                        Ok(_) => flight[job].read = true,
+                        Err(e) => {
+                            flight[job].failed = true;
+                            fail(e, &mut failure);
+                        }
+                    }
+                    job
+                }
+            };
+            if failure.is_some() {
+                continue;
+            }
+            // Commit, in input order, every part of this table now complete.
+            let table = jobs[job].0;
+            let next = next_commit.get_mut(&table).expect("every table");
+            while *next < jobs.len() && jobs[*next].0 == table {
+                let f = &mut flight[*next];
+                if !(f.read && f.chunks.iter().all(Option::is_some)) {
+                    break;
+                }
+                let outs = f
+                    .chunks
+                    .iter_mut()
+                    .map(|c| c.take().expect("checked"))
+                    .collect();
+                let result = finish_part(table, &jobs[*next].1, outs, io).and_then(|output| {
+                    totals.0 += output.account.rows;
+                    totals.1 += output.account.events_total();
+                    let files = output.files.clone();
+                    commit(writer, table, output).inspect_err(|_| {
+                        for f in files {
+                            let _ = std::fs::remove_file(f);
+                        }
+                    })
+                });
+                if let Err(e) = result {
+                    fail(e, &mut failure);
+                    break;
+                }
+                *next += 1;
+            }
         }
     });
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(e) = failure {
+        // Nothing of an uncommitted part may look finished.
+        for f in &flight {
+            for out in f.chunks.iter().flatten() {
+                let _ = std::fs::remove_file(&out.path);
+            }
+        }
         return Err(e);
     }
-    Ok(totals.into_inner().unwrap_or_else(|e| e.into_inner()))
+    Ok(totals)
 }
 
 fn max_events(table: LegacyTable) -> u64 {
@@ -439,22 +555,24 @@ fn max_events(table: LegacyTable) -> u64 {
     }
 }
 
-fn map_part(
+fn read_any<'a>(
     table: LegacyTable,
-    job: &PartJob,
-    cx: &Context,
-    io: &Io,
-) -> Result<PartOutput, TransformError> {
+    index: usize,
+    job: &'a PartJob,
+    cx: &'a Context<'a>,
+    io: &'a Io<'a>,
+    tasks: &mpsc::SyncSender<ChunkTask<'a>>,
+) -> Result<u64, TransformError> {
     use LegacyTable::*;
     match table {
-        Members => transform_part::<legacy::Member>(job, cx, io),
-        Flirts => transform_part::<legacy::Flirt>(job, cx, io),
-        Messages => transform_part::<legacy::Message>(job, cx, io),
-        Blocks => transform_part::<legacy::Block>(job, cx, io),
-        Favorites => transform_part::<legacy::Favorite>(job, cx, io),
-        ProfileVisits => transform_part::<legacy::ProfileVisit>(job, cx, io),
-        Photos => transform_part::<legacy::Photo>(job, cx, io),
-        PhotoLikes => transform_part::<legacy::PhotoLike>(job, cx, io),
+        Members => read_part::<legacy::Member>(index, job, cx, io, tasks),
+        Flirts => read_part::<legacy::Flirt>(index, job, cx, io, tasks),
+        Messages => read_part::<legacy::Message>(index, job, cx, io, tasks),
+        Blocks => read_part::<legacy::Block>(index, job, cx, io, tasks),
+        Favorites => read_part::<legacy::Favorite>(index, job, cx, io, tasks),
+        ProfileVisits => read_part::<legacy::ProfileVisit>(index, job, cx, io, tasks),
+        Photos => read_part::<legacy::Photo>(index, job, cx, io, tasks),
+        PhotoLikes => read_part::<legacy::PhotoLike>(index, job, cx, io, tasks),
     }
 }
 

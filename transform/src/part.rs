@@ -10,6 +10,7 @@
 use crate::error::TransformError;
 use crate::rows::{Context, Rejection, Row};
 use crate::section::TableAccount;
+use pancake_proto::LegacyTable;
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::{Event, Reject, RejectReason};
 use pancake_proto::names::{kind_name, reason_name};
@@ -17,8 +18,8 @@ use pancake_proto::part::{PartSpec, ReadOptions};
 use pancake_proto::record::event_order;
 use pancake_proto::{PartEntry, PartReader, PartWriter, Record, WriteOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
 
 /// The work for one input part.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct PartOutput {
     pub account: TableAccount,
     pub events: Vec<PartEntry>,
     pub rejects: PartEntry,
+    /// Every file written, to remove if the part is never committed.
+    pub files: Vec<PathBuf>,
 }
 
 /// The sidecar a table's rejects go to.
@@ -70,47 +73,40 @@ pub struct Io<'a> {
     pub counter: &'a dyn Counter,
 }
 
-/// Transforms one input part of table `R`.
-pub fn transform_part<R: Row>(
-    job: &PartJob,
-    cx: &Context,
-    io: &Io,
-) -> Result<PartOutput, TransformError> {
-    let written = Mutex::new(Vec::new());
-    let result = run::<R>(job, cx, io, &written);
-    if result.is_err() {
-        // Nothing of a failed part may look finished.
-        for path in written.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    result
-}
-
 /// A row read, with its place and whether its key repeats the one before.
-struct Read<R> {
+pub struct Read<R> {
     index: u64,
     row: R,
     duplicate: bool,
 }
 
-/// What one chunk became.
-struct ChunkOutput {
-    entry: PartEntry,
-    account: TableAccount,
-    rejects: Vec<Reject>,
+/// What one chunk became: an output part (already on disk, not yet
+/// committed), its accounting and its rejects.
+pub struct ChunkOutput {
+    pub entry: PartEntry,
+    pub path: PathBuf,
+    pub account: TableAccount,
+    pub rejects: Vec<Reject>,
 }
 
-type Slot = Mutex<Option<Result<ChunkOutput, TransformError>>>;
+/// A chunk of rows ready to map. A closure, so that the workers need not
+/// know the table's record type.
+pub struct ChunkTask<'a> {
+    pub job: usize,
+    pub chunk: usize,
+    pub run: Box<dyn FnOnce() -> Result<ChunkOutput, TransformError> + Send + 'a>,
+}
 
-/// Reads the part on this thread (decoding is cheap) and hands each chunk
-/// of rows to the pool, so that one big input part keeps every core busy.
-fn run<R: Row>(
-    job: &PartJob,
-    cx: &Context,
-    io: &Io,
-    written: &Mutex<Vec<PathBuf>>,
-) -> Result<PartOutput, TransformError> {
+/// Reads input part `job` and sends each chunk of its rows to the workers.
+/// The channel is bounded, so reading waits for mapping and memory stays at
+/// a few chunks whatever the data set's size. Returns the rows read.
+pub fn read_part<'a, R: Row>(
+    index: usize,
+    job: &'a PartJob,
+    cx: &'a Context<'a>,
+    io: &'a Io<'a>,
+    tasks: &SyncSender<ChunkTask<'a>>,
+) -> Result<u64, TransformError> {
     let table = R::TABLE.name();
     let path = io.input.join(&job.file);
     let options = ReadOptions {
@@ -118,96 +114,102 @@ fn run<R: Row>(
         ..ReadOptions::expect::<R>(DumpKind::LegacyDump, table)
     };
     let mut reader = PartReader::open(&path, &options)?;
-    let expected_chunks = chunks(job.rows, job.chunk_rows) as usize;
-    let slots: Vec<Slot> = (0..expected_chunks).map(|_| Mutex::new(None)).collect();
+    let expected = chunks(job.rows, job.chunk_rows) as usize;
     let too_many = || TransformError::RowCount {
         file: path.clone(),
         manifest: job.rows,
         found: job.rows + 1,
     };
-    let read: Result<u64, TransformError> = rayon::scope(|scope| {
-        let mut rows = Vec::new();
-        let mut previous = job.previous_key;
-        let mut index = 0u64;
-        let mut chunk = 0usize;
-        let spawn = |chunk: usize, rows: Vec<Read<R>>| {
-            let slot = &slots[chunk];
-            scope.spawn(move |_| {
-                let number = job.first_output + chunk as u32;
-                let out = map_chunk::<R>(job, number, rows, cx, io, written);
-                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
-            });
+    let send = |chunk: usize, rows: Vec<Read<R>>| {
+        let number = job.first_output + chunk as u32;
+        let task = ChunkTask {
+            job: index,
+            chunk,
+            run: Box::new(move || map_chunk::<R>(job, number, rows, cx, io)),
         };
-        while let Some(row) = reader.next_record::<R>()? {
-            let key = row.key();
-            rows.push(Read {
-                index,
-                row,
-                duplicate: key.is_some() && key == previous,
-            });
-            previous = key;
-            index += 1;
-            if rows.len() as u64 == job.chunk_rows {
-                if chunk >= expected_chunks {
-                    return Err(too_many());
-                }
-                spawn(chunk, std::mem::take(&mut rows));
-                chunk += 1;
-            }
-            if index % 4096 == 0 {
-                io.counter.rows(4096);
-                if io.cancel.load(Ordering::Relaxed) {
-                    return Err(TransformError::Cancelled);
-                }
-            }
-        }
-        io.counter.rows(index % 4096);
-        if !rows.is_empty() {
-            if chunk >= expected_chunks {
+        // The workers only hang up when the run is stopping.
+        tasks.send(task).map_err(|_| TransformError::Cancelled)
+    };
+    let mut rows = Vec::new();
+    let mut previous = job.previous_key;
+    let mut read = 0u64;
+    let mut chunk = 0usize;
+    while let Some(row) = reader.next_record::<R>()? {
+        let key = row.key();
+        rows.push(Read {
+            index: read,
+            row,
+            duplicate: key.is_some() && key == previous,
+        });
+        previous = key;
+        read += 1;
+        if rows.len() as u64 == job.chunk_rows {
+            if chunk >= expected {
                 return Err(too_many());
             }
-            spawn(chunk, rows);
+            send(chunk, std::mem::take(&mut rows))?;
+            chunk += 1;
         }
-        Ok(index)
-    });
-    let found = read?;
-    if found != job.rows {
+        if read % 4096 == 0 {
+            io.counter.rows(4096);
+            if io.cancel.load(Ordering::Relaxed) {
+                return Err(TransformError::Cancelled);
+            }
+        }
+    }
+    io.counter.rows(read % 4096);
+    if !rows.is_empty() {
+        if chunk >= expected {
+            return Err(too_many());
+        }
+        send(chunk, rows)?;
+    }
+    if read != job.rows {
         return Err(TransformError::RowCount {
             file: path,
             manifest: job.rows,
-            found,
+            found: read,
         });
     }
+    Ok(read)
+}
+
+/// Puts a finished input part together: sums its chunks' accounting and
+/// writes its rejects part (rejects are few; this runs on one thread).
+pub fn finish_part(
+    table: LegacyTable,
+    job: &PartJob,
+    chunks: Vec<ChunkOutput>,
+    io: &Io,
+) -> Result<PartOutput, TransformError> {
     let mut account = TableAccount::default();
     let mut events = Vec::new();
+    let mut files = Vec::new();
     let mut rejects = Vec::new();
-    for slot in slots {
-        let out = slot
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .expect("every chunk ran")?;
+    for out in chunks {
         account.add(&out.account);
         events.push(out.entry);
+        files.push(out.path);
         rejects.extend(out.rejects);
     }
-    let spec = PartSpec::of::<Reject>(DumpKind::EventStream, &rejects_table(table), job.number);
-    let rejects_path = io.out.join(spec.relative_path());
+    let spec = PartSpec::of::<Reject>(
+        DumpKind::EventStream,
+        &rejects_table(table.name()),
+        job.number,
+    );
+    files.push(io.out.join(spec.relative_path()));
     let mut writer = PartWriter::create(io.out, spec, io.write)?;
     for reject in &rejects {
         writer.write(reject)?;
     }
     let rejects = writer.finish()?;
-    lock(written).push(rejects_path);
     Ok(PartOutput {
         number: job.number,
         account,
         events,
         rejects,
+        files,
     })
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Checks and maps one chunk of rows, and writes its events as one sorted
@@ -218,7 +220,6 @@ fn map_chunk<R: Row>(
     rows: Vec<Read<R>>,
     cx: &Context,
     io: &Io,
-    written: &Mutex<Vec<PathBuf>>,
 ) -> Result<ChunkOutput, TransformError> {
     let table = R::TABLE.name();
     let mut account = TableAccount::default();
@@ -279,9 +280,10 @@ fn map_chunk<R: Row>(
             return Err(TransformError::Cancelled);
         }
     }
-    let entry = write_run(table, number, &mut events, io, written)?;
+    let (entry, path) = write_run(table, number, &mut events, io)?;
     Ok(ChunkOutput {
         entry,
+        path,
         account,
         rejects,
     })
@@ -293,8 +295,7 @@ fn write_run(
     number: u32,
     chunk: &mut Vec<Event>,
     io: &Io,
-    written: &Mutex<Vec<PathBuf>>,
-) -> Result<PartEntry, TransformError> {
+) -> Result<(PartEntry, PathBuf), TransformError> {
     chunk.sort_by(|a, b| event_order(a).cmp(&event_order(b)));
     let spec = PartSpec::of::<Event>(DumpKind::EventStream, table, number);
     let path = io.out.join(spec.relative_path());
@@ -305,8 +306,7 @@ fn write_run(
     io.counter.events(chunk.len() as u64);
     chunk.clear();
     let entry = writer.finish()?;
-    lock(written).push(path);
-    Ok(entry)
+    Ok((entry, path))
 }
 
 /// Reads and decodes every record of a part and does nothing else: the
