@@ -521,28 +521,8 @@ fn prepare_out(out: &Path, wanted: &ExtractSection, force: bool) -> Result<Exist
     if manifest.complete {
         return Ok(Existing::UpToDate(manifest));
     }
-    remove_uncommitted(out, &manifest)?;
+    manifest.remove_uncommitted(out)?;
     Ok(Existing::Resume(manifest))
-}
-
-/// Deletes what a killed run left behind: `.tmp` files and parts finished
-/// on disk but never committed to the manifest. They are rewritten.
-fn remove_uncommitted(out: &Path, manifest: &Manifest) -> Result<(), ExtractError> {
-    for table in &manifest.tables {
-        let dir = out.join(&table.name);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let relative = format!("{}/{}", table.name, entry.file_name().to_string_lossy());
-            if !table.parts.iter().any(|p| p.file == relative) {
-                std::fs::remove_file(&path)
-                    .map_err(ExtractError::io("remove an uncommitted part", &path))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 fn report(

@@ -276,6 +276,26 @@ impl Manifest {
             .find(|t| t.name == name)
     }
 
+    /// Deletes what a killed run left in `dir`: `.tmp` files, and parts that
+    /// were finished on disk but never committed to this manifest. A
+    /// resumed run writes them again.
+    pub fn remove_uncommitted(&self, dir: &Path) -> Result<(), ManifestError> {
+        for table in self.tables.iter().chain(&self.sidecars) {
+            let Ok(entries) = std::fs::read_dir(dir.join(&table.name)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let relative = format!("{}/{}", table.name, entry.file_name().to_string_lossy());
+                if !table.parts.iter().any(|p| p.file == relative) {
+                    let path = entry.path();
+                    std::fs::remove_file(&path)
+                        .map_err(ManifestError::io("remove an uncommitted part", &path))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Lists a table with no parts yet, so that an empty table shows too.
     pub fn declare(&mut self, name: &str, record_type: &str) {
         self.table_mut(name, record_type, false);

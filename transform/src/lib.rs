@@ -421,8 +421,8 @@ fn map_all(
     let mut totals = (0u64, 0u64);
     let next_job = AtomicUsize::new(0);
 
-    // A rendezvous: a chunk leaves the reader only when a worker takes it.
-    let (task_tx, task_rx) = mpsc::sync_channel::<ChunkTask>(0);
+    // One chunk may wait for a worker, so the reader reads ahead by one.
+    let (task_tx, task_rx) = mpsc::sync_channel::<ChunkTask>(1);
     let task_rx = Mutex::new(task_rx);
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     std::thread::scope(|scope| {
@@ -655,30 +655,11 @@ fn prepare_out(
             if m.complete {
                 return Ok(Prepared::UpToDate(s));
             }
-            remove_uncommitted(out, &m)?;
+            m.remove_uncommitted(out)?;
             Ok(Prepared::Resume(m))
         }
         (None, Some(_)) => unreachable!("a section comes from a manifest"),
     }
-}
-
-/// Deletes what a killed run left: `.tmp` files and parts never committed.
-fn remove_uncommitted(out: &Path, manifest: &Manifest) -> Result<(), TransformError> {
-    for table in manifest.tables.iter().chain(&manifest.sidecars) {
-        let dir = out.join(&table.name);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let relative = format!("{}/{}", table.name, entry.file_name().to_string_lossy());
-            if !table.parts.iter().any(|p| p.file == relative) {
-                let path = entry.path();
-                std::fs::remove_file(&path)
-                    .map_err(TransformError::io("remove an uncommitted part", &path))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Reads and decodes every record of the dump with `threads` threads and
