@@ -22,6 +22,7 @@ enum Command {
     Generate(cmd::generate::Args),
     Extract(cmd::extract::Args),
     Transform(cmd::transform::Args),
+    Load(cmd::load::Args),
     Verify(cmd::verify::Args),
     Inspect(cmd::inspect::Args),
 }
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cmd::generate::run(args),
         Command::Extract(args) => cmd::extract::run(args),
         Command::Transform(args) => cmd::transform::run(args),
+        Command::Load(args) => cmd::load::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
     };

@@ -53,6 +53,10 @@ impl Record for legacy::DirtyRow {
     }
 }
 
+impl Record for events::EventBatch {
+    const TYPE_NAME: &'static str = "pancake.events.v1.EventBatch";
+}
+
 impl Record for events::Reject {
     const TYPE_NAME: &'static str = "pancake.events.v1.Reject";
     fn key(&self) -> Option<i64> {

@@ -1,0 +1,104 @@
+//! The modules events are loaded into, as data: a name and the event kinds
+//! the module consumes. The RabbitMQ loader binds one queue per module to
+//! exactly these kinds; the PostgreSQL loader builds one database per module
+//! from the same list.
+
+use pancake_proto::events::EventKind;
+use pancake_proto::names::EVENT_KINDS;
+
+/// One module of the new architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModuleSpec {
+    /// The module's name: its queue is `pancake.<name>`, its database
+    /// `<name>`.
+    pub name: &'static str,
+    /// What it keeps, for people.
+    pub about: &'static str,
+    /// The event kinds it consumes.
+    pub kinds: &'static [EventKind],
+}
+
+use EventKind::*;
+
+/// The first set of modules.
+pub const MODULES: &[ModuleSpec] = &[
+    ModuleSpec {
+        name: "profile",
+        about: "members, with registration, approval and deletion state",
+        kinds: &[MemberRegistered, RegistrationApproved, MemberDeleted],
+    },
+    ModuleSpec {
+        name: "chat",
+        about: "threads and messages, with read state; blocks hide threads",
+        kinds: &[MessageSent, MessageRead, MemberBlocked, MemberUnblocked],
+    },
+    ModuleSpec {
+        name: "alerts",
+        about: "what a member is notified of: flirts, visits, photo likes, favorites received; blocks hide them",
+        kinds: &[
+            FlirtSent,
+            ProfileVisited,
+            PhotoLiked,
+            FavoriteAdded,
+            MemberBlocked,
+            MemberUnblocked,
+        ],
+    },
+    ModuleSpec {
+        name: "favorite",
+        about: "who keeps whom as a favorite",
+        kinds: &[FavoriteAdded, FavoriteRemoved],
+    },
+    ModuleSpec {
+        name: "block",
+        about: "who blocks whom, now and in the past",
+        kinds: &[MemberBlocked, MemberUnblocked],
+    },
+    ModuleSpec {
+        name: "audit",
+        about: "every event, with its kind, time, member and payload",
+        kinds: &EVENT_KINDS,
+    },
+];
+
+impl ModuleSpec {
+    pub fn consumes(&self, kind: EventKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    pub fn by_name(name: &str) -> Option<&'static ModuleSpec> {
+        MODULES.iter().find(|m| m.name == name)
+    }
+}
+
+/// The modules that consume `kind`.
+pub fn consumers(kind: EventKind) -> impl Iterator<Item = &'static ModuleSpec> {
+    MODULES.iter().filter(move |m| m.consumes(kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_consumer_besides_audit() {
+        for kind in EVENT_KINDS {
+            let others = consumers(kind).filter(|m| m.name != "audit").count();
+            // Photo uploads only matter to the audit log for now.
+            if kind != PhotoUploaded {
+                assert!(others > 0, "{kind:?} has no module but audit");
+            }
+            assert!(consumers(kind).any(|m| m.name == "audit"));
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for m in MODULES {
+            assert_eq!(ModuleSpec::by_name(m.name), Some(m));
+        }
+        assert_eq!(ModuleSpec::by_name("nope"), None);
+        assert!(ModuleSpec::by_name("chat").unwrap().consumes(MessageRead));
+        assert!(!ModuleSpec::by_name("chat").unwrap().consumes(FlirtSent));
+    }
+}

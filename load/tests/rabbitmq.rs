@@ -1,0 +1,185 @@
+//! `tiny` through a real RabbitMQ: every event reaches each module queue
+//! exactly as often as the module consumes its kind, in global order, per
+//! event and batched. Needs the broker scripts/services.sh starts.
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueDeleteOptions,
+};
+use lapin::types::FieldTable;
+use pancake_datasets::{GenerateOptions, Preset, generate};
+use pancake_load::modules::MODULES;
+use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
+use pancake_proto::events::{Event, EventBatch};
+use pancake_proto::record::event_order;
+use pancake_transform::{TransformOptions, transform};
+use prost::Message as _;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// `tiny`, generated and transformed once per test binary.
+fn events() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dump = tmp.path().join("tiny");
+        let options = GenerateOptions {
+            preset: Preset::TINY,
+            scale: 1.0,
+            seed: 1,
+            threads: 2,
+            write: Default::default(),
+        };
+        generate(&dump, &options, false, &()).unwrap();
+        let out = tmp.path().join("events");
+        let mut t = TransformOptions::new(dump, out.clone());
+        t.part_events = 500;
+        transform(&t, &()).unwrap();
+        (tmp, out)
+    })
+    .1
+}
+
+/// Every event of the stream, in global order.
+fn all_events() -> Vec<Event> {
+    pancake_load::merge::EventMerge::open(events())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect()
+}
+
+/// A name no other test run uses.
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("pancake-test-{tag}-{}-{nanos}", std::process::id())
+}
+
+/// Drains `queue`, decoding events (a batch into its events), until
+/// `expected` events arrived or nothing more comes.
+async fn drain(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Event> {
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "test".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while out.len() < expected {
+        let next = tokio::time::timeout(Duration::from_secs(10), consumer.next()).await;
+        let Ok(Some(delivery)) = next else { break };
+        let delivery = delivery.unwrap();
+        match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
+            Some("event-batch") => {
+                out.extend(EventBatch::decode(delivery.data.as_slice()).unwrap().events)
+            }
+            _ => out.push(Event::decode(delivery.data.as_slice()).unwrap()),
+        }
+        delivery.ack(BasicAckOptions::default()).await.unwrap();
+    }
+    out
+}
+
+async fn load_and_check(batch: usize) {
+    let exchange = unique("x");
+    let prefix = unique("q");
+    let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
+    options.exchange = exchange.clone();
+    options.declare_queues = true;
+    options.queue_prefix = prefix.clone();
+    options.batch = batch;
+    options.confirm_window = 64;
+    let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
+    let all = all_events();
+    assert_eq!(report.events, all.len() as u64);
+    assert_eq!(report.unroutable, 0);
+    assert_eq!(report.confirmed, report.messages);
+
+    let (connection, _) = rabbitmq::connect(&amqp_url()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    for module in MODULES {
+        let expected: Vec<&Event> = all.iter().filter(|e| module.consumes(e.kind())).collect();
+        let queue = queue_name(&prefix, module);
+        let got = drain(&channel, &queue, expected.len()).await;
+        // Exactly the kinds it consumes, each event once, in global order
+        // (so per member too, registration first).
+        assert_eq!(got.len(), expected.len(), "{queue}");
+        for (g, e) in got.iter().zip(&expected) {
+            assert_eq!(g, *e, "{queue}");
+        }
+        for pair in got.windows(2) {
+            assert!(
+                event_order(&pair[0]) <= event_order(&pair[1]),
+                "{queue} out of order"
+            );
+        }
+        let mut kinds: BTreeMap<i32, usize> = BTreeMap::new();
+        for e in &got {
+            *kinds.entry(e.kind).or_default() += 1;
+        }
+        assert!(
+            kinds
+                .keys()
+                .all(|&k| module.kinds.iter().any(|m| *m as i32 == k))
+        );
+        channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await
+            .unwrap();
+    }
+    channel
+        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_event_mode_delivers_every_event_to_each_module_that_wants_it_in_order() {
+    load_and_check(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_mode_delivers_the_same_events_in_the_same_order() {
+    load_and_check(50).await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_an_unknown_vhost_and_a_refused_connection_read_well() {
+    let secret = "not-the-guest-password";
+    let e = rabbitmq::connect(&format!("amqp://guest:{secret}@127.0.0.1:5672/%2f"))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("refused user 'guest'"), "{e}");
+    assert!(!e.contains(secret));
+    let e = rabbitmq::connect("amqp://guest:guest@127.0.0.1:5672/no-such-vhost")
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("no virtual host 'no-such-vhost'"), "{e}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = rabbitmq::connect(&format!("amqp://guest:{secret}@127.0.0.1:{port}/%2f"))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("connection refused"), "{e}");
+    assert!(!e.contains(secret));
+}

@@ -1,0 +1,135 @@
+//! `pancake load`: an event stream into RabbitMQ (and, later, PostgreSQL).
+
+use crate::progress;
+use anyhow::Context;
+use indicatif::ProgressBar;
+use pancake_load::rabbitmq::{self, AmqpTarget, RabbitOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Load an event stream into RabbitMQ.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    target: Target,
+}
+
+#[derive(clap::Subcommand)]
+enum Target {
+    Rabbitmq(RabbitArgs),
+}
+
+/// Publish an event stream to RabbitMQ in global time order, with publisher
+/// confirms: one message per event (--batch 1), or batches of up to N
+/// events per module queue.
+#[derive(clap::Args)]
+struct RabbitArgs {
+    /// The event stream (from `pancake transform`).
+    #[arg(long = "in", value_name = "EVENTS")]
+    input: PathBuf,
+    /// The broker, amqp://USER:PASSWORD@HOST:PORT/VHOST (%2f is the
+    /// default vhost). The password is never shown.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        hide_env_values = true,
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_default_value = true
+    )]
+    amqp_url: String,
+    /// The durable topic exchange events are published to.
+    #[arg(long, default_value = "pancake.events")]
+    exchange: String,
+    /// Declare one durable queue per module (pancake.<module>), bound to the
+    /// kinds it consumes and to its batch key.
+    #[arg(long)]
+    declare_queues: bool,
+    /// Module queues are named <prefix>.<module>.
+    #[arg(long, default_value = "pancake")]
+    queue_prefix: String,
+    /// Events per message: 1 publishes each event alone, routed by kind;
+    /// N > 1 sends each module's events in batches to its queue.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    batch: u64,
+    /// Most messages published but not yet confirmed by the broker.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    confirm_window: u64,
+    /// A ceiling on events published per second.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_events_per_sec: Option<u64>,
+}
+
+struct Bar(ProgressBar);
+
+impl rabbitmq::Progress for Bar {
+    fn started(&self, events: u64) {
+        self.0.set_length(events);
+        self.0.set_message("publishing");
+    }
+    fn events(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn blocked(&self, reason: &str) {
+        self.0.set_message("BLOCKED");
+        self.0.println(format!(
+            "the broker blocked publishing ({reason}): waiting until it lifts the alarm"
+        ));
+    }
+    fn unblocked(&self) {
+        self.0.set_message("publishing");
+        self.0
+            .println("the broker unblocked publishing: continuing");
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.target {
+        Target::Rabbitmq(args) => rabbit(args),
+    }
+}
+
+fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
+    let target = AmqpTarget::parse(&args.amqp_url).context("--amqp-url")?;
+    let mut options = RabbitOptions::new(args.input.clone(), args.amqp_url.clone());
+    options.exchange = args.exchange;
+    options.declare_queues = args.declare_queues;
+    options.queue_prefix = args.queue_prefix;
+    options.batch = args.batch as usize;
+    options.confirm_window = args.confirm_window as usize;
+    options.max_events_per_sec = args.max_events_per_sec;
+    eprintln!(
+        "loading {} into {} (exchange {})",
+        args.input.display(),
+        target.redacted(),
+        options.exchange
+    );
+    let bar = Arc::new(Bar(progress::bar(0, "events")));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(rabbitmq::load(&options, bar.clone()));
+    bar.0.finish_and_clear();
+    let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    let secs = report.elapsed.max(Duration::from_millis(1));
+    println!(
+        "published {} messages ({} confirmed, {} retried after a nack, {} unroutable) carrying {} events in {:.1} s: {} events/s, {} messages/s",
+        progress::count(report.messages),
+        progress::count(report.confirmed),
+        progress::count(report.retried),
+        progress::count(report.unroutable),
+        progress::count(report.events),
+        secs.as_secs_f64(),
+        progress::rate(report.events, secs),
+        progress::rate(report.messages, secs),
+    );
+    if report.unroutable > 0 {
+        println!(
+            "warning: {} message(s) reached no queue: declare the module queues (--declare-queues) or bind your own",
+            progress::count(report.unroutable)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
