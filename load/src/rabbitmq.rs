@@ -25,6 +25,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Most bytes of message bodies kept for possible re-publishing while their
+/// confirms are outstanding: with big batches the window in messages alone
+/// would hold hundreds of megabytes.
+pub const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
+
 /// The schema consumers decode bodies with, in the `schema-version` header.
 pub const SCHEMA_VERSION: &str = "pancake.events.v1";
 
@@ -289,12 +294,16 @@ struct Publisher<'a> {
     exchange: &'a str,
     window: usize,
     in_flight: VecDeque<InFlight>,
+    in_flight_bytes: usize,
     report: RabbitReport,
 }
 
 impl Publisher<'_> {
     async fn publish(&mut self, message: Outgoing) -> Result<(), RabbitError> {
-        while self.in_flight.len() >= self.window {
+        while self.in_flight.len() >= self.window
+            || (!self.in_flight.is_empty()
+                && self.in_flight_bytes + message.body.len() > MAX_IN_FLIGHT_BYTES)
+        {
             self.settle_oldest().await?;
         }
         let confirm = self
@@ -312,6 +321,7 @@ impl Publisher<'_> {
             .await
             .map_err(|e| broker(self.target, "publishing", e))?;
         self.report.messages += 1;
+        self.in_flight_bytes += message.body.len();
         self.in_flight.push_back(InFlight { confirm, message });
         Ok(())
     }
@@ -321,6 +331,7 @@ impl Publisher<'_> {
         let Some(InFlight { confirm, message }) = self.in_flight.pop_front() else {
             return Ok(());
         };
+        self.in_flight_bytes -= message.body.len();
         let confirmation = confirm
             .await
             .map_err(|e| broker(self.target, "waiting for a confirm", e))?;
@@ -463,6 +474,7 @@ pub async fn load(
         exchange: &options.exchange,
         window: options.confirm_window.max(1),
         in_flight: VecDeque::new(),
+        in_flight_bytes: 0,
         report: RabbitReport::default(),
     };
     let batch = options.batch.max(1);
