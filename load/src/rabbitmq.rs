@@ -8,7 +8,7 @@
 //! unconfirmed at any time: a nacked message is published again, a returned
 //! (unroutable) one is counted and reported.
 
-use crate::merge::EventMerge;
+use crate::merge::{EventMerge, Position};
 use crate::modules::{MODULES, ModuleSpec, consumers};
 use lapin::options::{
     BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
@@ -20,7 +20,9 @@ use lapin::{Confirmation, PublisherConfirm};
 use pancake_proto::events::{Event, EventBatch};
 use pancake_proto::names::kind_name;
 use prost::Message as _;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,6 +49,8 @@ pub struct RabbitOptions {
     /// Most messages published but not yet confirmed.
     pub confirm_window: usize,
     pub max_events_per_sec: Option<u64>,
+    /// How often a lost connection is made again before the load gives up.
+    pub reconnects: u32,
 }
 
 impl RabbitOptions {
@@ -60,6 +64,7 @@ impl RabbitOptions {
             batch: 1,
             confirm_window: 1000,
             max_events_per_sec: None,
+            reconnects: 10,
         }
     }
 }
@@ -71,12 +76,21 @@ pub trait Progress: Send + Sync {
     /// The broker blocked publishing (a memory or disk alarm).
     fn blocked(&self, _reason: &str) {}
     fn unblocked(&self) {}
+    /// The connection was lost; attempt `n` to make it again.
+    fn reconnecting(&self, _n: u32, _why: &str) {}
 }
 
 impl Progress for () {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RabbitReport {
+    /// The stream was already loaded with these settings.
+    pub up_to_date: bool,
+    /// Events an earlier run had confirmed; this run started after them.
+    pub resumed_after: u64,
+    /// Connections lost and made again.
+    pub reconnects: u32,
+    /// Events this run published.
     pub events: u64,
     pub messages: u64,
     pub confirmed: u64,
@@ -110,6 +124,9 @@ pub enum RabbitError {
         vhost: String,
         user: String,
     },
+
+    #[error("cannot write the checkpoint {path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
 
     #[error("--amqp-url is not a valid AMQP URL: {0}")]
     Url(String),
@@ -287,7 +304,8 @@ struct InFlight {
     message: Outgoing,
 }
 
-/// Publishes with a bounded window of unconfirmed messages.
+/// Publishes with a bounded window of unconfirmed messages, and saves the
+/// checkpoint as confirms pass the marks.
 struct Publisher<'a> {
     channel: &'a Channel,
     target: &'a AmqpTarget,
@@ -296,6 +314,11 @@ struct Publisher<'a> {
     in_flight: VecDeque<InFlight>,
     in_flight_bytes: usize,
     report: RabbitReport,
+    /// (messages published when marked, position, events): saved once
+    /// every message up to the mark is confirmed.
+    marks: VecDeque<(u64, Position, u64)>,
+    options: &'a RabbitOptions,
+    checkpoint: &'a mut Checkpoint,
 }
 
 impl Publisher<'_> {
@@ -306,8 +329,15 @@ impl Publisher<'_> {
         {
             self.settle_oldest().await?;
         }
-        let confirm = self
-            .channel
+        let confirm = self.send(&message).await?;
+        self.report.messages += 1;
+        self.in_flight_bytes += message.body.len();
+        self.in_flight.push_back(InFlight { confirm, message });
+        Ok(())
+    }
+
+    async fn send(&self, message: &Outgoing) -> Result<PublisherConfirm, RabbitError> {
+        self.channel
             .basic_publish(
                 self.exchange.into(),
                 message.routing_key.as_str().into(),
@@ -319,14 +349,11 @@ impl Publisher<'_> {
                 message.properties.clone(),
             )
             .await
-            .map_err(|e| broker(self.target, "publishing", e))?;
-        self.report.messages += 1;
-        self.in_flight_bytes += message.body.len();
-        self.in_flight.push_back(InFlight { confirm, message });
-        Ok(())
+            .map_err(|e| broker(self.target, "publishing", e))
     }
 
-    /// Waits for the oldest confirm; a nack publishes the message again.
+    /// Waits for the oldest confirm. A nacked message is published again
+    /// and awaited at once, so that no checkpoint passes it unconfirmed.
     async fn settle_oldest(&mut self) -> Result<(), RabbitError> {
         let Some(InFlight { confirm, message }) = self.in_flight.pop_front() else {
             return Ok(());
@@ -343,11 +370,41 @@ impl Publisher<'_> {
                 self.report.confirmed += 1;
             }
             Confirmation::Nack(_) => {
-                self.report.retried += 1;
-                self.report.messages -= 1;
-                Box::pin(self.publish(message)).await?;
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    self.report.retried += 1;
+                    let again = self
+                        .send(&message)
+                        .await?
+                        .await
+                        .map_err(|e| broker(self.target, "waiting for a confirm", e))?;
+                    match again {
+                        Confirmation::Nack(_) if attempts < 5 => continue,
+                        Confirmation::Nack(_) => {
+                            return Err(RabbitError::Broker {
+                                addr: self.target.addr.clone(),
+                                action: "publishing".into(),
+                                message: "the broker refused a message 5 times (nack)".into(),
+                            });
+                        }
+                        Confirmation::Ack(returned) => {
+                            self.report.unroutable += u64::from(returned.is_some());
+                            break;
+                        }
+                        Confirmation::NotRequested => break,
+                    }
+                }
+                self.report.confirmed += 1;
             }
             Confirmation::NotRequested => self.report.confirmed += 1,
+        }
+        if self
+            .marks
+            .front()
+            .is_some_and(|m| m.0 <= self.report.messages - self.in_flight.len() as u64)
+        {
+            self.save_passed_marks()?;
         }
         Ok(())
     }
@@ -355,6 +412,28 @@ impl Publisher<'_> {
     async fn drain(&mut self) -> Result<(), RabbitError> {
         while !self.in_flight.is_empty() {
             self.settle_oldest().await?;
+        }
+        self.save_passed_marks()
+    }
+
+    /// Notes that everything published so far covers the merge up to
+    /// `position` (`events` events in all).
+    fn mark(&mut self, position: Position, events: u64) {
+        self.marks
+            .push_back((self.report.messages, position, events));
+    }
+
+    /// Saves the newest mark whose messages are all confirmed.
+    fn save_passed_marks(&mut self) -> Result<(), RabbitError> {
+        let confirmed = self.report.messages - self.in_flight.len() as u64;
+        let mut newest = None;
+        while self.marks.front().is_some_and(|m| m.0 <= confirmed) {
+            newest = self.marks.pop_front();
+        }
+        if let Some((_, position, events)) = newest {
+            self.checkpoint.position = position;
+            self.checkpoint.events = events;
+            self.checkpoint.save(self.options)?;
         }
         Ok(())
     }
@@ -432,14 +511,151 @@ fn batch_message(module: &ModuleSpec, events: &[Event]) -> Outgoing {
     }
 }
 
-/// Loads the event stream in `options.input` into RabbitMQ.
+/// Where a load stands: the merge position up to which every message is
+/// confirmed. Saved beside the event stream after each window of confirms,
+/// so a load killed or cut off resumes there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// What the position is valid for: the same stream, exchange, queues and
+    /// batch size.
+    pub stream_created_at: String,
+    pub exchange: String,
+    pub queue_prefix: String,
+    pub batch: usize,
+    pub position: Position,
+    /// Events whose messages are all confirmed.
+    pub events: u64,
+    pub complete: bool,
+}
+
+impl Checkpoint {
+    /// `<stream>/checkpoints/rabbitmq-<exchange>.json`.
+    pub fn path(options: &RabbitOptions) -> PathBuf {
+        let name: String = options
+            .exchange
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        options
+            .input
+            .join("checkpoints")
+            .join(format!("rabbitmq-{name}.json"))
+    }
+
+    fn load(options: &RabbitOptions) -> Option<Checkpoint> {
+        let text = std::fs::read_to_string(Checkpoint::path(options)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Writes atomically: a crash leaves the old checkpoint or the new one.
+    fn save(&self, options: &RabbitOptions) -> Result<(), RabbitError> {
+        let path = Checkpoint::path(options);
+        let io = |e: std::io::Error| RabbitError::Checkpoint {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        {
+            let mut f = std::fs::File::create(&tmp).map_err(io)?;
+            f.write_all(&serde_json::to_vec_pretty(self).expect("serialises"))
+                .map_err(io)?;
+            f.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    fn matches(&self, options: &RabbitOptions, created_at: &str) -> bool {
+        self.stream_created_at == created_at
+            && self.exchange == options.exchange
+            && self.queue_prefix == options.queue_prefix
+            && self.batch == options.batch.max(1)
+    }
+}
+
+/// Loads the event stream in `options.input` into RabbitMQ, resuming after
+/// the last checkpoint of an earlier run with the same settings, and
+/// reconnecting with backoff when the broker drops the connection.
 pub async fn load(
     options: &RabbitOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<RabbitReport, RabbitError> {
     let started = Instant::now();
-    let merge = EventMerge::open(&options.input)?;
-    progress.started(merge.total_events());
+    let created_at = pancake_proto::Manifest::load(&options.input)
+        .map_err(crate::merge::MergeError::from)?
+        .created_at;
+    let mut checkpoint = match Checkpoint::load(options) {
+        Some(c) if c.matches(options, &created_at) => c,
+        _ => Checkpoint {
+            stream_created_at: created_at,
+            exchange: options.exchange.clone(),
+            queue_prefix: options.queue_prefix.clone(),
+            batch: options.batch.max(1),
+            position: EventMerge::open(&options.input)?.position(),
+            events: 0,
+            complete: false,
+        },
+    };
+    let mut report = RabbitReport {
+        resumed_after: checkpoint.events,
+        ..RabbitReport::default()
+    };
+    if checkpoint.complete {
+        report.up_to_date = true;
+        report.elapsed = started.elapsed();
+        return Ok(report);
+    }
+    let total = EventMerge::open(&options.input)?.total_events();
+    progress.started(total);
+    progress.events(checkpoint.events);
+    let mut failures = 0u32;
+    loop {
+        match run_once(options, &progress, &mut checkpoint, &mut report).await {
+            Ok(()) => break,
+            Err(e) if e.is_connection_loss() && failures < options.reconnects => {
+                failures += 1;
+                report.reconnects += 1;
+                progress.reconnecting(failures, &e.to_string());
+                tokio::time::sleep(Duration::from_millis(500u64 << (failures - 1).min(4))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    checkpoint.complete = true;
+    checkpoint.save(options)?;
+    report.events = checkpoint.events - report.resumed_after;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+impl RabbitError {
+    /// The broker went away (or closed the connection); a new connection
+    /// may well work.
+    fn is_connection_loss(&self) -> bool {
+        matches!(
+            self,
+            RabbitError::Broker { .. } | RabbitError::Refused { .. }
+        )
+    }
+}
+
+/// One connection's worth of publishing, from the checkpoint on.
+async fn run_once(
+    options: &RabbitOptions,
+    progress: &Arc<dyn Progress>,
+    checkpoint: &mut Checkpoint,
+    report: &mut RabbitReport,
+) -> Result<(), RabbitError> {
+    let started = Instant::now();
+    let merge = EventMerge::resume(&options.input, &checkpoint.position)?;
     let (connection, target) = connect(&options.amqp_url).await?;
     let watcher = {
         use futures_util::StreamExt;
@@ -455,32 +671,67 @@ pub async fn load(
             }
         })
     };
+    let result = publish_all(
+        options,
+        progress,
+        checkpoint,
+        report,
+        merge,
+        &connection,
+        &target,
+    )
+    .await;
+    watcher.abort();
+    let _ = connection.close(200, "done".into()).await;
+    let _ = started;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn publish_all(
+    options: &RabbitOptions,
+    progress: &Arc<dyn Progress>,
+    checkpoint: &mut Checkpoint,
+    report: &mut RabbitReport,
+    mut merge: EventMerge,
+    connection: &Connection,
+    target: &AmqpTarget,
+) -> Result<(), RabbitError> {
+    let started = Instant::now();
     let channel = connection
         .create_channel()
         .await
-        .map_err(|e| broker(&target, "opening a channel", e))?;
+        .map_err(|e| broker(target, "opening a channel", e))?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await
-        .map_err(|e| broker(&target, "enabling publisher confirms", e))?;
+        .map_err(|e| broker(target, "enabling publisher confirms", e))?;
     let queues = options
         .declare_queues
         .then_some(options.queue_prefix.as_str());
-    declare(&channel, &target, &options.exchange, queues).await?;
+    declare(&channel, target, &options.exchange, queues).await?;
 
     let mut publisher = Publisher {
         channel: &channel,
-        target: &target,
+        target,
         exchange: &options.exchange,
         window: options.confirm_window.max(1),
         in_flight: VecDeque::new(),
         in_flight_bytes: 0,
         report: RabbitReport::default(),
+        marks: VecDeque::new(),
+        options,
+        checkpoint,
     };
     let batch = options.batch.max(1);
+    // A checkpoint mark every window's worth of messages: after a crash at
+    // most about two windows of messages are published again.
+    let mark_every = publisher.window as u64;
     let mut buffers: Vec<Vec<Event>> = MODULES.iter().map(|_| Vec::new()).collect();
     let mut sent = 0u64;
-    for event in merge {
+    let base = publisher.checkpoint.events;
+    let mut last_mark_messages = 0u64;
+    while let Some(event) = merge.next() {
         let event = event?;
         if let Some(rate) = options.max_events_per_sec {
             let due = started + Duration::from_secs_f64(sent as f64 / rate.max(1) as f64);
@@ -490,8 +741,7 @@ pub async fn load(
         if batch == 1 {
             publisher.publish(event_message(&event)).await?;
         } else {
-            let kind = event.kind();
-            for module in consumers(kind) {
+            for module in consumers(event.kind()) {
                 let i = MODULES
                     .iter()
                     .position(|m| m.name == module.name)
@@ -504,24 +754,39 @@ pub async fn load(
                 }
             }
         }
+        if publisher.report.messages - last_mark_messages >= mark_every {
+            // A position is only safe once no event before it waits in a
+            // batch buffer.
+            flush(&mut publisher, &mut buffers).await?;
+            last_mark_messages = publisher.report.messages;
+            publisher.mark(merge.position(), base + sent);
+        }
         if sent % 1024 == 0 {
             progress.events(1024);
         }
     }
-    for (module, buffer) in MODULES.iter().zip(&mut buffers) {
+    flush(&mut publisher, &mut buffers).await?;
+    publisher.mark(merge.position(), base + sent);
+    progress.events(sent % 1024);
+    publisher.drain().await?;
+    report.messages += publisher.report.messages;
+    report.confirmed += publisher.report.confirmed;
+    report.retried += publisher.report.retried;
+    report.unroutable += publisher.report.unroutable;
+    let _ = channel.close(200, "done".into()).await;
+    Ok(())
+}
+
+async fn flush(
+    publisher: &mut Publisher<'_>,
+    buffers: &mut [Vec<Event>],
+) -> Result<(), RabbitError> {
+    for (module, buffer) in MODULES.iter().zip(buffers.iter_mut()) {
         if !buffer.is_empty() {
             let message = batch_message(module, buffer);
             buffer.clear();
             publisher.publish(message).await?;
         }
     }
-    progress.events(sent % 1024);
-    publisher.drain().await?;
-    let mut report = publisher.report;
-    report.events = sent;
-    report.elapsed = started.elapsed();
-    let _ = channel.close(200, "done".into()).await;
-    let _ = connection.close(200, "done".into()).await;
-    watcher.abort();
-    Ok(report)
+    Ok(())
 }

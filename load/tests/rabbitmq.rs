@@ -2,94 +2,16 @@
 //! exactly as often as the module consumes its kind, in global order, per
 //! event and batched. Needs the broker scripts/services.sh starts.
 
-use futures_util::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueDeleteOptions,
-};
-use lapin::types::FieldTable;
-use pancake_datasets::{GenerateOptions, Preset, generate};
+mod common;
+
+use common::*;
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use pancake_load::modules::MODULES;
 use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
-use pancake_proto::events::{Event, EventBatch};
+use pancake_proto::events::Event;
 use pancake_proto::record::event_order;
-use pancake_transform::{TransformOptions, transform};
-use prost::Message as _;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
-
-fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
-}
-
-/// `tiny`, generated and transformed once per test binary.
-fn events() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let dump = tmp.path().join("tiny");
-        let options = GenerateOptions {
-            preset: Preset::TINY,
-            scale: 1.0,
-            seed: 1,
-            threads: 2,
-            write: Default::default(),
-        };
-        generate(&dump, &options, false, &()).unwrap();
-        let out = tmp.path().join("events");
-        let mut t = TransformOptions::new(dump, out.clone());
-        t.part_events = 500;
-        transform(&t, &()).unwrap();
-        (tmp, out)
-    })
-    .1
-}
-
-/// Every event of the stream, in global order.
-fn all_events() -> Vec<Event> {
-    pancake_load::merge::EventMerge::open(events())
-        .unwrap()
-        .map(|e| e.unwrap())
-        .collect()
-}
-
-/// A name no other test run uses.
-fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("pancake-test-{tag}-{}-{nanos}", std::process::id())
-}
-
-/// Drains `queue`, decoding events (a batch into its events), until
-/// `expected` events arrived or nothing more comes.
-async fn drain(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Event> {
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "test".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    while out.len() < expected {
-        let next = tokio::time::timeout(Duration::from_secs(10), consumer.next()).await;
-        let Ok(Some(delivery)) = next else { break };
-        let delivery = delivery.unwrap();
-        match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
-            Some("event-batch") => {
-                out.extend(EventBatch::decode(delivery.data.as_slice()).unwrap().events)
-            }
-            _ => out.push(Event::decode(delivery.data.as_slice()).unwrap()),
-        }
-        delivery.ack(BasicAckOptions::default()).await.unwrap();
-    }
-    out
-}
+use std::sync::Arc;
 
 async fn load_and_check(batch: usize) {
     let exchange = unique("x");

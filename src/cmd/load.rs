@@ -59,6 +59,10 @@ struct RabbitArgs {
     /// A ceiling on events published per second.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_events_per_sec: Option<u64>,
+    /// How often a lost connection is made again (with backoff) before the
+    /// load stops; a re-run continues after the last checkpoint anyway.
+    #[arg(long, default_value_t = 10)]
+    reconnects: u32,
 }
 
 struct Bar(ProgressBar);
@@ -99,6 +103,7 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.batch = args.batch as usize;
     options.confirm_window = args.confirm_window as usize;
     options.max_events_per_sec = args.max_events_per_sec;
+    options.reconnects = args.reconnects;
     eprintln!(
         "loading {} into {} (exchange {})",
         args.input.display(),
@@ -113,6 +118,27 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(rabbitmq::load(&options, bar.clone()));
     bar.0.finish_and_clear();
     let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    if report.up_to_date {
+        println!(
+            "{} is already loaded into exchange {} with these settings: nothing to do (delete {} to load it again)",
+            args.input.display(),
+            options.exchange,
+            rabbitmq::Checkpoint::path(&options).display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if report.resumed_after > 0 {
+        println!(
+            "continued after the checkpoint at {} events: up to about two confirm windows of messages before it may have been delivered twice (consumers drop repeats by message id)",
+            progress::count(report.resumed_after)
+        );
+    }
+    if report.reconnects > 0 {
+        println!(
+            "reconnected {} time(s); each time publishing continued after the last checkpoint",
+            report.reconnects
+        );
+    }
     let secs = report.elapsed.max(Duration::from_millis(1));
     println!(
         "published {} messages ({} confirmed, {} retried after a nack, {} unroutable) carrying {} events in {:.1} s: {} events/s, {} messages/s",

@@ -1,0 +1,122 @@
+//! Shared set-up for the RabbitMQ tests: `tiny` as an event stream, unique
+//! names, and a consumer.
+
+#![allow(dead_code)]
+
+use futures_util::StreamExt;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions};
+use lapin::types::FieldTable;
+use pancake_datasets::{GenerateOptions, Preset, generate};
+use pancake_proto::events::{Event, EventBatch};
+use pancake_transform::{TransformOptions, transform};
+use prost::Message as _;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// `tiny`, generated and transformed once per test binary.
+pub fn events() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dump = tmp.path().join("tiny");
+        let options = GenerateOptions {
+            preset: Preset::TINY,
+            scale: 1.0,
+            seed: 1,
+            threads: 2,
+            write: Default::default(),
+        };
+        generate(&dump, &options, false, &()).unwrap();
+        let out = tmp.path().join("events");
+        let mut t = TransformOptions::new(dump, out.clone());
+        t.part_events = 500;
+        transform(&t, &()).unwrap();
+        (tmp, out)
+    })
+    .1
+}
+
+/// Every event of the stream, in global order.
+pub fn all_events() -> Vec<Event> {
+    pancake_load::merge::EventMerge::open(events())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect()
+}
+
+/// A name no other test run uses.
+pub fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("pancake-test-{tag}-{}-{nanos}", std::process::id())
+}
+
+/// Drains `queue`, decoding events (a batch into its events), until
+/// `expected` events arrived or nothing more comes.
+pub async fn drain(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Event> {
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "test".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    loop {
+        // Wait long for what must come, briefly for repeats beyond it.
+        let wait = if out.len() < expected { 10_000 } else { 1_000 };
+        let next = tokio::time::timeout(Duration::from_millis(wait), consumer.next()).await;
+        let Ok(Some(delivery)) = next else { break };
+        let delivery = delivery.unwrap();
+        match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
+            Some("event-batch") => {
+                out.extend(EventBatch::decode(delivery.data.as_slice()).unwrap().events)
+            }
+            _ => out.push(Event::decode(delivery.data.as_slice()).unwrap()),
+        }
+        delivery.ack(BasicAckOptions::default()).await.unwrap();
+    }
+    out
+}
+
+/// Every event a module should get arrived at least once, and repeats stay
+/// within `most_repeats`.
+pub fn assert_complete(
+    module: &pancake_load::modules::ModuleSpec,
+    got: &[Event],
+    most_repeats: usize,
+) {
+    let expected: std::collections::BTreeSet<&str> = all_events_cached()
+        .iter()
+        .filter(|e| module.consumes(e.kind()))
+        .map(|e| e.event_id.as_str())
+        .collect();
+    let seen: std::collections::BTreeSet<&str> = got.iter().map(|e| e.event_id.as_str()).collect();
+    let missing: Vec<_> = expected.difference(&seen).take(3).collect();
+    assert!(missing.is_empty(), "{}: missing {missing:?}", module.name);
+    assert!(
+        seen.is_subset(&expected),
+        "{}: unexpected events",
+        module.name
+    );
+    let repeats = got.len() - seen.len();
+    assert!(
+        repeats <= most_repeats,
+        "{}: {repeats} repeats",
+        module.name
+    );
+}
+
+pub fn all_events_cached() -> &'static [Event] {
+    static ALL: OnceLock<Vec<Event>> = OnceLock::new();
+    ALL.get_or_init(all_events)
+}
