@@ -9,7 +9,7 @@
 //! (unroutable) one is counted and reported.
 
 use crate::merge::{EventMerge, Position};
-use crate::modules::{MODULES, ModuleSpec, consumers};
+use crate::modules::{MODULES, ModuleSpec};
 use lapin::options::{
     BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
@@ -17,7 +17,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use lapin::{Confirmation, PublisherConfirm};
-use pancake_proto::events::{Event, EventBatch};
+use pancake_proto::events::Event;
 use pancake_proto::names::kind_name;
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
@@ -478,37 +478,88 @@ fn event_message(event: &Event) -> Outgoing {
     }
 }
 
-/// Up to N events of one module as one message.
-fn batch_message(module: &ModuleSpec, events: &[Event]) -> Outgoing {
-    let first = events.first().map(|e| e.event_id.as_str()).unwrap_or("");
-    let properties = base_properties()
-        .with_message_id(format!("batch:{}:{first}", module.name).as_str().into())
-        .with_type("event-batch".into())
-        .with_timestamp(
-            events
-                .first()
-                .and_then(|e| e.occurred_at)
-                .map_or(0, |t| t.seconds.max(0) as u64),
-        )
-        .with_headers(header_table(&[
-            (
-                "schema-version",
-                AMQPValue::LongString(LongString::from(SCHEMA_VERSION)),
-            ),
-            (
-                "module",
-                AMQPValue::LongString(LongString::from(module.name)),
-            ),
-            ("events", AMQPValue::LongLongInt(events.len() as i64)),
-        ]));
-    let batch = EventBatch {
-        events: events.to_vec(),
-    };
-    Outgoing {
-        routing_key: batch_key(module),
-        body: batch.encode_to_vec(),
-        properties,
+/// A module's batch being built. Its `EventBatch` body is written as it
+/// grows: each event is encoded once, however many modules take it, and
+/// appended as field 1 (a protobuf message is the concatenation of its
+/// fields), so batching costs no copy of the events.
+#[derive(Default)]
+struct Batch {
+    body: Vec<u8>,
+    count: usize,
+    first_id: String,
+    first_time: u64,
+}
+
+impl Batch {
+    fn push(&mut self, event: &Event, encoded: &[u8]) {
+        if self.count == 0 {
+            self.first_id.clone_from(&event.event_id);
+            self.first_time = event.occurred_at.map_or(0, |t| t.seconds.max(0) as u64);
+        }
+        prost::encoding::encode_key(
+            1,
+            prost::encoding::WireType::LengthDelimited,
+            &mut self.body,
+        );
+        prost::encoding::encode_varint(encoded.len() as u64, &mut self.body);
+        self.body.extend_from_slice(encoded);
+        self.count += 1;
     }
+
+    /// The batch as one message for `module`, leaving the batch empty.
+    fn take(&mut self, module: &ModuleSpec) -> Outgoing {
+        let properties = base_properties()
+            .with_message_id(
+                format!("batch:{}:{}", module.name, self.first_id)
+                    .as_str()
+                    .into(),
+            )
+            .with_type("event-batch".into())
+            .with_timestamp(self.first_time)
+            .with_headers(header_table(&[
+                (
+                    "schema-version",
+                    AMQPValue::LongString(LongString::from(SCHEMA_VERSION)),
+                ),
+                (
+                    "module",
+                    AMQPValue::LongString(LongString::from(module.name)),
+                ),
+                ("events", AMQPValue::LongLongInt(self.count as i64)),
+            ]));
+        self.count = 0;
+        Outgoing {
+            routing_key: batch_key(module),
+            body: std::mem::take(&mut self.body),
+            properties,
+        }
+    }
+}
+
+/// Adds `event` to the batch of every module that consumes it; returns the
+/// messages of batches that became full.
+fn add_to_batches(batches: &mut [Batch], event: &Event, size: usize) -> Vec<Outgoing> {
+    let encoded = event.encode_to_vec();
+    let mut full = Vec::new();
+    for (module, batch) in MODULES.iter().zip(batches.iter_mut()) {
+        if module.consumes(event.kind()) {
+            batch.push(event, &encoded);
+            if batch.count == size {
+                full.push(batch.take(module));
+            }
+        }
+    }
+    full
+}
+
+/// The messages of every batch not empty, leaving them empty.
+fn take_all(batches: &mut [Batch]) -> Vec<Outgoing> {
+    MODULES
+        .iter()
+        .zip(batches.iter_mut())
+        .filter(|(_, b)| b.count > 0)
+        .map(|(m, b)| b.take(m))
+        .collect()
 }
 
 /// Where a load stands: the merge position up to which every message is
@@ -727,7 +778,7 @@ async fn publish_all(
     // A checkpoint mark every window's worth of messages: after a crash at
     // most about two windows of messages are published again.
     let mark_every = publisher.window as u64;
-    let mut buffers: Vec<Vec<Event>> = MODULES.iter().map(|_| Vec::new()).collect();
+    let mut batches: Vec<Batch> = MODULES.iter().map(|_| Batch::default()).collect();
     let mut sent = 0u64;
     let base = publisher.checkpoint.events;
     let mut last_mark_messages = 0u64;
@@ -741,23 +792,14 @@ async fn publish_all(
         if batch == 1 {
             publisher.publish(event_message(&event)).await?;
         } else {
-            for module in consumers(event.kind()) {
-                let i = MODULES
-                    .iter()
-                    .position(|m| m.name == module.name)
-                    .expect("a listed module");
-                buffers[i].push(event.clone());
-                if buffers[i].len() == batch {
-                    let message = batch_message(module, &buffers[i]);
-                    buffers[i].clear();
-                    publisher.publish(message).await?;
-                }
+            for message in add_to_batches(&mut batches, &event, batch) {
+                publisher.publish(message).await?;
             }
         }
         if publisher.report.messages - last_mark_messages >= mark_every {
             // A position is only safe once no event before it waits in a
-            // batch buffer.
-            flush(&mut publisher, &mut buffers).await?;
+            // batch.
+            flush(&mut publisher, &mut batches).await?;
             last_mark_messages = publisher.report.messages;
             publisher.mark(merge.position(), base + sent);
         }
@@ -765,7 +807,7 @@ async fn publish_all(
             progress.events(1024);
         }
     }
-    flush(&mut publisher, &mut buffers).await?;
+    flush(&mut publisher, &mut batches).await?;
     publisher.mark(merge.position(), base + sent);
     progress.events(sent % 1024);
     publisher.drain().await?;
@@ -777,16 +819,135 @@ async fn publish_all(
     Ok(())
 }
 
-async fn flush(
-    publisher: &mut Publisher<'_>,
-    buffers: &mut [Vec<Event>],
-) -> Result<(), RabbitError> {
-    for (module, buffer) in MODULES.iter().zip(buffers.iter_mut()) {
-        if !buffer.is_empty() {
-            let message = batch_message(module, buffer);
-            buffer.clear();
-            publisher.publish(message).await?;
-        }
+async fn flush(publisher: &mut Publisher<'_>, batches: &mut [Batch]) -> Result<(), RabbitError> {
+    for message in take_all(batches) {
+        publisher.publish(message).await?;
     }
     Ok(())
+}
+
+/// What the bare publisher managed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CeilingReport {
+    pub events: u64,
+    pub messages: u64,
+    pub elapsed: Duration,
+}
+
+/// The ceiling for a load with these options: every message of the stream
+/// is built first (in memory: use a small stream), then published in a
+/// tight loop with the same confirm window, exchange and queues, doing no
+/// other work. The loader's events/s divided by this is how much of the
+/// broker's pace the loader leaves on the table.
+pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, RabbitError> {
+    let batch = options.batch.max(1);
+    let mut messages = Vec::new();
+    let mut batches: Vec<Batch> = MODULES.iter().map(|_| Batch::default()).collect();
+    let mut events = 0u64;
+    for event in EventMerge::open(&options.input)? {
+        let event = event?;
+        events += 1;
+        if batch == 1 {
+            messages.push(event_message(&event));
+            continue;
+        }
+        messages.extend(add_to_batches(&mut batches, &event, batch));
+    }
+    messages.extend(take_all(&mut batches));
+    let (connection, target) = connect(&options.amqp_url).await?;
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(|e| broker(&target, "opening a channel", e))?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| broker(&target, "enabling publisher confirms", e))?;
+    let queues = options
+        .declare_queues
+        .then_some(options.queue_prefix.as_str());
+    declare(&channel, &target, &options.exchange, queues).await?;
+    let started = Instant::now();
+    let mut in_flight = VecDeque::new();
+    for message in &messages {
+        if in_flight.len() >= options.confirm_window.max(1) {
+            let confirm: PublisherConfirm = in_flight.pop_front().expect("not empty");
+            confirm
+                .await
+                .map_err(|e| broker(&target, "waiting for a confirm", e))?;
+        }
+        let confirm = channel
+            .basic_publish(
+                options.exchange.as_str().into(),
+                message.routing_key.as_str().into(),
+                BasicPublishOptions::default(),
+                &message.body,
+                message.properties.clone(),
+            )
+            .await
+            .map_err(|e| broker(&target, "publishing", e))?;
+        in_flight.push_back(confirm);
+    }
+    for confirm in in_flight {
+        confirm
+            .await
+            .map_err(|e| broker(&target, "waiting for a confirm", e))?;
+    }
+    let elapsed = started.elapsed();
+    let _ = connection.close(200, "done".into()).await;
+    Ok(CeilingReport {
+        events,
+        messages: messages.len() as u64,
+        elapsed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pancake_proto::events::{EventBatch, EventKind};
+
+    fn event(id: &str, kind: EventKind) -> Event {
+        Event {
+            event_id: id.into(),
+            kind: kind as i32,
+            member_id: "m".into(),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn a_batch_body_decodes_as_the_events_each_module_consumes() {
+        let events = [
+            event("a", EventKind::MemberRegistered),
+            event("b", EventKind::MessageSent),
+            event("c", EventKind::MemberBlocked),
+            event("d", EventKind::FavoriteAdded),
+        ];
+        let mut batches: Vec<Batch> = MODULES.iter().map(|_| Batch::default()).collect();
+        let mut messages = Vec::new();
+        for e in &events {
+            messages.extend(add_to_batches(&mut batches, e, 3));
+        }
+        messages.extend(take_all(&mut batches));
+        for module in MODULES {
+            let want: Vec<&Event> = events
+                .iter()
+                .filter(|e| module.consumes(e.kind()))
+                .collect();
+            let got: Vec<Event> = messages
+                .iter()
+                .filter(|m| m.routing_key == batch_key(module))
+                .flat_map(|m| EventBatch::decode(m.body.as_slice()).unwrap().events)
+                .collect();
+            assert_eq!(got.iter().collect::<Vec<_>>(), want, "{}", module.name);
+        }
+        // audit takes all four: one full batch of 3, then 1.
+        let audit: Vec<_> = messages
+            .iter()
+            .filter(|m| m.routing_key == "batch.audit")
+            .collect();
+        assert_eq!(audit.len(), 2);
+        assert!(take_all(&mut batches).is_empty());
+    }
 }
