@@ -3,12 +3,10 @@
 //! repeats bounded by the confirm window. Needs the local RabbitMQ.
 
 use futures_util::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueDeleteOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions};
 use lapin::types::FieldTable;
 use pancake_load::modules::MODULES;
-use pancake_load::rabbitmq::{Checkpoint, RabbitOptions, connect, queue_name};
+use pancake_load::rabbitmq::{self, Checkpoint, RabbitOptions, connect, queue_name};
 use pancake_proto::events::Event;
 use prost::Message as _;
 use std::collections::BTreeSet;
@@ -144,7 +142,7 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
             let mut consumer = channel
                 .basic_consume(
                     queue.as_str().into(),
-                    "t".into(),
+                    queue.as_str().into(),
                     BasicConsumeOptions::default(),
                     FieldTable::default(),
                 )
@@ -170,13 +168,8 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
             assert_eq!(seen, expected, "{queue}: every event, none foreign");
             let repeats = got.len() - seen.len();
             assert!(repeats <= 2 * WINDOW, "{queue}: {repeats} repeats");
-            channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await
-                .unwrap();
         }
-        channel
-            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+        rabbitmq::delete_topology(&channel, &exchange, &prefix)
             .await
             .unwrap();
     });

@@ -4,8 +4,7 @@
 //!
 //! Declares fresh queues for each run and deletes them afterwards.
 
-use pancake_load::modules::MODULES;
-use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
+use pancake_load::rabbitmq::{self, RabbitOptions};
 use std::sync::Arc;
 
 #[tokio::main]
@@ -37,15 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let (connection, _) = rabbitmq::connect(&url).await?;
         let channel = connection.create_channel().await?;
-        for module in MODULES {
-            let queue = queue_name(&tag, module);
-            channel
-                .queue_delete(queue.as_str().into(), Default::default())
-                .await?;
-        }
-        channel
-            .exchange_delete(options.exchange.as_str().into(), Default::default())
-            .await?;
+        rabbitmq::delete_topology(&channel, &options.exchange, &tag).await?;
     }
     Ok(())
 }

@@ -292,6 +292,25 @@ pub async fn declare(
     Ok(())
 }
 
+/// Deletes the module queues `<prefix>.<module>` and the exchange: what
+/// [`declare`] made, with everything still queued.
+pub async fn delete_topology(
+    channel: &Channel,
+    exchange: &str,
+    prefix: &str,
+) -> Result<(), lapin::Error> {
+    for module in MODULES {
+        let queue = queue_name(prefix, module);
+        channel
+            .queue_delete(queue.as_str().into(), Default::default())
+            .await?;
+    }
+    channel
+        .exchange_delete(exchange.into(), Default::default())
+        .await?;
+    Ok(())
+}
+
 /// A message kept until its confirm arrives, to publish again on a nack.
 struct Outgoing {
     routing_key: String,

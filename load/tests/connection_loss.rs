@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use pancake_load::modules::MODULES;
 use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
 use std::sync::Arc;
@@ -52,13 +51,8 @@ async fn closing_every_connection_mid_run_loses_nothing() {
         // Every event, plus at most two windows of repeats.
         let got = drain(&channel, &queue, want).await;
         assert_complete(module, &got, 64);
-        channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await
-            .unwrap();
     }
-    channel
-        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+    rabbitmq::delete_topology(&channel, &exchange, &prefix)
         .await
         .unwrap();
     let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use pancake_load::modules::MODULES;
 use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
 use pancake_proto::events::Event;
@@ -55,13 +54,8 @@ async fn load_and_check(batch: usize) {
                 .keys()
                 .all(|&k| module.kinds.iter().any(|m| *m as i32 == k))
         );
-        channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await
-            .unwrap();
     }
-    channel
-        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+    rabbitmq::delete_topology(&channel, &exchange, &prefix)
         .await
         .unwrap();
 }

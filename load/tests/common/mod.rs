@@ -64,7 +64,7 @@ pub async fn drain(channel: &lapin::Channel, queue: &str, expected: usize) -> Ve
     let mut consumer = channel
         .basic_consume(
             queue.into(),
-            "test".into(),
+            queue.into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
