@@ -44,6 +44,10 @@ pub struct RabbitOptions {
     pub declare_queues: bool,
     /// Module queues are named `<prefix>.<module>`.
     pub queue_prefix: String,
+    /// Publish every event once into a RabbitMQ stream (`<prefix>.stream`,
+    /// `x-queue-type: stream`) that every module reads at its own offset,
+    /// instead of one copy per module queue.
+    pub stream: bool,
     /// Events per message: 1 is one message per event.
     pub batch: usize,
     /// Most messages published but not yet confirmed.
@@ -61,6 +65,7 @@ impl RabbitOptions {
             exchange: "pancake.events".into(),
             declare_queues: false,
             queue_prefix: "pancake".into(),
+            stream: false,
             batch: 1,
             confirm_window: 1000,
             max_events_per_sec: None,
@@ -225,6 +230,13 @@ pub async fn connect(url: &str) -> Result<(Connection, AmqpTarget), RabbitError>
     }
 }
 
+/// The stream as a batch target: every kind, one copy.
+pub const STREAM: ModuleSpec = ModuleSpec {
+    name: "stream",
+    about: "every event once, replayable: each module reads at its own offset",
+    kinds: &pancake_proto::names::EVENT_KINDS,
+};
+
 /// The queue of a module.
 pub fn queue_name(prefix: &str, module: &ModuleSpec) -> String {
     format!("{prefix}.{}", module.name)
@@ -242,6 +254,7 @@ pub async fn declare(
     target: &AmqpTarget,
     exchange: &str,
     queues: Option<&str>,
+    stream: bool,
 ) -> Result<(), RabbitError> {
     channel
         .exchange_declare(
@@ -258,6 +271,38 @@ pub async fn declare(
     let Some(prefix) = queues else {
         return Ok(());
     };
+    if stream {
+        let queue = queue_name(prefix, &STREAM);
+        let mut arguments = FieldTable::default();
+        arguments.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString(LongString::from("stream")),
+        );
+        channel
+            .queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                arguments,
+            )
+            .await
+            .map_err(|e| broker(target, &format!("declaring stream {queue}"), e))?;
+        for key in ["stream.#".to_owned(), batch_key(&STREAM)] {
+            channel
+                .queue_bind(
+                    queue.as_str().into(),
+                    exchange.into(),
+                    key.as_str().into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| broker(target, &format!("binding {queue} to {key}"), e))?;
+        }
+        return Ok(());
+    }
     for module in MODULES {
         let queue = queue_name(prefix, module);
         channel
@@ -474,7 +519,7 @@ fn base_properties() -> BasicProperties {
 }
 
 /// One event as one message.
-fn event_message(event: &Event) -> Outgoing {
+fn event_message(event: &Event, stream: bool) -> Outgoing {
     let kind = kind_name(event.kind());
     let properties = base_properties()
         .with_message_id(event.event_id.as_str().into())
@@ -491,7 +536,11 @@ fn event_message(event: &Event) -> Outgoing {
             ),
         ]));
     Outgoing {
-        routing_key: kind.to_owned(),
+        routing_key: if stream {
+            format!("stream.{kind}")
+        } else {
+            kind.to_owned()
+        },
         body: event.encode_to_vec(),
         properties,
     }
@@ -557,10 +606,15 @@ impl Batch {
 
 /// Adds `event` to the batch of every module that consumes it; returns the
 /// messages of batches that became full.
-fn add_to_batches(batches: &mut [Batch], event: &Event, size: usize) -> Vec<Outgoing> {
+fn add_to_batches(
+    targets: &[ModuleSpec],
+    batches: &mut [Batch],
+    event: &Event,
+    size: usize,
+) -> Vec<Outgoing> {
     let encoded = event.encode_to_vec();
     let mut full = Vec::new();
-    for (module, batch) in MODULES.iter().zip(batches.iter_mut()) {
+    for (module, batch) in targets.iter().zip(batches.iter_mut()) {
         if module.consumes(event.kind()) {
             batch.push(event, &encoded);
             if batch.count == size {
@@ -572,8 +626,8 @@ fn add_to_batches(batches: &mut [Batch], event: &Event, size: usize) -> Vec<Outg
 }
 
 /// The messages of every batch not empty, leaving them empty.
-fn take_all(batches: &mut [Batch]) -> Vec<Outgoing> {
-    MODULES
+fn take_all(targets: &[ModuleSpec], batches: &mut [Batch]) -> Vec<Outgoing> {
+    targets
         .iter()
         .zip(batches.iter_mut())
         .filter(|(_, b)| b.count > 0)
@@ -592,6 +646,8 @@ pub struct Checkpoint {
     pub exchange: String,
     pub queue_prefix: String,
     pub batch: usize,
+    #[serde(default)]
+    pub stream: bool,
     pub position: Position,
     /// Events whose messages are all confirmed.
     pub events: u64,
@@ -648,6 +704,7 @@ impl Checkpoint {
             && self.exchange == options.exchange
             && self.queue_prefix == options.queue_prefix
             && self.batch == options.batch.max(1)
+            && self.stream == options.stream
     }
 }
 
@@ -669,6 +726,7 @@ pub async fn load(
             exchange: options.exchange.clone(),
             queue_prefix: options.queue_prefix.clone(),
             batch: options.batch.max(1),
+            stream: options.stream,
             position: EventMerge::open(&options.input)?.position(),
             events: 0,
             complete: false,
@@ -779,7 +837,7 @@ async fn publish_all(
     let queues = options
         .declare_queues
         .then_some(options.queue_prefix.as_str());
-    declare(&channel, target, &options.exchange, queues).await?;
+    declare(&channel, target, &options.exchange, queues, options.stream).await?;
 
     let mut publisher = Publisher {
         channel: &channel,
@@ -797,7 +855,12 @@ async fn publish_all(
     // A checkpoint mark every window's worth of messages: after a crash at
     // most about two windows of messages are published again.
     let mark_every = publisher.window as u64;
-    let mut batches: Vec<Batch> = MODULES.iter().map(|_| Batch::default()).collect();
+    let targets: &[ModuleSpec] = if options.stream {
+        std::slice::from_ref(&STREAM)
+    } else {
+        MODULES
+    };
+    let mut batches: Vec<Batch> = targets.iter().map(|_| Batch::default()).collect();
     let mut sent = 0u64;
     let base = publisher.checkpoint.events;
     let mut last_mark_messages = 0u64;
@@ -809,16 +872,18 @@ async fn publish_all(
         }
         sent += 1;
         if batch == 1 {
-            publisher.publish(event_message(&event)).await?;
+            publisher
+                .publish(event_message(&event, options.stream))
+                .await?;
         } else {
-            for message in add_to_batches(&mut batches, &event, batch) {
+            for message in add_to_batches(targets, &mut batches, &event, batch) {
                 publisher.publish(message).await?;
             }
         }
         if publisher.report.messages - last_mark_messages >= mark_every {
             // A position is only safe once no event before it waits in a
             // batch.
-            flush(&mut publisher, &mut batches).await?;
+            flush(&mut publisher, targets, &mut batches).await?;
             last_mark_messages = publisher.report.messages;
             publisher.mark(merge.position(), base + sent);
         }
@@ -826,7 +891,7 @@ async fn publish_all(
             progress.events(1024);
         }
     }
-    flush(&mut publisher, &mut batches).await?;
+    flush(&mut publisher, targets, &mut batches).await?;
     publisher.mark(merge.position(), base + sent);
     progress.events(sent % 1024);
     publisher.drain().await?;
@@ -838,8 +903,12 @@ async fn publish_all(
     Ok(())
 }
 
-async fn flush(publisher: &mut Publisher<'_>, batches: &mut [Batch]) -> Result<(), RabbitError> {
-    for message in take_all(batches) {
+async fn flush(
+    publisher: &mut Publisher<'_>,
+    targets: &[ModuleSpec],
+    batches: &mut [Batch],
+) -> Result<(), RabbitError> {
+    for message in take_all(targets, batches) {
         publisher.publish(message).await?;
     }
     Ok(())
@@ -861,18 +930,23 @@ pub struct CeilingReport {
 pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, RabbitError> {
     let batch = options.batch.max(1);
     let mut messages = Vec::new();
-    let mut batches: Vec<Batch> = MODULES.iter().map(|_| Batch::default()).collect();
+    let targets: &[ModuleSpec] = if options.stream {
+        std::slice::from_ref(&STREAM)
+    } else {
+        MODULES
+    };
+    let mut batches: Vec<Batch> = targets.iter().map(|_| Batch::default()).collect();
     let mut events = 0u64;
     for event in EventMerge::open(&options.input)? {
         let event = event?;
         events += 1;
         if batch == 1 {
-            messages.push(event_message(&event));
+            messages.push(event_message(&event, options.stream));
             continue;
         }
-        messages.extend(add_to_batches(&mut batches, &event, batch));
+        messages.extend(add_to_batches(targets, &mut batches, &event, batch));
     }
-    messages.extend(take_all(&mut batches));
+    messages.extend(take_all(targets, &mut batches));
     let (connection, target) = connect(&options.amqp_url).await?;
     let channel = connection
         .create_channel()
@@ -885,7 +959,7 @@ pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, Rabb
     let queues = options
         .declare_queues
         .then_some(options.queue_prefix.as_str());
-    declare(&channel, &target, &options.exchange, queues).await?;
+    declare(&channel, &target, &options.exchange, queues, options.stream).await?;
     let started = Instant::now();
     let mut in_flight = VecDeque::new();
     for message in &messages {
@@ -946,9 +1020,9 @@ mod tests {
         let mut batches: Vec<Batch> = MODULES.iter().map(|_| Batch::default()).collect();
         let mut messages = Vec::new();
         for e in &events {
-            messages.extend(add_to_batches(&mut batches, e, 3));
+            messages.extend(add_to_batches(MODULES, &mut batches, e, 3));
         }
-        messages.extend(take_all(&mut batches));
+        messages.extend(take_all(MODULES, &mut batches));
         for module in MODULES {
             let want: Vec<&Event> = events
                 .iter()
@@ -967,6 +1041,6 @@ mod tests {
             .filter(|m| m.routing_key == "batch.audit")
             .collect();
         assert_eq!(audit.len(), 2);
-        assert!(take_all(&mut batches).is_empty());
+        assert!(take_all(MODULES, &mut batches).is_empty());
     }
 }

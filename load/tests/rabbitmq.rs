@@ -99,3 +99,84 @@ async fn wrong_credentials_an_unknown_vhost_and_a_refused_connection_read_well()
     assert!(e.contains("connection refused"), "{e}");
     assert!(!e.contains(secret));
 }
+
+/// Reads a stream from its first offset.
+async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Event> {
+    use futures_util::StreamExt;
+    use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+    use lapin::types::{AMQPValue, FieldTable, LongString};
+    use pancake_proto::events::EventBatch;
+    use prost::Message as _;
+    channel
+        .basic_qos(500, BasicQosOptions::default())
+        .await
+        .unwrap();
+    let mut arguments = FieldTable::default();
+    arguments.insert(
+        "x-stream-offset".into(),
+        AMQPValue::LongString(LongString::from("first")),
+    );
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            queue.into(),
+            BasicConsumeOptions::default(),
+            arguments,
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while out.len() < expected {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), consumer.next()).await;
+        let Ok(Some(delivery)) = next else { break };
+        let delivery = delivery.unwrap();
+        match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
+            Some("event-batch") => {
+                out.extend(EventBatch::decode(delivery.data.as_slice()).unwrap().events)
+            }
+            _ => out.push(Event::decode(delivery.data.as_slice()).unwrap()),
+        }
+        delivery.ack(BasicAckOptions::default()).await.unwrap();
+    }
+    out
+}
+
+async fn stream_load_and_check(batch: usize) {
+    let exchange = unique("x");
+    let prefix = unique("s");
+    let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
+    options.exchange = exchange.clone();
+    options.declare_queues = true;
+    options.queue_prefix = prefix.clone();
+    options.stream = true;
+    options.batch = batch;
+    let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
+    let all = all_events();
+    assert_eq!(report.events, all.len() as u64);
+    assert_eq!(report.unroutable, 0);
+    let (connection, _) = rabbitmq::connect(&amqp_url()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let queue = queue_name(&prefix, &rabbitmq::STREAM);
+    // One copy of every event, in global order.
+    let got = read_stream(&channel, &queue, all.len()).await;
+    assert_eq!(got, all);
+    channel
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await
+        .unwrap();
+    channel
+        .exchange_delete(exchange.as_str().into(), Default::default())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_mode_stores_every_event_once_in_order() {
+    stream_load_and_check(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_stream_mode_stores_every_event_once_in_order() {
+    stream_load_and_check(100).await;
+}

@@ -49,6 +49,11 @@ struct RabbitArgs {
     /// Module queues are named <prefix>.<module>.
     #[arg(long, default_value = "pancake")]
     queue_prefix: String,
+    /// Publish every event once into a RabbitMQ stream (<prefix>.stream,
+    /// declared with --declare-queues) that each module reads at its own
+    /// offset, instead of a copy per module queue.
+    #[arg(long)]
+    stream: bool,
     /// Events per message: 1 publishes each event alone, routed by kind;
     /// N > 1 sends each module's events in batches to its queue.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -100,6 +105,7 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.exchange = args.exchange;
     options.declare_queues = args.declare_queues;
     options.queue_prefix = args.queue_prefix;
+    options.stream = args.stream;
     options.batch = args.batch as usize;
     options.confirm_window = args.confirm_window as usize;
     options.max_events_per_sec = args.max_events_per_sec;
