@@ -17,6 +17,11 @@ pub enum TransformError {
     InputNotReady { dir: PathBuf, why: String },
 
     #[error(
+        "{dir} is an event stream, not a legacy dump: transform reads what `pancake extract` or `pancake generate` writes"
+    )]
+    NotLegacyDump { dir: PathBuf },
+
+    #[error(
         "{file}: the manifest says {manifest} rows, the part holds {found}. The input dump was altered; re-create it"
     )]
     RowCount {

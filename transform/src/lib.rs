@@ -237,20 +237,18 @@ pub fn transform(
 
 fn load_input(dir: &Path) -> Result<Manifest, TransformError> {
     let input = Manifest::load(dir)?;
-    let why = if input.kind != DumpKindName::LegacyDump {
-        Some("it is an event stream, not a legacy dump".to_owned())
-    } else if !input.complete {
-        Some("its manifest is not marked complete".to_owned())
-    } else {
-        None
-    };
-    match why {
-        Some(why) => Err(TransformError::InputNotReady {
+    if input.kind != DumpKindName::LegacyDump {
+        return Err(TransformError::NotLegacyDump {
             dir: dir.to_path_buf(),
-            why,
-        }),
-        None => Ok(input),
+        });
     }
+    if !input.complete {
+        return Err(TransformError::InputNotReady {
+            dir: dir.to_path_buf(),
+            why: "its manifest is not marked complete".into(),
+        });
+    }
+    Ok(input)
 }
 
 fn fresh_section(
