@@ -272,67 +272,89 @@ pub async fn declare(
         return Ok(());
     };
     if stream {
-        let queue = queue_name(prefix, &STREAM);
         let mut arguments = FieldTable::default();
         arguments.insert(
             "x-queue-type".into(),
             AMQPValue::LongString(LongString::from("stream")),
         );
-        channel
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                arguments,
-            )
-            .await
-            .map_err(|e| broker(target, &format!("declaring stream {queue}"), e))?;
-        for key in ["stream.#".to_owned(), batch_key(&STREAM)] {
-            channel
-                .queue_bind(
-                    queue.as_str().into(),
-                    exchange.into(),
-                    key.as_str().into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(|e| broker(target, &format!("binding {queue} to {key}"), e))?;
-        }
-        return Ok(());
+        let keys = vec!["stream.#".to_owned(), batch_key(&STREAM)];
+        let queue = queue_name(prefix, &STREAM);
+        return bound_queue(channel, target, exchange, &queue, arguments, keys).await;
     }
     for module in MODULES {
-        let queue = queue_name(prefix, module);
-        channel
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(|e| broker(target, &format!("declaring queue {queue}"), e))?;
         let keys = module
             .kinds
             .iter()
             .map(|&k| kind_name(k).to_owned())
-            .chain(std::iter::once(batch_key(module)));
-        for key in keys {
-            channel
-                .queue_bind(
-                    queue.as_str().into(),
-                    exchange.into(),
-                    key.as_str().into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(|e| broker(target, &format!("binding {queue} to {key}"), e))?;
-        }
+            .chain(std::iter::once(batch_key(module)))
+            .collect();
+        let queue = queue_name(prefix, module);
+        bound_queue(
+            channel,
+            target,
+            exchange,
+            &queue,
+            FieldTable::default(),
+            keys,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A channel with publisher confirms on, and the topology `options` asks
+/// for declared.
+async fn publishing_channel(
+    connection: &Connection,
+    target: &AmqpTarget,
+    options: &RabbitOptions,
+) -> Result<Channel, RabbitError> {
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(|e| broker(target, "opening a channel", e))?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| broker(target, "enabling publisher confirms", e))?;
+    let queues = options
+        .declare_queues
+        .then_some(options.queue_prefix.as_str());
+    declare(&channel, target, &options.exchange, queues, options.stream).await?;
+    Ok(channel)
+}
+
+/// Declares a durable queue and binds it to `exchange` under `keys`.
+async fn bound_queue(
+    channel: &Channel,
+    target: &AmqpTarget,
+    exchange: &str,
+    queue: &str,
+    arguments: FieldTable,
+    keys: Vec<String>,
+) -> Result<(), RabbitError> {
+    channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            arguments,
+        )
+        .await
+        .map_err(|e| broker(target, &format!("declaring queue {queue}"), e))?;
+    for key in keys {
+        channel
+            .queue_bind(
+                queue.into(),
+                exchange.into(),
+                key.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| broker(target, &format!("binding {queue} to {key}"), e))?;
     }
     Ok(())
 }
@@ -826,18 +848,7 @@ async fn publish_all(
     target: &AmqpTarget,
 ) -> Result<(), RabbitError> {
     let started = Instant::now();
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| broker(target, "opening a channel", e))?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(|e| broker(target, "enabling publisher confirms", e))?;
-    let queues = options
-        .declare_queues
-        .then_some(options.queue_prefix.as_str());
-    declare(&channel, target, &options.exchange, queues, options.stream).await?;
+    let channel = publishing_channel(connection, target, options).await?;
 
     let mut publisher = Publisher {
         channel: &channel,
@@ -948,18 +959,7 @@ pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, Rabb
     }
     messages.extend(take_all(targets, &mut batches));
     let (connection, target) = connect(&options.amqp_url).await?;
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| broker(&target, "opening a channel", e))?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(|e| broker(&target, "enabling publisher confirms", e))?;
-    let queues = options
-        .declare_queues
-        .then_some(options.queue_prefix.as_str());
-    declare(&channel, &target, &options.exchange, queues, options.stream).await?;
+    let channel = publishing_channel(&connection, &target, options).await?;
     let started = Instant::now();
     let mut in_flight = VecDeque::new();
     for message in &messages {
