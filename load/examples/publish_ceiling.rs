@@ -1,6 +1,6 @@
 //! The bare-publisher ceiling beside a real load, for one batch size:
 //!
-//!     cargo run --release -p pancake-load --example publish_ceiling -- EVENTS BATCH
+//!     cargo run --release -p pancake-load --example publish_ceiling -- EVENTS BATCH [CHANNELS]
 //!
 //! Declares fresh queues for each run and deletes them afterwards.
 
@@ -12,6 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let input = args.next().ok_or("usage: publish_ceiling EVENTS BATCH")?;
     let batch: usize = args.next().unwrap_or_else(|| "1".into()).parse()?;
+    let channels: usize = args.next().unwrap_or_else(|| "1".into()).parse()?;
     let url = std::env::var("AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     for (what, loader) in [("bare publisher", false), ("pancake load", true)] {
@@ -21,6 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.queue_prefix = tag.clone();
         options.declare_queues = true;
         options.batch = batch;
+        options.channels = channels;
         let (events, messages, secs) = if loader {
             let r = rabbitmq::load(&options, Arc::new(())).await?;
             let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
@@ -30,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (r.events, r.messages, r.elapsed.as_secs_f64())
         };
         println!(
-            "batch {batch:>5} {what:<15} {events} events in {messages} messages, {secs:.2} s: {:.0} events/s, {:.0} messages/s",
+            "batch {batch:>5} channels {channels} {what:<15} {events} events in {messages} messages, {secs:.2} s: {:.0} events/s, {:.0} messages/s",
             events as f64 / secs,
             messages as f64 / secs
         );

@@ -50,8 +50,14 @@ pub struct RabbitOptions {
     pub stream: bool,
     /// Events per message: 1 is one message per event.
     pub batch: usize,
-    /// Most messages published but not yet confirmed.
+    /// Most messages published but not yet confirmed, per channel.
     pub confirm_window: usize,
+    /// Publishing channels. In batched mode each module's batches keep to
+    /// one channel (module `i` on channel `i % channels`), so every queue
+    /// still receives its batches in order; per-event and stream mode
+    /// publish every message to several queues, or to one, and need one
+    /// channel for that order.
+    pub channels: usize,
     pub max_events_per_sec: Option<u64>,
     /// How often a lost connection is made again before the load gives up.
     pub reconnects: u32,
@@ -68,6 +74,7 @@ impl RabbitOptions {
             stream: false,
             batch: 1,
             confirm_window: 1000,
+            channels: 1,
             max_events_per_sec: None,
             reconnects: 10,
         }
@@ -135,6 +142,11 @@ pub enum RabbitError {
 
     #[error("--amqp-url is not a valid AMQP URL: {0}")]
     Url(String),
+
+    #[error(
+        "--channels {0} needs batched mode (--batch N with N > 1, without --stream): a message published per event, or into the stream, goes to queues that must see every message in order, and only one channel keeps that order"
+    )]
+    ChannelsNeedBatches(usize),
 
     #[error("RabbitMQ at {addr}: {action} failed: {message}")]
     Broker {
@@ -302,26 +314,45 @@ pub async fn declare(
     Ok(())
 }
 
-/// A channel with publisher confirms on, and the topology `options` asks
-/// for declared.
-async fn publishing_channel(
+/// `options.channels` channels with publisher confirms on, the topology
+/// `options` asks for declared on the first.
+async fn publishing_channels(
     connection: &Connection,
     target: &AmqpTarget,
     options: &RabbitOptions,
-) -> Result<Channel, RabbitError> {
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| broker(target, "opening a channel", e))?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(|e| broker(target, "enabling publisher confirms", e))?;
+) -> Result<Vec<Channel>, RabbitError> {
+    let mut channels = Vec::new();
+    for _ in 0..options.channels.max(1) {
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|e| broker(target, "opening a channel", e))?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| broker(target, "enabling publisher confirms", e))?;
+        channels.push(channel);
+    }
     let queues = options
         .declare_queues
         .then_some(options.queue_prefix.as_str());
-    declare(&channel, target, &options.exchange, queues, options.stream).await?;
-    Ok(channel)
+    declare(
+        &channels[0],
+        target,
+        &options.exchange,
+        queues,
+        options.stream,
+    )
+    .await?;
+    Ok(channels)
+}
+
+/// Refuses settings that cannot keep the order every queue needs.
+fn check_options(options: &RabbitOptions) -> Result<(), RabbitError> {
+    if options.channels > 1 && (options.batch <= 1 || options.stream) {
+        return Err(RabbitError::ChannelsNeedBatches(options.channels));
+    }
+    Ok(())
 }
 
 /// Declares a durable queue and binds it to `exchange` under `keys`.
@@ -380,6 +411,9 @@ pub async fn delete_topology(
 
 /// A message kept until its confirm arrives, to publish again on a nack.
 struct Outgoing {
+    /// Which module's batch this is (0 for per-event and stream messages):
+    /// messages of one lane keep to one channel, in order.
+    lane: usize,
     routing_key: String,
     body: Vec<u8>,
     properties: BasicProperties,
@@ -393,7 +427,7 @@ struct InFlight {
 /// Publishes with a bounded window of unconfirmed messages, and saves the
 /// checkpoint as confirms pass the marks.
 struct Publisher<'a> {
-    channel: &'a Channel,
+    channels: &'a [Channel],
     target: &'a AmqpTarget,
     exchange: &'a str,
     window: usize,
@@ -423,7 +457,7 @@ impl Publisher<'_> {
     }
 
     async fn send(&self, message: &Outgoing) -> Result<PublisherConfirm, RabbitError> {
-        self.channel
+        self.channels[message.lane % self.channels.len()]
             .basic_publish(
                 self.exchange.into(),
                 message.routing_key.as_str().into(),
@@ -558,6 +592,7 @@ fn event_message(event: &Event, stream: bool) -> Outgoing {
             ),
         ]));
     Outgoing {
+        lane: 0,
         routing_key: if stream {
             format!("stream.{kind}")
         } else {
@@ -597,7 +632,7 @@ impl Batch {
     }
 
     /// The batch as one message for `module`, leaving the batch empty.
-    fn take(&mut self, module: &ModuleSpec) -> Outgoing {
+    fn take(&mut self, lane: usize, module: &ModuleSpec) -> Outgoing {
         let properties = base_properties()
             .with_message_id(
                 format!("batch:{}:{}", module.name, self.first_id)
@@ -619,6 +654,7 @@ impl Batch {
             ]));
         self.count = 0;
         Outgoing {
+            lane,
             routing_key: batch_key(module),
             body: std::mem::take(&mut self.body),
             properties,
@@ -636,11 +672,11 @@ fn add_to_batches(
 ) -> Vec<Outgoing> {
     let encoded = event.encode_to_vec();
     let mut full = Vec::new();
-    for (module, batch) in targets.iter().zip(batches.iter_mut()) {
+    for (lane, (module, batch)) in targets.iter().zip(batches.iter_mut()).enumerate() {
         if module.consumes(event.kind()) {
             batch.push(event, &encoded);
             if batch.count == size {
-                full.push(batch.take(module));
+                full.push(batch.take(lane, module));
             }
         }
     }
@@ -652,8 +688,9 @@ fn take_all(targets: &[ModuleSpec], batches: &mut [Batch]) -> Vec<Outgoing> {
     targets
         .iter()
         .zip(batches.iter_mut())
-        .filter(|(_, b)| b.count > 0)
-        .map(|(m, b)| b.take(m))
+        .enumerate()
+        .filter(|(_, (_, b))| b.count > 0)
+        .map(|(lane, (m, b))| b.take(lane, m))
         .collect()
 }
 
@@ -738,6 +775,7 @@ pub async fn load(
     progress: Arc<dyn Progress>,
 ) -> Result<RabbitReport, RabbitError> {
     let started = Instant::now();
+    check_options(options)?;
     let created_at = pancake_proto::Manifest::load(&options.input)
         .map_err(crate::merge::MergeError::from)?
         .created_at;
@@ -848,13 +886,13 @@ async fn publish_all(
     target: &AmqpTarget,
 ) -> Result<(), RabbitError> {
     let started = Instant::now();
-    let channel = publishing_channel(connection, target, options).await?;
+    let channels = publishing_channels(connection, target, options).await?;
 
     let mut publisher = Publisher {
-        channel: &channel,
+        channels: &channels,
         target,
         exchange: &options.exchange,
-        window: options.confirm_window.max(1),
+        window: options.confirm_window.max(1) * channels.len(),
         in_flight: VecDeque::new(),
         in_flight_bytes: 0,
         report: RabbitReport::default(),
@@ -910,7 +948,9 @@ async fn publish_all(
     report.confirmed += publisher.report.confirmed;
     report.retried += publisher.report.retried;
     report.unroutable += publisher.report.unroutable;
-    let _ = channel.close(200, "done".into()).await;
+    for channel in &channels {
+        let _ = channel.close(200, "done".into()).await;
+    }
     Ok(())
 }
 
@@ -939,6 +979,7 @@ pub struct CeilingReport {
 /// other work. The loader's events/s divided by this is how much of the
 /// broker's pace the loader leaves on the table.
 pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, RabbitError> {
+    check_options(options)?;
     let batch = options.batch.max(1);
     let mut messages = Vec::new();
     let targets: &[ModuleSpec] = if options.stream {
@@ -959,17 +1000,17 @@ pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, Rabb
     }
     messages.extend(take_all(targets, &mut batches));
     let (connection, target) = connect(&options.amqp_url).await?;
-    let channel = publishing_channel(&connection, &target, options).await?;
+    let channels = publishing_channels(&connection, &target, options).await?;
     let started = Instant::now();
     let mut in_flight = VecDeque::new();
     for message in &messages {
-        if in_flight.len() >= options.confirm_window.max(1) {
+        if in_flight.len() >= options.confirm_window.max(1) * channels.len() {
             let confirm: PublisherConfirm = in_flight.pop_front().expect("not empty");
             confirm
                 .await
                 .map_err(|e| broker(&target, "waiting for a confirm", e))?;
         }
-        let confirm = channel
+        let confirm = channels[message.lane % channels.len()]
             .basic_publish(
                 options.exchange.as_str().into(),
                 message.routing_key.as_str().into(),

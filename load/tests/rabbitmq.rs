@@ -12,7 +12,7 @@ use pancake_proto::record::event_order;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-async fn load_and_check(batch: usize) {
+async fn load_and_check(batch: usize, channels: usize) {
     let exchange = unique("x");
     let prefix = unique("q");
     let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
@@ -20,6 +20,7 @@ async fn load_and_check(batch: usize) {
     options.declare_queues = true;
     options.queue_prefix = prefix.clone();
     options.batch = batch;
+    options.channels = channels;
     options.confirm_window = 64;
     let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
     let all = all_events();
@@ -62,12 +63,35 @@ async fn load_and_check(batch: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_event_mode_delivers_every_event_to_each_module_that_wants_it_in_order() {
-    load_and_check(1).await;
+    load_and_check(1, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batched_mode_delivers_the_same_events_in_the_same_order() {
-    load_and_check(50).await;
+    load_and_check(50, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_spread_over_channels_still_reach_each_queue_in_order() {
+    // Six modules on four channels: two channels carry two modules each.
+    load_and_check(20, 4).await;
+}
+
+#[tokio::test]
+async fn several_channels_are_refused_where_they_would_break_the_order() {
+    for (batch, stream) in [(1, false), (100, true)] {
+        let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
+        options.exchange = unique("x");
+        options.batch = batch;
+        options.stream = stream;
+        options.channels = 2;
+        let e = rabbitmq::load(&options, Arc::new(())).await.unwrap_err();
+        assert!(
+            matches!(e, rabbitmq::RabbitError::ChannelsNeedBatches(2)),
+            "{e}"
+        );
+        assert!(!rabbitmq::Checkpoint::path(&options).exists());
+    }
 }
 
 #[tokio::test]

@@ -61,6 +61,10 @@ struct RabbitArgs {
     /// Most messages published but not yet confirmed by the broker.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     confirm_window: u64,
+    /// Publishing channels, in batched mode only: each module's batches keep
+    /// to one channel, so each queue still gets them in order.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    channels: u64,
     /// A ceiling on events published per second.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_events_per_sec: Option<u64>,
@@ -108,6 +112,7 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.stream = args.stream;
     options.batch = args.batch as usize;
     options.confirm_window = args.confirm_window as usize;
+    options.channels = args.channels as usize;
     options.max_events_per_sec = args.max_events_per_sec;
     options.reconnects = args.reconnects;
     eprintln!(
