@@ -66,6 +66,24 @@ postgres() {
     PGPASSWORD=postgres psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1' >/dev/null \
       || die "cannot log in to PostgreSQL as postgres on 127.0.0.1:$PG_PORT; check pg_hba.conf"
   fi
+  # The wrong-password test needs one role whose password is checked even
+  # where the server trusts local logins (as many dev machines do): the
+  # role pancake_password_check, password "right-password", nothing else.
+  local hba
+  hba=$(PGPASSWORD=postgres psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'show hba_file')
+  if ! as_root grep -q pancake_password_check "$hba"; then
+    say "asking for passwords from role pancake_password_check ($hba)"
+    as_root sed -i '1i host all pancake_password_check 127.0.0.1/32 scram-sha-256' "$hba"
+    PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c 'select pg_reload_conf()' >/dev/null
+  fi
+  PGPASSWORD=postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres >/dev/null <<'SQL'
+SET password_encryption = 'scram-sha-256';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pancake_password_check') THEN
+    CREATE ROLE pancake_password_check LOGIN PASSWORD 'right-password';
+  END IF;
+END $$;
+SQL
 }
 
 rabbitmq() {

@@ -23,6 +23,7 @@ enum Command {
     Extract(cmd::extract::Args),
     Transform(cmd::transform::Args),
     Load(cmd::load::Args),
+    Seed(cmd::seed::Args),
     Verify(cmd::verify::Args),
     Inspect(cmd::inspect::Args),
 }
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Transform(args) => cmd::transform::run(args),
         Command::Load(args) => cmd::load::run(args),
+        Command::Seed(args) => cmd::seed::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
     };

@@ -3,11 +3,12 @@
 //! exactly these kinds; the PostgreSQL loader builds one database per module
 //! from the same list.
 
+use crate::postgres::project::{self, PgModule};
 use pancake_proto::events::EventKind;
 use pancake_proto::names::EVENT_KINDS;
 
 /// One module of the new architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ModuleSpec {
     /// The module's name: its queue is `pancake.<name>`, its database
     /// `<name>`.
@@ -16,6 +17,8 @@ pub struct ModuleSpec {
     pub about: &'static str,
     /// The event kinds it consumes.
     pub kinds: &'static [EventKind],
+    /// Its database: schema and how events become rows.
+    pub postgres: &'static PgModule,
 }
 
 use EventKind::*;
@@ -26,11 +29,13 @@ pub const MODULES: &[ModuleSpec] = &[
         name: "profile",
         about: "members, with registration, approval and deletion state",
         kinds: &[MemberRegistered, RegistrationApproved, MemberDeleted],
+        postgres: &project::PROFILE,
     },
     ModuleSpec {
         name: "chat",
         about: "threads and messages, with read state; blocks hide threads",
         kinds: &[MessageSent, MessageRead, MemberBlocked, MemberUnblocked],
+        postgres: &project::CHAT,
     },
     ModuleSpec {
         name: "alerts",
@@ -43,23 +48,36 @@ pub const MODULES: &[ModuleSpec] = &[
             MemberBlocked,
             MemberUnblocked,
         ],
+        postgres: &project::ALERTS,
     },
     ModuleSpec {
         name: "favorite",
         about: "who keeps whom as a favorite",
         kinds: &[FavoriteAdded, FavoriteRemoved],
+        postgres: &project::FAVORITE,
     },
     ModuleSpec {
         name: "block",
         about: "who blocks whom, now and in the past",
         kinds: &[MemberBlocked, MemberUnblocked],
+        postgres: &project::BLOCK,
     },
     ModuleSpec {
         name: "audit",
         about: "every event, with its kind, time, member and payload",
         kinds: &EVENT_KINDS,
+        postgres: &project::AUDIT,
     },
 ];
+
+/// Modules are one by name.
+impl PartialEq for ModuleSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for ModuleSpec {}
 
 impl ModuleSpec {
     pub fn consumes(&self, kind: EventKind) -> bool {

@@ -247,6 +247,8 @@ pub const STREAM: ModuleSpec = ModuleSpec {
     name: "stream",
     about: "every event once, replayable: each module reads at its own offset",
     kinds: &pancake_proto::names::EVENT_KINDS,
+    // Never loaded into PostgreSQL; the audit module is its counterpart.
+    postgres: &crate::postgres::project::AUDIT,
 };
 
 /// The queue of a module.

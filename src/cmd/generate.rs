@@ -42,7 +42,7 @@ pub struct Args {
     force: bool,
 }
 
-struct Bar(ProgressBar);
+pub struct Bar(pub ProgressBar);
 
 impl Progress for Bar {
     fn table_started(&self, table: LegacyTable, _rows: u64) {
@@ -53,17 +53,22 @@ impl Progress for Bar {
     }
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(preset) = Preset::by_name(&args.preset) else {
+/// The preset named `name`, checked together with `--scale`.
+pub fn preset(name: &str, scale: f64) -> anyhow::Result<Preset> {
+    let Some(preset) = Preset::by_name(name) else {
         bail!(
-            "unknown preset {:?}; choose one of: {}",
-            args.preset,
+            "unknown preset {name:?}; choose one of: {}",
             Preset::names().join(", ")
         );
     };
-    if !(args.scale.is_finite() && args.scale > 0.0) {
-        bail!("--scale must be a positive number, got {}", args.scale);
+    if !(scale.is_finite() && scale > 0.0) {
+        bail!("--scale must be a positive number, got {scale}");
     }
+    Ok(preset)
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let preset = preset(&args.preset, args.scale)?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("dumps").join(preset.name));

@@ -1,4 +1,5 @@
-//! `pancake load`: an event stream into RabbitMQ (and, later, PostgreSQL).
+//! `pancake load`: an event stream into RabbitMQ, or into PostgreSQL (see
+//! `load_postgres.rs`).
 
 use crate::progress;
 use anyhow::Context;
@@ -9,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Load an event stream into RabbitMQ.
+/// Load an event stream into RabbitMQ or into per-module PostgreSQL
+/// databases.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -19,6 +21,7 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Target {
     Rabbitmq(RabbitArgs),
+    Postgres(super::load_postgres::Args),
 }
 
 /// Publish an event stream to RabbitMQ in global time order, with publisher
@@ -100,6 +103,7 @@ impl rabbitmq::Progress for Bar {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.target {
         Target::Rabbitmq(args) => rabbit(args),
+        Target::Postgres(args) => super::load_postgres::run(args),
     }
 }
 

@@ -4,5 +4,7 @@ pub mod extract;
 pub mod generate;
 pub mod inspect;
 pub mod load;
+pub mod load_postgres;
+pub mod seed;
 pub mod transform;
 pub mod verify;

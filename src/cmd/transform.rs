@@ -46,10 +46,10 @@ pub struct Args {
 }
 
 /// Rows and events, counted live.
-struct Live {
-    bar: ProgressBar,
-    events: AtomicU64,
-    started: Instant,
+pub struct Live {
+    pub bar: ProgressBar,
+    pub events: AtomicU64,
+    pub started: Instant,
 }
 
 impl pancake_transform::Progress for Live {

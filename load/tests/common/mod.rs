@@ -120,3 +120,35 @@ pub fn all_events_cached() -> &'static [Event] {
     static ALL: OnceLock<Vec<Event>> = OnceLock::new();
     ALL.get_or_init(all_events)
 }
+
+/// Writes a finished event stream to `dir`: each table a list of parts,
+/// each part sorted by the stream's event order before it is written.
+pub fn write_stream(dir: &Path, source: &str, tables: &[(&str, Vec<Vec<Event>>)]) {
+    use pancake_proto::dump::DumpKind;
+    use pancake_proto::manifest::DumpKindName;
+    use pancake_proto::record::event_order;
+    use pancake_proto::{
+        Manifest, ManifestWriter, PartSpec, PartWriter, Record as _, WriteOptions,
+    };
+    let manifest =
+        ManifestWriter::create(dir, Manifest::new(DumpKindName::EventStream, source)).unwrap();
+    for (table, parts) in tables {
+        manifest
+            .declare_table(table, Event::TYPE_NAME, false)
+            .unwrap();
+        for (number, events) in parts.iter().enumerate() {
+            let mut events = events.clone();
+            events.sort_by(|a, b| event_order(a).cmp(&event_order(b)));
+            let spec = PartSpec::of::<Event>(DumpKind::EventStream, table, number as u32);
+            let mut writer = PartWriter::create(dir, spec, &WriteOptions::default()).unwrap();
+            for event in &events {
+                writer.write(event).unwrap();
+            }
+            let entry = writer.finish().unwrap();
+            manifest
+                .commit_part(table, Event::TYPE_NAME, false, entry)
+                .unwrap();
+        }
+    }
+    manifest.finish().unwrap();
+}

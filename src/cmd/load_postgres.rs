@@ -1,0 +1,208 @@
+//! `pancake load postgres`: an event stream into one database per module.
+//! `pancake seed` shares the progress display and the summary.
+
+use crate::progress;
+use anyhow::Context;
+use indicatif::{MultiProgress, ProgressBar};
+use pancake_load::postgres::{self, DEFAULT_DATABASE_URL, PgOptions, PgReport};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Load an event stream into one PostgreSQL database per module (profile,
+/// chat, alerts, favorite, block, audit) with COPY, each part exactly once.
+/// A re-run continues after the parts that committed.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The event stream (from `pancake transform`).
+    #[arg(long = "in", value_name = "EVENTS")]
+    input: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// Where the module databases go.
+#[derive(clap::Args)]
+pub struct TargetArgs {
+    /// The server the module databases are created on,
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE; DATABASE is the one
+    /// connected to for creating them. The password is never shown.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = DEFAULT_DATABASE_URL,
+        hide_default_value = true
+    )]
+    pub database_url: String,
+    /// Put a module on another server: --module-url chat=postgres://...
+    /// (repeatable).
+    #[arg(long, value_name = "MODULE=URL", value_parser = module_url)]
+    pub module_url: Vec<(String, String)>,
+    /// Load only these modules (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "M,...")]
+    pub modules: Vec<String>,
+    /// Module databases are named <prefix><module>.
+    #[arg(long, default_value = "")]
+    pub db_prefix: String,
+    /// Most connections writing at once (modules and parts load
+    /// concurrently).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub jobs: u64,
+    /// Drop the module databases first and load from scratch.
+    #[arg(long)]
+    pub reset: bool,
+    /// Build keys and indexes before the bulk load instead of after it (for
+    /// measuring; after is faster).
+    #[arg(long)]
+    pub indexes_first: bool,
+}
+
+fn module_url(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(m, u)| (m.to_owned(), u.to_owned()))
+        .ok_or_else(|| "expected MODULE=URL, e.g. chat=postgres://user@host/postgres".into())
+}
+
+impl TargetArgs {
+    pub fn options(&self, input: PathBuf) -> PgOptions {
+        let mut options = PgOptions::new(input, self.database_url.clone());
+        options.module_urls = self.module_url.clone();
+        options.modules = self.modules.clone();
+        options.db_prefix = self.db_prefix.clone();
+        options.jobs = self.jobs as usize;
+        options.reset = self.reset;
+        options.indexes_first = self.indexes_first;
+        options
+    }
+}
+
+/// One bar per module: its events, with rows in the message.
+pub struct Bars {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<&'static str, (ProgressBar, u64)>>,
+}
+
+impl Bars {
+    pub fn new(multi: MultiProgress) -> Bars {
+        Bars {
+            multi,
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn clear(&self) {
+        for (bar, _) in self.bars.lock().expect("bars").values() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl postgres::Progress for Bars {
+    fn started(&self, modules: &[(&'static str, u64)]) {
+        let mut bars = self.bars.lock().expect("bars");
+        for (name, events) in modules {
+            let bar = self.multi.add(progress::bar(*events, "events"));
+            bar.set_message(name.to_string());
+            bars.insert(name, (bar, 0));
+        }
+    }
+    fn part_loaded(&self, module: &'static str, events: u64, rows: u64) {
+        if let Some((bar, total_rows)) = self.bars.lock().expect("bars").get_mut(module) {
+            *total_rows += rows;
+            bar.inc(events);
+            let secs = bar.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{module} {} rows/s",
+                progress::count((*total_rows as f64 / secs) as u64)
+            ));
+        }
+    }
+    fn finishing(&self, module: &'static str) {
+        if let Some((bar, _)) = self.bars.lock().expect("bars").get(module) {
+            bar.set_message(format!("{module}: indexes, blocks"));
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let options = args.target.options(args.input.clone());
+    let shown = postgres::server::Server::parse(&options.database_url)
+        .context("--database-url")?
+        .shown;
+    eprintln!("loading {} into {shown}", args.input.display());
+    let runtime = runtime()?;
+    let bars = Arc::new(Bars::new(MultiProgress::new()));
+    let result = runtime.block_on(postgres::load(&options, bars.clone()));
+    bars.clear();
+    let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    print_summary(&report);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Per module: parts, events/s, rows per table; then the whole load.
+pub fn print_summary(report: &PgReport) {
+    let secs = report.elapsed.max(Duration::from_millis(1));
+    for m in &report.modules {
+        let tables = m
+            .tables
+            .iter()
+            .map(|(t, n)| format!("{t} {}", progress::count(*n)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if m.up_to_date {
+            println!(
+                "{:<9} {} already holds this stream: nothing to do ({tables})",
+                m.module, m.database
+            );
+            continue;
+        }
+        println!(
+            "{:<9} {}: {} parts loaded, {} skipped (loaded before); {} events, {} rows, {} events/s; {tables}; indexes and finishing steps {:.1} s",
+            m.module,
+            m.database,
+            m.parts_loaded,
+            m.parts_skipped,
+            progress::count(m.events),
+            progress::count(m.rows),
+            progress::rate(m.events, secs),
+            m.finish_elapsed.as_secs_f64(),
+        );
+        if m.finished.changes_waiting > 0 {
+            println!(
+                "          {} change(s) name a row that no loaded part holds (kept in pancake.pending)",
+                progress::count(m.finished.changes_waiting)
+            );
+        }
+        if m.nul_replaced > 0 {
+            println!(
+                "          {} text(s) held NUL characters, which PostgreSQL cannot store: written as U+FFFD",
+                progress::count(m.nul_replaced)
+            );
+        }
+    }
+    let events: u64 = report.modules.iter().map(|m| m.events).sum();
+    let rows: u64 = report.modules.iter().map(|m| m.rows).sum();
+    if report.up_to_date() {
+        println!("every module already holds this stream: nothing to do");
+    } else {
+        println!(
+            "loaded {} stream events as {} module events into {} rows in {:.1} s: {} events/s, {} rows/s",
+            progress::count(report.events_read),
+            progress::count(events),
+            progress::count(rows),
+            secs.as_secs_f64(),
+            progress::rate(report.events_read, secs),
+            progress::rate(rows, secs),
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! `pancake seed`: a developer's local databases in one command: generate
+//! a data set, transform it, load it into PostgreSQL. Each step reuses what
+//! an earlier run left (the same dump, the same stream, the loaded parts).
+
+use super::load_postgres::{Bars, TargetArgs, print_summary, runtime};
+use crate::progress;
+use anyhow::Context;
+use indicatif::MultiProgress;
+use pancake_datasets::{GenerateOptions, generate};
+use pancake_load::postgres;
+use pancake_transform::{TransformOptions, transform};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+/// Generate a data set, transform it and load it into one PostgreSQL
+/// database per module, for a developer's machine. Ends with each
+/// module's database, its row counts and how to connect.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The data set: tiny (seconds) or finland (about 1.5 million events).
+    #[arg(long, default_value = "tiny")]
+    preset: String,
+    /// Multiplies every table's row count.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Where the dump and the event stream are kept [default:
+    /// dumps/<set> and events/<set>].
+    #[arg(long, default_value = ".")]
+    work_dir: PathBuf,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let preset = super::generate::preset(&args.preset, args.scale)?;
+    let set = if args.scale == 1.0 {
+        preset.name.to_owned()
+    } else {
+        format!("{}-x{}", preset.name, args.scale)
+    };
+    let dump = args.work_dir.join("dumps").join(&set);
+    let events = args.work_dir.join("events").join(&set);
+    let started = Instant::now();
+    let multi = MultiProgress::new();
+
+    // 1. generate (nothing to do when the folder holds this exact dump).
+    let bar = super::generate::Bar(multi.add(progress::bar(
+        preset.scaled(args.scale).total_rows(),
+        "rows",
+    )));
+    bar.0.set_message("generating");
+    let options = GenerateOptions {
+        preset,
+        scale: args.scale,
+        seed: 1,
+        threads: 0,
+        write: Default::default(),
+    };
+    let generated = generate(&dump, &options, false, &bar)
+        .with_context(|| format!("generating {set} into {}", dump.display()))?;
+    bar.0.finish_and_clear();
+    println!(
+        "1/3 dump {}: {} rows{}",
+        dump.display(),
+        progress::count(generated.section.total_rows()),
+        if generated.up_to_date {
+            " (already there)"
+        } else {
+            ""
+        }
+    );
+
+    // 2. transform (resumes, or nothing to do when complete).
+    let live = super::transform::Live {
+        bar: multi.add(progress::bar(0, "rows")),
+        events: AtomicU64::new(0),
+        started: Instant::now(),
+    };
+    let transformed = transform(&TransformOptions::new(dump.clone(), events.clone()), &live)
+        .with_context(|| format!("transforming {} into {}", dump.display(), events.display()));
+    live.bar.finish_and_clear();
+    let transformed = transformed?;
+    println!(
+        "2/3 event stream {}: {} events, {} rows rejected{}",
+        events.display(),
+        progress::count(transformed.section.kinds.values().sum::<u64>()),
+        progress::count(transformed.section.rejects.values().sum::<u64>()),
+        if transformed.up_to_date {
+            " (already there)"
+        } else {
+            ""
+        }
+    );
+
+    // 3. load.
+    let options = args.target.options(events.clone());
+    let bars = Arc::new(Bars::new(multi.clone()));
+    let report = runtime()?.block_on(postgres::load(&options, bars.clone()));
+    bars.clear();
+    let report = report.with_context(|| format!("loading {}", events.display()))?;
+    println!("3/3 loaded into PostgreSQL:");
+    print_summary(&report);
+    println!(
+        "\nseeded {set} in {:.1} s. Your module databases:",
+        started.elapsed().as_secs_f64()
+    );
+    for m in &report.modules {
+        let rows = m
+            .tables
+            .iter()
+            .map(|(t, n)| format!("{t} {}", progress::count(*n)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("  {:<9} {:<52} {rows}", m.module, m.database);
+    }
+    if let Some(first) = report.modules.first() {
+        println!(
+            "connect with, e.g.: {}   (password from DATABASE_URL; PGPASSWORD=... or ~/.pgpass)",
+            first.psql
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,223 @@
+//! `pancake load postgres` and `pancake seed` as a person runs them, against
+//! the local PostgreSQL: killed with SIGKILL mid-load and run again, the
+//! databases equal an uninterrupted load's; seeding twice with --reset gives
+//! the same databases.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const MODULES: [&str; 6] = ["profile", "chat", "alerts", "favorite", "block", "audit"];
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The server URL with another database in its path.
+fn url_of(database: &str) -> String {
+    let url = database_url();
+    let (base, _) = url.rsplit_once('/').expect("a URL with a path");
+    format!("{base}/{database}")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn pancake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(args)
+        .env("DATABASE_URL", database_url())
+        .output()
+        .expect("pancake runs")
+}
+
+/// One value from psql, or None when the query fails (no such database yet).
+fn psql(database: &str, sql: &str) -> Option<String> {
+    let out = Command::new("psql")
+        .args([&url_of(database), "-X", "-q", "-t", "-A", "-c", sql])
+        .output()
+        .expect("psql runs (scripts/services.sh installs it)");
+    out.status
+        .success()
+        .then(|| text(&out.stdout).trim().to_owned())
+}
+
+/// Every row of every table of each module database, digested.
+fn digest(prefix: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for module in MODULES {
+        let db = format!("{prefix}{module}");
+        let tables = psql(
+            &db,
+            "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+        )
+        .unwrap_or_else(|| panic!("{db} exists"));
+        for table in tables.split(' ') {
+            let d = psql(
+                &db,
+                &format!("SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {table} t"),
+            )
+            .unwrap();
+            out.push((format!("{db}.{table}"), d));
+        }
+    }
+    out
+}
+
+fn drop_all(prefix: &str) {
+    for module in MODULES {
+        psql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS \"{prefix}{module}\" WITH (FORCE)"),
+        );
+    }
+}
+
+fn stream(dir: &Path, scale: &str, part_events: &str) -> std::path::PathBuf {
+    let dump = dir.join("dump");
+    let events = dir.join("events");
+    let out = pancake(&[
+        "generate",
+        "--preset",
+        "tiny",
+        "--scale",
+        scale,
+        "--out",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = pancake(&[
+        "transform",
+        "--in",
+        dump.to_str().unwrap(),
+        "--out",
+        events.to_str().unwrap(),
+        "--part-events",
+        part_events,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    events
+}
+
+#[test]
+fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Many small parts, loaded one at a time, so that the kill lands
+    // between commits with parts on both sides.
+    let events = stream(tmp.path(), "3", "300");
+    let pid = std::process::id();
+    let (killed, whole) = (format!("k{pid}_"), format!("w{pid}_"));
+    drop_all(&killed);
+    drop_all(&whole);
+
+    let load = |prefix: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pancake"));
+        c.args(["load", "postgres", "--in", events.to_str().unwrap()])
+            .args(["--db-prefix", prefix, "--jobs", "1"])
+            .env("DATABASE_URL", database_url());
+        c
+    };
+    let mut child = load(&killed)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let audit = format!("{killed}audit");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let parts = psql(&audit, "SELECT count(*) FROM pancake.parts")
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if parts >= 5 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the load never got going");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the load finished before it could be killed: make the stream bigger"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // No half-loaded part: the rows present are exactly those of the parts
+    // recorded as loaded.
+    let recorded = psql(&audit, "SELECT coalesce(sum(events), 0) FROM pancake.parts").unwrap();
+    let present = psql(&audit, "SELECT count(*) FROM events").unwrap();
+    assert_eq!(recorded, present);
+    let finished = psql(&audit, "SELECT finished_at IS NULL FROM pancake.stream").unwrap();
+    assert_eq!(finished, "t", "a killed load is not marked finished");
+
+    let out = load(&killed).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("skipped (loaded before)"), "{said}");
+
+    let out = load(&whole).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let a = digest(&killed);
+    let b = digest(&whole);
+    assert_eq!(a.len(), b.len());
+    for ((ta, da), (tb, db)) in a.iter().zip(&b) {
+        assert_eq!(
+            ta.trim_start_matches(&killed),
+            tb.trim_start_matches(&whole)
+        );
+        assert_eq!(da, db, "{ta} differs from an uninterrupted load");
+    }
+    assert_eq!(
+        psql(
+            &audit,
+            "SELECT count(*) = count(DISTINCT event_id) FROM events"
+        )
+        .unwrap(),
+        "t"
+    );
+    drop_all(&killed);
+    drop_all(&whole);
+}
+
+#[test]
+fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = format!("s{}_", std::process::id());
+    let seed = || {
+        let out = pancake(&[
+            "seed",
+            "--preset",
+            "tiny",
+            "--reset",
+            "--db-prefix",
+            &prefix,
+            "--work-dir",
+            tmp.path().to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let said = seed();
+    let first = digest(&prefix);
+    // Every module database, its rows, and how to connect.
+    for module in MODULES {
+        assert!(said.contains(&format!("/{prefix}{module}")), "{said}");
+    }
+    assert!(said.contains("psql -h"), "{said}");
+    assert!(!said.contains(":postgres@"), "no password: {said}");
+    let members = first
+        .iter()
+        .find(|(t, _)| t.ends_with("profile.members"))
+        .unwrap();
+    assert!(!members.1.starts_with("0:"), "members were loaded");
+
+    let said = seed();
+    assert!(
+        said.contains("already there"),
+        "the second seed reuses the dump: {said}"
+    );
+    assert_eq!(digest(&prefix), first);
+    drop_all(&prefix);
+}
