@@ -24,6 +24,7 @@ enum Command {
     Transform(cmd::transform::Args),
     Load(cmd::load::Args),
     Seed(cmd::seed::Args),
+    Bench(cmd::bench::Args),
     Verify(cmd::verify::Args),
     Inspect(cmd::inspect::Args),
 }
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Command::Transform(args) => cmd::transform::run(args),
         Command::Load(args) => cmd::load::run(args),
         Command::Seed(args) => cmd::seed::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
     };

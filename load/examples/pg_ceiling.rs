@@ -1,7 +1,7 @@
 //! What the PostgreSQL loader is measured against: the exact rows it copies,
 //! pre-rendered as files that plain tools load.
 //!
-//!     cargo run --release -p pancake-load --example pg_ceiling -- EVENTS OUT_DIR
+//!     cargo run --release -p pancake-load --example pg_ceiling -- EVENTS OUT_DIR [--parts]
 //!
 //! writes, for every module and every table its projection fills,
 //!
@@ -12,7 +12,10 @@
 //!   dates as YYYY-MM-DD, NULL as an empty unquoted field, text and jsonb
 //!   quoted with `""` for a quote),
 //! - `OUT_DIR/tables.tsv`: module, table, rows, the columns, and the
-//!   nullable columns (comma-separated), one table a line.
+//!   nullable columns (comma-separated), one table a line;
+//! - with `--parts`, also `OUT_DIR/<module>/<table>.parts/<stream
+//!   table>-<part>.bin`: each a complete COPY body of one stream part's
+//!   rows, the unit the loader copies in one go.
 //!
 //! The rows are the loader's own: each part goes through the same
 //! projection and `PartRows::into_copies`, so changes whose row is in the
@@ -22,7 +25,7 @@
 //! they are the loader's finishing work, not rows. Memory stays bounded:
 //! each part's rows are written out before the next part is read.
 //!
-//!     cargo run --release -p pancake-load --example pg_ceiling -- --load PREFIX EVENTS [--indexes-first] [--jobs N]
+//!     cargo run --release -p pancake-load --example pg_ceiling -- --load PREFIX EVENTS [--indexes-first] [--jobs N] [--modules M,...]
 //!
 //! runs the real loader (`pancake_load::postgres::load`, what `pancake load
 //! postgres --reset` runs) into `<PREFIX><module>` from scratch and splits
@@ -58,10 +61,12 @@ fn main() -> Result<(), Error> {
     if args.first().map(String::as_str) == Some("--load") {
         return timed_load(&args[1..]);
     }
-    let [input, out] = args.as_slice() else {
-        return Err("usage: pg_ceiling EVENTS OUT_DIR | pg_ceiling --load PREFIX EVENTS [--indexes-first] [--jobs N]".into());
+    let (input, out, parts) = match args.as_slice() {
+        [input, out] => (input, out, false),
+        [input, out, flag] if flag == "--parts" => (input, out, true),
+        _ => return Err("usage: pg_ceiling EVENTS OUT_DIR [--parts] | pg_ceiling --load PREFIX EVENTS [--indexes-first] [--jobs N] [--modules M,...]".into()),
     };
-    render(Path::new(input), Path::new(out))
+    render(Path::new(input), Path::new(out), parts)
 }
 
 /// A column's type, as the module's schema declares it.
@@ -115,7 +120,7 @@ struct Output {
     rows: u64,
 }
 
-fn render(input: &Path, out: &Path) -> Result<(), Error> {
+fn render(input: &Path, out: &Path, parts: bool) -> Result<(), Error> {
     let started = Instant::now();
     let manifest = Manifest::load(input)?;
     // outputs[m][t]: module m's table t.
@@ -126,6 +131,9 @@ fn render(input: &Path, out: &Path) -> Result<(), Error> {
         let sql = module.postgres.migrations[0];
         let mut tables = Vec::new();
         for spec in module.postgres.tables {
+            if parts {
+                std::fs::create_dir_all(dir.join(format!("{}.parts", spec.name)))?;
+            }
             let mut types = Vec::new();
             let mut nullable = Vec::new();
             for column in spec.columns {
@@ -159,6 +167,8 @@ fn render(input: &Path, out: &Path) -> Result<(), Error> {
     }
 
     let mut events = 0u64;
+    // Per module: changes for rows of other parts, left out.
+    let mut pending = vec![0u64; MODULES.len()];
     let (mut project_time, mut csv_time) = (Duration::ZERO, Duration::ZERO);
     for table in &manifest.tables {
         for part in &table.parts {
@@ -187,10 +197,20 @@ fn render(input: &Path, out: &Path) -> Result<(), Error> {
             let begun = Instant::now();
             // The pending changes (copies.pending) are left out: see the top.
             for (m, copies) in copies.into_iter().enumerate() {
+                pending[m] += copies.pending.rows();
                 for (t, data) in copies.tables {
                     let output = &mut outputs[m][t];
                     let rows = data.rows();
                     let body = data.finish();
+                    if parts {
+                        std::fs::write(
+                            out.join(output.module).join(format!(
+                                "{}.parts/{}-{:06}.bin",
+                                output.spec.name, table.name, part.number
+                            )),
+                            &body,
+                        )?;
+                    }
                     let rows_bytes = &body[HEADER_LEN..body.len() - TRAILER.len()];
                     output.bin.write_all(rows_bytes)?;
                     let decoded = write_csv(rows_bytes, &output.types, &mut output.csv)?;
@@ -235,6 +255,14 @@ fn render(input: &Path, out: &Path) -> Result<(), Error> {
         )?;
     }
     list.flush()?;
+    for (module, pending) in MODULES.iter().zip(pending) {
+        if pending > 0 {
+            println!(
+                "{:<9} {pending} change(s) for rows of other parts left out (the loader applies them after the bulk load)",
+                module.name
+            );
+        }
+    }
     println!(
         "{total} rows in {:.1} s (reading and projecting {:.1} s, CSV and writing {:.1} s) into {}",
         started.elapsed().as_secs_f64(),
@@ -349,7 +377,8 @@ impl Progress for Timing {
 }
 
 fn timed_load(args: &[String]) -> Result<(), Error> {
-    let usage = "usage: pg_ceiling --load PREFIX EVENTS [--indexes-first] [--jobs N]";
+    let usage =
+        "usage: pg_ceiling --load PREFIX EVENTS [--indexes-first] [--jobs N] [--modules M,...]";
     let [prefix, input, rest @ ..] = args else {
         return Err(usage.into());
     };
@@ -362,6 +391,14 @@ fn timed_load(args: &[String]) -> Result<(), Error> {
         match arg.as_str() {
             "--indexes-first" => options.indexes_first = true,
             "--jobs" => options.jobs = rest.next().ok_or(usage)?.parse()?,
+            "--modules" => {
+                options.modules = rest
+                    .next()
+                    .ok_or(usage)?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect()
+            }
             _ => return Err(usage.into()),
         }
     }

@@ -981,6 +981,15 @@ pub struct CeilingReport {
 /// other work. The loader's events/s divided by this is how much of the
 /// broker's pace the loader leaves on the table.
 pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, RabbitError> {
+    bare_publish_up_to(options, u64::MAX).await
+}
+
+/// [`bare_publish`] of the first `max_events` events only, so that the
+/// messages held in memory stay bounded on a big stream.
+pub async fn bare_publish_up_to(
+    options: &RabbitOptions,
+    max_events: u64,
+) -> Result<CeilingReport, RabbitError> {
     check_options(options)?;
     let batch = options.batch.max(1);
     let mut messages = Vec::new();
@@ -993,6 +1002,9 @@ pub async fn bare_publish(options: &RabbitOptions) -> Result<CeilingReport, Rabb
     let mut events = 0u64;
     for event in EventMerge::open(&options.input)? {
         let event = event?;
+        if events == max_events {
+            break;
+        }
         events += 1;
         if batch == 1 {
             messages.push(event_message(&event, options.stream));

@@ -17,6 +17,7 @@
 //!    bulk load), the waiting changes, the module's set-based steps (derived
 //!    tables, retroactive blocks), then ANALYZE.
 
+pub mod ceiling;
 pub mod copy;
 pub mod payload;
 pub mod project;

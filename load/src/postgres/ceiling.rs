@@ -1,0 +1,170 @@
+//! The ceiling beside a load: the same rows, rendered beforehand, sent by
+//! one plain `COPY ... FROM STDIN` per table into bare tables (no keys, no
+//! indexes, no bookkeeping, no finishing steps), one table after another as
+//! psql would. The loader's rows/s divided by this is how much of the
+//! server's bulk pace it keeps.
+
+use super::copy::CopyData;
+use super::project::PartRows;
+use super::server::Server;
+use super::{PgError, PgOptions, targets};
+use crate::merge::MergeError;
+use pancake_proto::dump::DumpKind;
+use pancake_proto::events::Event;
+use pancake_proto::{Manifest, PartReader, ReadOptions};
+use std::io::{Read as _, Write as _};
+use std::time::{Duration, Instant};
+
+/// The binary COPY header and trailer that every rendered body carries.
+const HEADER: usize = 19;
+const TRAILER: usize = 2;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyCeiling {
+    pub rows: u64,
+    /// Bytes of COPY data sent.
+    pub bytes: u64,
+    /// The COPYs alone, rendering aside.
+    pub elapsed: Duration,
+}
+
+/// Renders every selected module's rows into files in `work` (not timed),
+/// then times plain COPYs of them into fresh databases
+/// `<prefix>ceiling_<module>`, dropped afterwards.
+pub async fn plain_copy(
+    options: &PgOptions,
+    work: &std::path::Path,
+) -> Result<CopyCeiling, PgError> {
+    let manifest = Manifest::load(&options.input).map_err(MergeError::from)?;
+    let modules = targets(options)?;
+    // (module, table index) -> file, header written.
+    let mut files = Vec::new();
+    for (spec, _, _) in &modules {
+        for (i, table) in spec.postgres.tables.iter().enumerate() {
+            let path = work.join(format!("{}.{}.copy", spec.name, table.name));
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
+            let header = CopyData::new().finish();
+            file.write_all(&header[..HEADER]).map_err(io)?;
+            files.push((spec.name, i, path, file, 0u64));
+        }
+    }
+    for table in &manifest.tables {
+        for part in &table.parts {
+            let options_read = ReadOptions {
+                part_number: Some(part.number),
+                ..ReadOptions::expect::<Event>(DumpKind::EventStream, &table.name)
+            };
+            let path = options.input.join(&part.file);
+            let mut reader = PartReader::open(&path, &options_read).map_err(MergeError::from)?;
+            let mut rows: Vec<PartRows> = modules
+                .iter()
+                .map(|(s, _, _)| PartRows::new(s.postgres))
+                .collect();
+            let mut record = 0;
+            while let Some(event) = reader.next_record::<Event>().map_err(MergeError::from)? {
+                record += 1;
+                for ((spec, _, _), rows) in modules.iter().zip(&mut rows) {
+                    if spec.consumes(event.kind()) {
+                        (spec.postgres.project)(&event, rows).map_err(|source| PgError::Event {
+                            file: path.clone(),
+                            record,
+                            source,
+                        })?;
+                    }
+                }
+            }
+            for ((spec, _, _), rows) in modules.iter().zip(rows) {
+                for (i, data) in rows.into_copies(spec.postgres).tables {
+                    let n = data.rows();
+                    let body = data.finish();
+                    let entry = files
+                        .iter_mut()
+                        .find(|f| f.0 == spec.name && f.1 == i)
+                        .expect("a file per table");
+                    entry
+                        .3
+                        .write_all(&body[HEADER..body.len() - TRAILER])
+                        .map_err(io)?;
+                    entry.4 += n;
+                }
+            }
+        }
+    }
+    let mut rendered = Vec::new();
+    for (module, i, path, mut file, rows) in files {
+        file.write_all(&(-1i16).to_be_bytes()).map_err(io)?;
+        file.flush().map_err(io)?;
+        rendered.push((module, i, path, rows));
+    }
+
+    let mut ceiling = CopyCeiling::default();
+    for (spec, server, _) in &modules {
+        let scratch = scratch_name(options, spec.name);
+        server.drop_database(&scratch).await?;
+        server.create_database(&scratch).await?;
+        let result = copy_module(server, &scratch, spec, &rendered, &mut ceiling).await;
+        server.drop_database(&scratch).await?;
+        result?;
+    }
+    for (_, _, path, _) in rendered {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(ceiling)
+}
+
+fn scratch_name(options: &PgOptions, module: &str) -> String {
+    format!("{}ceiling_{module}", options.db_prefix)
+}
+
+async fn copy_module(
+    server: &Server,
+    database: &str,
+    spec: &crate::modules::ModuleSpec,
+    rendered: &[(&str, usize, std::path::PathBuf, u64)],
+    ceiling: &mut CopyCeiling,
+) -> Result<(), PgError> {
+    let mut conn = server.connect(database).await?;
+    for script in spec.postgres.migrations {
+        sqlx::raw_sql(script)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| server.error(database, "creating the tables", e))?;
+    }
+    for (module, i, path, rows) in rendered {
+        if *module != spec.name {
+            continue;
+        }
+        let table = &spec.postgres.tables[*i];
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let started = Instant::now();
+        let mut copy = conn
+            .copy_in_raw(&table.copy_statement())
+            .await
+            .map_err(|e| server.error(database, "starting COPY", e))?;
+        loop {
+            let n = file.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            ceiling.bytes += n as u64;
+            copy.send(&buf[..n])
+                .await
+                .map_err(|e| server.error(database, "sending COPY data", e))?;
+        }
+        copy.finish()
+            .await
+            .map_err(|e| server.error(database, "finishing COPY", e))?;
+        ceiling.elapsed += started.elapsed();
+        ceiling.rows += rows;
+    }
+    Ok(())
+}
+
+fn io(e: std::io::Error) -> PgError {
+    PgError::Server {
+        server: "local files".into(),
+        action: "rendering rows for the COPY ceiling".into(),
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,289 @@
+//! `pancake bench`: the stages in sequence on one data set, each measured
+//! beside its ceiling, written up as report.json, report.md and an SVG of
+//! the rate over time.
+//!
+//! Stages run in this process, one after another, through the same library
+//! calls as the commands; the ceilings run right after their stage: the
+//! decode-only pass for transform, plain COPY of the same rows for
+//! PostgreSQL, the bare publisher for RabbitMQ.
+
+mod measure;
+mod report;
+
+use crate::progress;
+use anyhow::{Context, bail};
+use measure::Meter;
+use pancake_datasets::{GenerateOptions, generate};
+use pancake_load::postgres::{self, DEFAULT_DATABASE_URL, PgOptions};
+use pancake_load::rabbitmq::{self, RabbitOptions};
+use pancake_transform::{TransformOptions, decode_only, transform};
+use report::{Ceiling, Report, Stage};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const STAGES: [&str; 4] = ["generate", "transform", "load-postgres", "load-rabbitmq"];
+
+/// Run the stages on one data set and measure each beside its ceiling:
+/// events (or rows) per second, wall and CPU time, peak memory, bytes read
+/// and written. Writes report.json, report.md and events-per-second.svg.
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value = "finland")]
+    preset: String,
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Comma-separated, run in this order.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "generate,transform,load-postgres,load-rabbitmq"
+    )]
+    stages: Vec<String>,
+    /// Where the report goes [default: bench/<preset>-x<scale>].
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Where the dump and event stream go [default: <report>/data].
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// The PostgreSQL server; databases <prefix><module> and
+    /// <prefix>ceiling_<module> are made and dropped there.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL, hide_default_value = true)]
+    database_url: String,
+    /// The RabbitMQ broker; queues pancake-bench.* are made and deleted.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        hide_env_values = true,
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_default_value = true
+    )]
+    amqp_url: String,
+    /// Events per RabbitMQ message (the README's recommendation).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// The bench databases are named <prefix><module>.
+    #[arg(long, default_value = "bench_")]
+    db_prefix: String,
+    /// Keep the bench databases for a look afterwards.
+    #[arg(long)]
+    keep: bool,
+}
+
+struct Count(Arc<AtomicU64>);
+
+impl pancake_datasets::Progress for Count {
+    fn rows_done(&self, rows: u64) {
+        self.0.fetch_add(rows, Ordering::Relaxed);
+    }
+}
+
+impl pancake_transform::Progress for Count {
+    fn events(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+impl postgres::Progress for Count {
+    fn part_loaded(&self, _module: &'static str, _events: u64, rows: u64) {
+        self.0.fetch_add(rows, Ordering::Relaxed);
+    }
+}
+
+impl rabbitmq::Progress for Count {
+    fn events(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let preset = super::generate::preset(&args.preset, args.scale)?;
+    for s in &args.stages {
+        if !STAGES.contains(&s.as_str()) {
+            bail!("unknown stage {s:?}; the stages are {}", STAGES.join(", "));
+        }
+    }
+    let set = format!("{}-x{}", preset.name, args.scale);
+    let report_dir = args
+        .report
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("bench").join(&set));
+    let work = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| report_dir.join("data"));
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let dump = work.join("dump");
+    let events = work.join("events");
+    let runtime = super::load_postgres::runtime()?;
+    let mut stages = Vec::new();
+
+    for stage in &args.stages {
+        eprintln!("bench: {stage} ...");
+        let meter = Meter::start();
+        let count = Count(meter.count.clone());
+        let done = match stage.as_str() {
+            "generate" => {
+                let options = GenerateOptions {
+                    preset,
+                    scale: args.scale,
+                    seed: 1,
+                    threads: 0,
+                    write: Default::default(),
+                };
+                let r = generate(&dump, &options, true, &count)
+                    .with_context(|| format!("generating into {}", dump.display()))?;
+                let rows = r.section.total_rows();
+                let measured = meter.finish();
+                Stage {
+                    stage: stage.clone(),
+                    unit: "rows".into(),
+                    count: rows,
+                    per_sec: rows as f64 / measured.wall_s,
+                    note: format!("{} of parts", progress::bytes(r.bytes)),
+                    ceiling: None,
+                    measured,
+                }
+            }
+            "transform" => {
+                let mut options = TransformOptions::new(dump.clone(), events.clone());
+                options.force = true;
+                let r = transform(&options, &count)
+                    .with_context(|| format!("transforming {}", dump.display()))?;
+                let measured = meter.finish();
+                let rows = r.rows_this_run;
+                let events_made: u64 = r.section.kinds.values().sum();
+                let started = std::time::Instant::now();
+                let records = decode_only(&dump, 0).context("the decode-only pass")?;
+                let ceiling = records as f64 / started.elapsed().as_secs_f64();
+                let per_sec = rows as f64 / measured.wall_s;
+                Stage {
+                    stage: stage.clone(),
+                    unit: "rows".into(),
+                    count: rows,
+                    per_sec,
+                    note: format!(
+                        "{} events, {} events/s",
+                        progress::count(events_made),
+                        progress::count((events_made as f64 / measured.wall_s) as u64)
+                    ),
+                    ceiling: Some(Ceiling {
+                        what: "decode-only pass".into(),
+                        per_sec: ceiling,
+                        ratio: per_sec / ceiling,
+                    }),
+                    measured,
+                }
+            }
+            "load-postgres" => {
+                let mut options = PgOptions::new(events.clone(), args.database_url.clone());
+                options.db_prefix = args.db_prefix.clone();
+                options.reset = true;
+                let r = runtime
+                    .block_on(postgres::load(&options, Arc::new(count)))
+                    .context("loading into PostgreSQL")?;
+                let measured = meter.finish();
+                let rows: u64 = r.modules.iter().map(|m| m.rows).sum();
+                let per_sec = rows as f64 / measured.wall_s;
+                let ceiling = runtime
+                    .block_on(postgres::ceiling::plain_copy(&options, &work))
+                    .context("the plain COPY ceiling")?;
+                if !args.keep {
+                    runtime.block_on(postgres::drop_databases(&options))?;
+                }
+                let ceiling_rate = ceiling.rows as f64 / ceiling.elapsed.as_secs_f64();
+                Stage {
+                    stage: stage.clone(),
+                    unit: "rows".into(),
+                    count: rows,
+                    per_sec,
+                    note: format!(
+                        "{} stream events at {} events/s, keys, indexes and finishing steps included; the ceiling copies into bare tables",
+                        progress::count(r.events_read),
+                        progress::count((r.events_read as f64 / measured.wall_s) as u64)
+                    ),
+                    ceiling: Some(Ceiling {
+                        what: "plain COPY of the same rows".into(),
+                        per_sec: ceiling_rate,
+                        ratio: per_sec / ceiling_rate,
+                    }),
+                    measured,
+                }
+            }
+            "load-rabbitmq" => {
+                let tag = format!("pancake-bench-{}", std::process::id());
+                let mut options = RabbitOptions::new(events.clone(), args.amqp_url.clone());
+                options.exchange = format!("{tag}.x");
+                options.queue_prefix = tag.clone();
+                options.declare_queues = true;
+                options.batch = args.batch.max(1);
+                let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
+                let r = runtime
+                    .block_on(rabbitmq::load(&options, Arc::new(count)))
+                    .context("loading into RabbitMQ")?;
+                let measured = meter.finish();
+                let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
+                runtime.block_on(delete_queues(&options, &tag))?;
+                // The bare publisher holds its messages in memory: at most
+                // the first two million events.
+                let bare = runtime
+                    .block_on(rabbitmq::bare_publish_up_to(&options, 2_000_000))
+                    .context("the bare publisher")?;
+                runtime.block_on(delete_queues(&options, &tag))?;
+                let per_sec = r.events as f64 / measured.wall_s;
+                let ceiling = bare.events as f64 / bare.elapsed.as_secs_f64();
+                Stage {
+                    stage: stage.clone(),
+                    unit: "events".into(),
+                    count: r.events,
+                    per_sec,
+                    note: format!(
+                        "{} messages of up to {} events, every module queue",
+                        progress::count(r.messages),
+                        options.batch
+                    ),
+                    ceiling: Some(Ceiling {
+                        what: format!("bare publisher, {} events", progress::count(bare.events)),
+                        per_sec: ceiling,
+                        ratio: per_sec / ceiling,
+                    }),
+                    measured,
+                }
+            }
+            _ => unreachable!("checked above"),
+        };
+        eprintln!(
+            "bench: {stage}: {} {}/s, peak {}",
+            progress::count(done.per_sec as u64),
+            done.unit,
+            progress::bytes(done.measured.peak_rss_bytes)
+        );
+        stages.push(done);
+    }
+
+    let report = Report {
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        machine: report::Machine::this(),
+        preset: preset.name.to_owned(),
+        scale: args.scale,
+        stages,
+    };
+    report
+        .write(&report_dir)
+        .with_context(|| format!("writing the report into {}", report_dir.display()))?;
+    print!("{}", report.markdown());
+    println!(
+        "\nwrote {0}/report.json, {0}/report.md and {0}/events-per-second.svg",
+        report_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn delete_queues(options: &RabbitOptions, tag: &str) -> anyhow::Result<()> {
+    let (connection, _) = rabbitmq::connect(&options.amqp_url).await?;
+    let channel = connection.create_channel().await?;
+    rabbitmq::delete_topology(&channel, &options.exchange, tag).await?;
+    let _ = connection.close(200, "done".into()).await;
+    Ok(())
+}
