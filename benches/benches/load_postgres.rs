@@ -32,21 +32,21 @@
 //! runs). The server runs on the same machine: on 2 cores it shares the
 //! CPU with the loader.
 
+mod common;
+
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pancake_datasets::{GenerateOptions, Preset, generate};
 use pancake_load::modules::{MODULES, ModuleSpec};
 use pancake_load::postgres::project::{AUDIT, PartRows};
 use pancake_load::postgres::server::Server;
 use pancake_load::postgres::{DEFAULT_DATABASE_URL, PgOptions, PgReport, drop_databases, load};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
-use pancake_proto::{Manifest, PartReader, ReadOptions, WriteOptions};
-use pancake_transform::{TransformOptions, transform};
+use pancake_proto::{Manifest, PartReader, ReadOptions};
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 use std::hint::black_box;
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
@@ -101,22 +101,6 @@ fn server_up(url: &str, runtime: &Runtime) -> Option<Server> {
             None
         }
     }
-}
-
-/// `finland` x0.1, generated and transformed (default parts) into `dir`.
-fn stream(dir: &Path) -> PathBuf {
-    let dump = dir.join("finland-0.1");
-    let options = GenerateOptions {
-        preset: Preset::FINLAND,
-        scale: 0.1,
-        seed: 1,
-        threads: 0,
-        write: WriteOptions::default(),
-    };
-    generate(&dump, &options, false, &()).expect("generate finland x0.1");
-    let events = dir.join("events");
-    transform(&TransformOptions::new(dump, events.clone()), &()).expect("the transform succeeds");
-    events
 }
 
 /// Every part of the stream, decoded, in the order the loader reads them.
@@ -192,7 +176,7 @@ fn timed_load(runtime: &Runtime, options: &PgOptions) -> (PgReport, Duration) {
 
 fn load_postgres(c: &mut Criterion) {
     let data = tempfile::tempdir().expect("a temp dir");
-    let input = stream(data.path());
+    let input = common::finland_stream(data.path());
     let parts = decode(&input);
     let events: u64 = parts.iter().map(|p| p.len() as u64).sum();
     let all: Vec<&'static ModuleSpec> = MODULES.iter().collect();

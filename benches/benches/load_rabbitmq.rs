@@ -25,14 +25,13 @@
 //! The broker runs on the same machine: on 2 cores it shares the CPU with
 //! the loader.
 
+mod common;
+
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pancake_datasets::{GenerateOptions, Preset, generate};
 use pancake_load::merge::EventMerge;
 use pancake_load::rabbitmq::{
     AmqpTarget, Checkpoint, RabbitOptions, bare_publish, connect, delete_topology, load,
 };
-use pancake_proto::WriteOptions;
-use pancake_transform::{TransformOptions, transform};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,20 +90,9 @@ fn broker_up(url: &str, runtime: &tokio::runtime::Runtime) -> bool {
     }
 }
 
-/// `finland` x0.1, generated and transformed (default parts) into `dir`;
-/// returns the stream and its events.
+/// `finland` x0.1 as a stream, and its events.
 fn stream(dir: &Path) -> (PathBuf, u64) {
-    let dump = dir.join("finland-0.1");
-    let options = GenerateOptions {
-        preset: Preset::FINLAND,
-        scale: 0.1,
-        seed: 1,
-        threads: 0,
-        write: WriteOptions::default(),
-    };
-    generate(&dump, &options, false, &()).expect("generate finland x0.1");
-    let events = dir.join("events");
-    transform(&TransformOptions::new(dump, events.clone()), &()).expect("the transform succeeds");
+    let events = common::finland_stream(dir);
     let total = EventMerge::open(&events)
         .expect("a finished stream")
         .total_events();
