@@ -129,8 +129,6 @@ async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> 
     use futures_util::StreamExt;
     use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
     use lapin::types::{AMQPValue, FieldTable, LongString};
-    use pancake_proto::events::EventBatch;
-    use prost::Message as _;
     channel
         .basic_qos(500, BasicQosOptions::default())
         .await
@@ -154,12 +152,7 @@ async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> 
         let next = tokio::time::timeout(std::time::Duration::from_secs(10), consumer.next()).await;
         let Ok(Some(delivery)) = next else { break };
         let delivery = delivery.unwrap();
-        match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
-            Some("event-batch") => {
-                out.extend(EventBatch::decode(delivery.data.as_slice()).unwrap().events)
-            }
-            _ => out.push(Event::decode(delivery.data.as_slice()).unwrap()),
-        }
+        out.extend(events_of(&delivery));
         delivery.ack(BasicAckOptions::default()).await.unwrap();
     }
     out

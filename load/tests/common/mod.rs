@@ -77,15 +77,18 @@ pub async fn drain(channel: &lapin::Channel, queue: &str, expected: usize) -> Ve
         let next = tokio::time::timeout(Duration::from_millis(wait), consumer.next()).await;
         let Ok(Some(delivery)) = next else { break };
         let delivery = delivery.unwrap();
-        match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
-            Some("event-batch") => {
-                out.extend(EventBatch::decode(delivery.data.as_slice()).unwrap().events)
-            }
-            _ => out.push(Event::decode(delivery.data.as_slice()).unwrap()),
-        }
+        out.extend(events_of(&delivery));
         delivery.ack(BasicAckOptions::default()).await.unwrap();
     }
     out
+}
+
+/// The events a message carries: a batch's, or the one event.
+pub fn events_of(delivery: &lapin::message::Delivery) -> Vec<Event> {
+    match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
+        Some("event-batch") => EventBatch::decode(delivery.data.as_slice()).unwrap().events,
+        _ => vec![Event::decode(delivery.data.as_slice()).unwrap()],
+    }
 }
 
 /// Every event a module should get arrived at least once, and repeats stay
