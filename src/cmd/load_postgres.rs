@@ -129,9 +129,8 @@ impl postgres::Progress for Bars {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = args.target.options(args.input.clone());
-    let shown = postgres::server::Server::parse(&options.database_url)
-        .context("--database-url")?
-        .shown;
+    // The error already names --database-url.
+    let shown = postgres::server::Server::parse(&options.database_url)?.shown;
     eprintln!("loading {} into {shown}", args.input.display());
     let runtime = runtime()?;
     let bars = Arc::new(Bars::new(MultiProgress::new()));

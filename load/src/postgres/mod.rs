@@ -514,45 +514,35 @@ async fn load_parts(
     });
 
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
-    let shared: Arc<Vec<(PgPool, Server, String, &'static str)>> = Arc::new(
+    let shared: Arc<Vec<(PgPool, Server, String, &'static ModuleSpec)>> = Arc::new(
         modules
             .iter()
-            .map(|m| {
-                (
-                    m.pool.clone(),
-                    m.server.clone(),
-                    m.database.clone(),
-                    m.spec.name,
-                )
-            })
+            .map(|m| (m.pool.clone(), m.server.clone(), m.database.clone(), m.spec))
             .collect(),
     );
-    let module_specs: Arc<Vec<&'static ModuleSpec>> =
-        Arc::new(modules.iter().map(|m| m.spec).collect());
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..jobs {
         let rx = rx.clone();
         let shared = shared.clone();
-        let specs = module_specs.clone();
         let progress = progress.clone();
         writers.spawn(async move {
             let mut done: Vec<(usize, u64, u64, u64)> = Vec::new();
             loop {
                 let unit = { rx.lock().await.recv().await };
                 let Some(unit) = unit else { break };
-                let (pool, server, database, name) = &shared[unit.module];
+                let (pool, server, database, spec) = &shared[unit.module];
                 let part = format!("{}/part-{:06}", unit.table, unit.part);
                 let events = unit.events;
                 let module = unit.module;
                 let nul: u64 = unit.copies.tables.iter().map(|(_, c)| c.nul_replaced).sum();
-                let rows = write_unit(pool, server, database, specs[module], unit)
+                let rows = write_unit(pool, server, database, spec, unit)
                     .await
                     .map_err(|e| PgError::Part {
                         database: server.shown_with(database),
                         part,
                         source: Box::new(e),
                     })?;
-                progress.part_loaded(name, events, rows);
+                progress.part_loaded(spec.name, events, rows);
                 done.push((module, events, rows, nul));
             }
             Ok::<_, PgError>(done)
