@@ -192,12 +192,7 @@ pub fn transform(
             site_start,
             snapshot,
         };
-        let members = MemberIndex::new(
-            site_start,
-            valid_rows::<legacy::Member, _>(&input, &options.input, &cx, &cancel, |m| {
-                (m.member_id, m.registered_at.map_or(0, |t| t.seconds))
-            })?,
-        );
+        let members = member_index(&input, &options.input, &cx, &cancel, site_start)?;
         progress.phase("indexing photos", rows_of(LegacyTable::Photos));
         let cx = Context {
             members: &members,
@@ -290,6 +285,45 @@ fn fresh_section(
     }
 }
 
+/// Every valid member and when it registered: filled in place when the
+/// dump's key ranges allow a dense index, collected first otherwise.
+fn member_index(
+    input: &Manifest,
+    dir: &Path,
+    cx: &Context,
+    cancel: &AtomicBool,
+    site_start: i64,
+) -> Result<MemberIndex, TransformError> {
+    let registered = |m: &legacy::Member| (m.member_id, m.registered_at.map_or(0, |t| t.seconds));
+    let fill = input.table(LegacyTable::Members.name()).and_then(|entry| {
+        let ranges: Option<Vec<[i64; 2]>> = entry.parts.iter().map(|p| p.key_range).collect();
+        let ranges = ranges?;
+        let min = ranges.iter().map(|r| r[0]).min()?;
+        let max = ranges.iter().map(|r| r[1]).max()?;
+        index::DenseFill::new(site_start, min, max, entry.records())
+    });
+    if let Some(fill) = fill {
+        scan_valid::<legacy::Member, _>(
+            input,
+            dir,
+            cx,
+            cancel,
+            || (),
+            |_, m| {
+                let (id, at) = registered(m);
+                fill.add(id, at);
+            },
+        )?;
+        if let Some(index) = fill.finish() {
+            return Ok(index);
+        }
+    }
+    Ok(MemberIndex::new(
+        site_start,
+        valid_rows(input, dir, cx, cancel, registered)?,
+    ))
+}
+
 /// The valid rows of a table, as `pick` extracts them, read in parallel.
 fn valid_rows<R: Row, T: Send>(
     input: &Manifest,
@@ -298,11 +332,27 @@ fn valid_rows<R: Row, T: Send>(
     cancel: &AtomicBool,
     pick: impl Fn(&R) -> T + Sync,
 ) -> Result<Vec<T>, TransformError> {
+    let per_part = scan_valid(input, dir, cx, cancel, Vec::new, |out, row| {
+        out.push(pick(row))
+    })?;
+    Ok(per_part.into_iter().flatten().collect())
+}
+
+/// Reads a table's parts in parallel and hands every valid row (the first
+/// of a run of equal keys) to `step`, with one `init()` state per part.
+fn scan_valid<R: Row, A: Send>(
+    input: &Manifest,
+    dir: &Path,
+    cx: &Context,
+    cancel: &AtomicBool,
+    init: impl Fn() -> A + Sync,
+    step: impl Fn(&mut A, &R) + Sync,
+) -> Result<Vec<A>, TransformError> {
     let Some(entry) = input.table(R::TABLE.name()) else {
         return Ok(Vec::new());
     };
     let parts: Vec<_> = entry.parts.iter().enumerate().collect();
-    let per_part: Vec<Vec<T>> = parts
+    parts
         .par_iter()
         .map(|&(i, p)| {
             let options = ReadOptions {
@@ -314,21 +364,20 @@ fn valid_rows<R: Row, T: Send>(
                 .checked_sub(1)
                 .and_then(|j| entry.parts[j].key_range)
                 .map(|r| r[1]);
-            let mut out = Vec::new();
+            let mut state = init();
             while let Some(row) = reader.next_record::<R>()? {
                 let key = row.key();
                 if (key.is_none() || key != previous) && row.check(cx).is_ok() {
-                    out.push(pick(&row));
+                    step(&mut state, &row);
                 }
                 previous = key;
                 if cancel.load(Ordering::Relaxed) {
                     return Err(TransformError::Cancelled);
                 }
             }
-            Ok(out)
+            Ok(state)
         })
-        .collect::<Result<_, TransformError>>()?;
-    Ok(per_part.into_iter().flatten().collect())
+        .collect()
 }
 
 /// What the workers and readers tell the thread that commits.

@@ -250,10 +250,15 @@ fn map_chunk<R: Row>(
                 let before = events.len();
                 row.events(cx, &mut events);
                 for e in &events[before..] {
-                    *account
-                        .events
-                        .entry(kind_name(e.kind()).to_owned())
-                        .or_default() += 1;
+                    // Looked up before inserting: an owned key per event was
+                    // an allocation per event on the hot path.
+                    let name = kind_name(e.kind());
+                    match account.events.get_mut(name) {
+                        Some(n) => *n += 1,
+                        None => {
+                            account.events.insert(name.to_owned(), 1);
+                        }
+                    }
                 }
                 account.rows_with_events += 1;
                 account.repaired += u64::from(row.repaired());
