@@ -7,21 +7,39 @@ TRUNCATE thread_members;
 ALTER TABLE thread_members DROP CONSTRAINT thread_members_pkey;
 DROP INDEX thread_members_inbox;
 
+-- One pass over the messages, grouped by thread and pair (a thread is one
+-- pair of members), then each group unfolded into its two sides. Grouping
+-- both sides of every message instead hashed twice the rows and spilled
+-- twice as much: 58 s against 47 s at x10 (12M messages). The planner
+-- prefers walking messages_thread here, which reads the heap in random
+-- order and took 69 s, hence the plain scan.
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_bitmapscan = off;
 INSERT INTO thread_members
     (thread_id, member_id, other_member_id, first_message_at, last_message_at,
      messages, unread, hidden_by_block_id, created_at, updated_at)
-SELECT thread_id, member_id, other_member_id, min(sent_at), max(sent_at),
-       count(*), count(*) FILTER (WHERE incoming AND read_at IS NULL), NULL,
-       min(sent_at), max(greatest(sent_at, read_at))
+SELECT p.thread_id, s.member_id, s.other_member_id, p.first_at, p.last_at,
+       p.messages, s.unread, NULL, p.first_at, p.changed_at
 FROM (
-    SELECT thread_id, sender_id AS member_id, recipient_id AS other_member_id,
-           sent_at, read_at, false AS incoming
+    SELECT thread_id,
+           least(sender_id, recipient_id) AS low,
+           greatest(sender_id, recipient_id) AS high,
+           min(sent_at) AS first_at,
+           max(sent_at) AS last_at,
+           count(*) AS messages,
+           count(*) FILTER (WHERE read_at IS NULL AND recipient_id <= sender_id) AS unread_low,
+           count(*) FILTER (WHERE read_at IS NULL AND recipient_id > sender_id) AS unread_high,
+           max(greatest(sent_at, read_at)) AS changed_at
     FROM messages
-    UNION ALL
-    SELECT thread_id, recipient_id, sender_id, sent_at, read_at, true
-    FROM messages
-) sides
-GROUP BY thread_id, member_id, other_member_id;
+    GROUP BY 1, 2, 3
+) p
+CROSS JOIN LATERAL (VALUES (0, p.low, p.high, p.unread_low),
+                           (1, p.high, p.low, p.unread_high))
+    AS s (side, member_id, other_member_id, unread)
+-- A note to oneself has one side.
+WHERE s.side = 0 OR p.low <> p.high;
+SET LOCAL enable_indexscan = on;
+SET LOCAL enable_bitmapscan = on;
 
 ALTER TABLE thread_members ADD CONSTRAINT thread_members_pkey PRIMARY KEY (thread_id, member_id);
 CREATE INDEX thread_members_inbox ON thread_members (member_id, last_message_at DESC);
