@@ -35,7 +35,9 @@ timed() {
     shift
     echo "== $name: $*"
     /usr/bin/time -v "$@" >"$log-$name.log" 2>&1 || {
-        tail -20 "$log-$name.log" >&2
+        # The command's own last words, without time's statistics.
+        sed '/^\tCommand being timed:/,$d' "$log-$name.log" | tail -20 >&2
+        echo "scale-run: $name failed; its whole log is $log-$name.log" >&2
         exit 1
     }
     tr '\r' '\n' <"$log-$name.log" | grep -E \
