@@ -30,14 +30,13 @@ mod common;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use pancake_load::merge::EventMerge;
 use pancake_load::rabbitmq::{
-    AmqpTarget, Checkpoint, RabbitOptions, bare_publish, connect, delete_topology, load,
+    AmqpTarget, Checkpoint, DEFAULT_AMQP_URL, RabbitOptions, bare_publish, connect,
+    delete_topology, load,
 };
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.into())

@@ -9,7 +9,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use pancake_datasets::{GenerateOptions, Preset, generate};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
-use pancake_proto::{LegacyTable, Manifest, PartReader, ReadOptions, WriteOptions, legacy};
+use pancake_proto::{LegacyTable, Manifest, PartReader, ReadOptions, legacy};
 use pancake_transform::index::{MemberIndex, PhotoIndex};
 use pancake_transform::rows::{Context, Row};
 use pancake_transform::{DEFAULT_SITE_START, TransformOptions, decode_only, transform};
@@ -22,13 +22,7 @@ const ROWS: usize = 5_000;
 
 fn finland(dir: &Path, scale: f64) -> PathBuf {
     let out = dir.join(format!("finland-{scale}"));
-    let options = GenerateOptions {
-        preset: Preset::FINLAND,
-        scale,
-        seed: 1,
-        threads: 0,
-        write: WriteOptions::default(),
-    };
+    let options = GenerateOptions::new(Preset::FINLAND, scale);
     generate(&out, &options, false, &()).expect("generate finland");
     out
 }

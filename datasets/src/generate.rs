@@ -40,6 +40,20 @@ pub struct GenerateOptions {
     pub write: WriteOptions,
 }
 
+impl GenerateOptions {
+    /// `preset` times `scale` as `pancake generate` makes it by default:
+    /// seed 1, every core, default parts.
+    pub fn new(preset: Preset, scale: f64) -> GenerateOptions {
+        GenerateOptions {
+            preset,
+            scale,
+            seed: 1,
+            threads: 0,
+            write: WriteOptions::default(),
+        }
+    }
+}
+
 /// The manifest's `generator` section: how the dump was made and what dirt
 /// it holds, per table and kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch: usize = args.next().unwrap_or_else(|| "1".into()).parse()?;
     let channels: usize = args.next().unwrap_or_else(|| "1".into()).parse()?;
     let url = std::env::var("AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        .unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into());
     for (what, loader) in [("bare publisher", false), ("pancake load", true)] {
         let tag = format!("ceiling-{}-{batch}-{loader}", std::process::id());
         let mut options = RabbitOptions::new(input.clone().into(), url.clone());

@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let input = args.next().ok_or("usage: stream_eval EVENTS BATCH")?;
     let batch: usize = args.next().unwrap_or_else(|| "1".into()).parse()?;
     let url = std::env::var("AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        .unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into());
     let tag = format!("stream-eval-{}", std::process::id());
     let (connection, _) = pancake_load::rabbitmq::connect(&url).await?;
     let channel = connection.create_channel().await?;

@@ -1153,11 +1153,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let legacy = tmp.path().join("tiny");
         let options = GenerateOptions {
-            preset: Preset::TINY,
-            scale: 1.0,
-            seed: 1,
             threads: 2,
-            write: WriteOptions::default(),
+            ..GenerateOptions::new(Preset::TINY, 1.0)
         };
         generate(&legacy, &options, false, &()).unwrap();
         let events = tmp.path().join("events");

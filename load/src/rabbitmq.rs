@@ -35,6 +35,10 @@ pub const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 /// The schema consumers decode bodies with, in the `schema-version` header.
 pub const SCHEMA_VERSION: &str = "pancake.events.v1";
 
+/// The broker the CLI, the benches and the tests use by default (the one
+/// scripts/services.sh starts).
+pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
 #[derive(Debug, Clone)]
 pub struct RabbitOptions {
     pub input: PathBuf,

@@ -4,7 +4,7 @@
 use crate::progress;
 use anyhow::Context;
 use indicatif::ProgressBar;
-use pancake_load::rabbitmq::{self, AmqpTarget, RabbitOptions};
+use pancake_load::rabbitmq::{self, AmqpTarget, DEFAULT_AMQP_URL, RabbitOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ struct RabbitArgs {
         long,
         env = "AMQP_URL",
         hide_env_values = true,
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        default_value = DEFAULT_AMQP_URL,
         hide_default_value = true
     )]
     amqp_url: String,

@@ -52,13 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "rows",
     )));
     bar.0.set_message("generating");
-    let options = GenerateOptions {
-        preset,
-        scale: args.scale,
-        seed: 1,
-        threads: 0,
-        write: Default::default(),
-    };
+    let options = GenerateOptions::new(preset, args.scale);
     let generated = generate(&dump, &options, false, &bar)
         .with_context(|| format!("generating {set} into {}", dump.display()))?;
     bar.0.finish_and_clear();

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+    std::env::var("AMQP_URL").unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into())
 }
 
 /// `tiny`, generated and transformed once per test binary.
@@ -25,11 +25,8 @@ pub fn events() -> &'static Path {
         let tmp = tempfile::tempdir().unwrap();
         let dump = tmp.path().join("tiny");
         let options = GenerateOptions {
-            preset: Preset::TINY,
-            scale: 1.0,
-            seed: 1,
             threads: 2,
-            write: Default::default(),
+            ..GenerateOptions::new(Preset::TINY, 1.0)
         };
         generate(&dump, &options, false, &()).unwrap();
         let out = tmp.path().join("events");

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use measure::Meter;
 use pancake_datasets::{GenerateOptions, generate};
 use pancake_load::postgres::{self, DEFAULT_DATABASE_URL, PgOptions};
-use pancake_load::rabbitmq::{self, RabbitOptions};
+use pancake_load::rabbitmq::{self, DEFAULT_AMQP_URL, RabbitOptions};
 use pancake_transform::{TransformOptions, decode_only, transform};
 use report::{Ceiling, Report, Stage};
 use std::path::PathBuf;
@@ -56,7 +56,7 @@ pub struct Args {
         long,
         env = "AMQP_URL",
         hide_env_values = true,
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        default_value = DEFAULT_AMQP_URL,
         hide_default_value = true
     )]
     amqp_url: String,
@@ -125,13 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let count = Count(meter.count.clone());
         let done = match stage.as_str() {
             "generate" => {
-                let options = GenerateOptions {
-                    preset,
-                    scale: args.scale,
-                    seed: 1,
-                    threads: 0,
-                    write: Default::default(),
-                };
+                let options = GenerateOptions::new(preset, args.scale);
                 let r = generate(&dump, &options, true, &count)
                     .with_context(|| format!("generating into {}", dump.display()))?;
                 let rows = r.section.total_rows();
