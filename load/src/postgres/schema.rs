@@ -32,6 +32,20 @@ async fn exec(
         .rows_affected())
 }
 
+/// A transaction for whole-table work, with [`MEMORY`] set for it.
+async fn begin_with_memory<'c>(
+    server: &Server,
+    database: &str,
+    conn: &'c mut PgConnection,
+) -> Result<sqlx::Transaction<'c, sqlx::Postgres>, PgError> {
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|e| server.error(database, "starting a transaction", e))?;
+    exec(server, database, &mut tx, MEMORY, "setting work memory").await?;
+    Ok(tx)
+}
+
 /// Where a module database stands before a load.
 #[derive(Debug, Default)]
 pub struct Standing {
@@ -221,11 +235,7 @@ pub async fn build_indexes(
     module: &ModuleSpec,
 ) -> Result<(), PgError> {
     let fail = |action: &str, e: sqlx::Error| server.error(database, action, e);
-    let mut tx = conn
-        .begin()
-        .await
-        .map_err(|e| fail("starting a transaction", e))?;
-    exec(server, database, &mut tx, MEMORY, "setting work memory").await?;
+    let mut tx = begin_with_memory(server, database, conn).await?;
     let built: bool = sqlx::query_scalar("SELECT indexes_built FROM pancake.stream FOR UPDATE")
         .fetch_one(&mut *tx)
         .await
@@ -273,11 +283,7 @@ pub async fn finish(
 ) -> Result<Finished, PgError> {
     build_indexes(server, database, conn, module).await?;
     let fail = |action: &str, e: sqlx::Error| server.error(database, action, e);
-    let mut tx = conn
-        .begin()
-        .await
-        .map_err(|e| fail("starting a transaction", e))?;
-    exec(server, database, &mut tx, MEMORY, "setting work memory").await?;
+    let mut tx = begin_with_memory(server, database, conn).await?;
     let mut finished = Finished::default();
     for table in module.postgres.tables {
         let key = table.key();
