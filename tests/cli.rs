@@ -1,18 +1,10 @@
 //! The `pancake` binary end to end: what a person at the terminal sees.
 
+mod common;
+
+use common::{pancake, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn pancake(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(args)
-        .output()
-        .expect("pancake runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Command;
 
 fn generate_tiny(dir: &Path) {
     let out = pancake(&[

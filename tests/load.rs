@@ -5,6 +5,9 @@
 use futures_util::StreamExt;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions};
 use lapin::types::FieldTable;
+mod common;
+
+use common::{command, text, tiny_stream};
 use pancake_load::modules::MODULES;
 use pancake_load::rabbitmq::{self, Checkpoint, RabbitOptions, connect, queue_name};
 use pancake_proto::events::Event;
@@ -14,62 +17,31 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn pancake(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(args)
-        .output()
-        .expect("pancake runs")
-}
-
 fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    std::env::var("AMQP_URL").unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into())
 }
 
 const WINDOW: usize = 50;
 
 fn load_command(events: &Path, exchange: &str, prefix: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pancake"));
-    c.args(["load", "rabbitmq", "--in", events.to_str().unwrap()])
-        .args([
-            "--exchange",
-            exchange,
-            "--queue-prefix",
-            prefix,
-            "--declare-queues",
-        ])
-        .args(["--confirm-window", &WINDOW.to_string()])
-        .args(["--max-events-per-sec", "3000"])
-        .env("AMQP_URL", amqp_url());
+    let mut c = command(&["load", "rabbitmq", "--in", events.to_str().unwrap()]);
+    c.args([
+        "--exchange",
+        exchange,
+        "--queue-prefix",
+        prefix,
+        "--declare-queues",
+    ])
+    .args(["--confirm-window", &WINDOW.to_string()])
+    .args(["--max-events-per-sec", "3000"])
+    .env("AMQP_URL", amqp_url());
     c
 }
 
 #[test]
 fn killed_mid_run_then_run_again_every_event_arrives() {
     let tmp = tempfile::tempdir().unwrap();
-    let dump = tmp.path().join("tiny");
-    let events = tmp.path().join("events");
-    let out = pancake(&[
-        "generate",
-        "--preset",
-        "tiny",
-        "--scale",
-        "2",
-        "--out",
-        dump.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = pancake(&[
-        "transform",
-        "--in",
-        dump.to_str().unwrap(),
-        "--out",
-        events.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events = tiny_stream(tmp.path(), "2", &[]);
 
     let tag = format!(
         "{}-{}",
@@ -178,27 +150,9 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
 #[test]
 fn a_wrong_password_is_one_line_without_the_password() {
     let tmp = tempfile::tempdir().unwrap();
-    let dump = tmp.path().join("tiny");
-    let events = tmp.path().join("events");
-    assert!(
-        pancake(&["generate", "--out", dump.to_str().unwrap()])
-            .status
-            .success()
-    );
-    assert!(
-        pancake(&[
-            "transform",
-            "--in",
-            dump.to_str().unwrap(),
-            "--out",
-            events.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let events = tiny_stream(tmp.path(), "1", &[]);
     let secret = "s3cret-wrong";
-    let out = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(["load", "rabbitmq", "--in", events.to_str().unwrap()])
+    let out = command(&["load", "rabbitmq", "--in", events.to_str().unwrap()])
         .env(
             "AMQP_URL",
             format!("amqp://guest:{secret}@127.0.0.1:5672/%2f"),

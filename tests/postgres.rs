@@ -3,7 +3,9 @@
 //! databases equal an uninterrupted load's; seeding twice with --reset gives
 //! the same databases.
 
-use std::path::Path;
+mod common;
+
+use common::{command, text, tiny_stream};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -21,13 +23,8 @@ fn url_of(database: &str) -> String {
     format!("{base}/{database}")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 fn pancake(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(args)
+    command(args)
         .env("DATABASE_URL", database_url())
         .output()
         .expect("pancake runs")
@@ -75,47 +72,20 @@ fn drop_all(prefix: &str) {
     }
 }
 
-fn stream(dir: &Path, scale: &str, part_events: &str) -> std::path::PathBuf {
-    let dump = dir.join("dump");
-    let events = dir.join("events");
-    let out = pancake(&[
-        "generate",
-        "--preset",
-        "tiny",
-        "--scale",
-        scale,
-        "--out",
-        dump.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = pancake(&[
-        "transform",
-        "--in",
-        dump.to_str().unwrap(),
-        "--out",
-        events.to_str().unwrap(),
-        "--part-events",
-        part_events,
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    events
-}
-
 #[test]
 fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     let tmp = tempfile::tempdir().unwrap();
     // Many small parts, loaded one at a time, so that the kill lands
     // between commits with parts on both sides.
-    let events = stream(tmp.path(), "3", "300");
+    let events = tiny_stream(tmp.path(), "3", &["--part-events", "300"]);
     let pid = std::process::id();
     let (killed, whole) = (format!("k{pid}_"), format!("w{pid}_"));
     drop_all(&killed);
     drop_all(&whole);
 
     let load = |prefix: &str| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_pancake"));
-        c.args(["load", "postgres", "--in", events.to_str().unwrap()])
-            .args(["--db-prefix", prefix, "--jobs", "1"])
+        let mut c = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
+        c.args(["--db-prefix", prefix, "--jobs", "1"])
             .env("DATABASE_URL", database_url());
         c
     };

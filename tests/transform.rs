@@ -1,21 +1,13 @@
 //! `pancake transform` end to end: killed with SIGKILL in the middle, run
 //! again, it continues and ends with the very parts of an uninterrupted run.
 
+mod common;
+
+use common::{pancake, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-fn pancake(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(args)
-        .output()
-        .expect("pancake runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
