@@ -191,3 +191,141 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
     assert_eq!(digest(&prefix), first);
     drop_all(&prefix);
 }
+
+/// Waits for `child` up to a generous bound, so that a hang fails the test
+/// instead of the suite; kills it if it hangs.
+fn wait_bounded(mut child: std::process::Child, what: &str) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{what} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Many small parts loaded one at a time: the first load lasts.
+    let events = tiny_stream(tmp.path(), "3", &["--part-events", "300"]);
+    let prefix = format!("l{}_", std::process::id());
+    drop_all(&prefix);
+    let load = |extra: &[&str]| {
+        let mut c = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
+        c.args(["--db-prefix", &prefix, "--jobs", "1"])
+            .args(extra)
+            .env("DATABASE_URL", database_url());
+        c
+    };
+    let first = load(&[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the first holds all six databases.
+    let held = format!(
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objid = 7032 AND d.datname LIKE '{prefix}%'"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while psql("postgres", &held).as_deref() != Some("6") {
+        assert!(Instant::now() < deadline, "the first load never locked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for extra in [&[][..], &["--reset"][..]] {
+        let out = load(extra).output().unwrap();
+        let said = text(&out.stderr);
+        assert!(!out.status.success(), "{extra:?}: the second load ran");
+        assert!(
+            said.contains("another pancake load is writing database postgres://")
+                && said.contains("on the server); wait for it to finish or stop it"),
+            "{extra:?}: {said}"
+        );
+        assert!(!said.contains("duplicate key"), "{said}");
+    }
+    let out = wait_bounded(first, "the first load");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The first load's result is whole: loading again has nothing to do.
+    let out = load(&[]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("every module already holds this stream: nothing to do"),
+        "{}",
+        text(&out.stdout)
+    );
+    let audit = format!("{prefix}audit");
+    assert_eq!(
+        psql(
+            &audit,
+            "SELECT count(*) = count(DISTINCT event_id) AND count(*) = (SELECT sum(events) FROM pancake.parts) FROM events"
+        )
+        .as_deref(),
+        Some("t")
+    );
+    drop_all(&prefix);
+}
+
+#[test]
+fn seed_and_load_give_up_on_a_silent_server_after_the_connect_timeout() {
+    // Accepts connections (the kernel completes them) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let url = format!("postgres://postgres:pg-secret-4711@{addr}/postgres");
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().to_str().unwrap();
+    let seed = command(&["seed", "--preset", "tiny", "--scale", "0.1"])
+        .args(["--work-dir", work, "--connect-timeout", "1"])
+        .env("DATABASE_URL", &url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let events = tmp.path().join("events").join("tiny-x0.1");
+    let mut load = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
+    load.args(["--database-url", &url, "--connect-timeout", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (what, out) in [
+        ("seed", wait_bounded(seed, "seed")),
+        ("load", wait_bounded(load.spawn().unwrap(), "load postgres")),
+    ] {
+        let said = text(&out.stderr);
+        assert!(!out.status.success(), "{what}: {said}");
+        assert!(
+            said.contains(&format!(
+                "cannot reach PostgreSQL at {addr}: no answer within 1 s (--connect-timeout)"
+            )),
+            "{what}: {said}"
+        );
+        assert!(!said.contains("pg-secret-4711"), "{said}");
+    }
+}
+
+#[test]
+fn a_url_without_a_host_is_refused() {
+    for (flag, url, named) in [
+        ("--database-url", "postgres://", "--database-url"),
+        (
+            "--module-url",
+            "chat=postgres://u:pw-4711@/db",
+            "--module-url chat=",
+        ),
+    ] {
+        let out = command(&["load", "postgres", "--in", "no-such-stream", flag, url])
+            .env("DATABASE_URL", database_url())
+            .output()
+            .unwrap();
+        let said = text(&out.stderr);
+        assert!(!out.status.success(), "{url}: {said}");
+        assert!(
+            said.contains(&format!("{named} is not a valid PostgreSQL URL"))
+                && said.contains("names no host"),
+            "{url}: {said}"
+        );
+        assert!(!said.contains("pw-4711"), "{said}");
+    }
+}

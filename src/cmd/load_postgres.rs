@@ -58,6 +58,10 @@ pub struct TargetArgs {
     /// measuring; after is faster).
     #[arg(long)]
     pub indexes_first: bool,
+    /// Seconds each connection may take to be made (TCP connect, handshake
+    /// and login) before the load gives up on that server.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
 }
 
 fn module_url(s: &str) -> Result<(String, String), String> {
@@ -75,6 +79,7 @@ impl TargetArgs {
         options.jobs = self.jobs as usize;
         options.reset = self.reset;
         options.indexes_first = self.indexes_first;
+        options.connect_timeout = Duration::from_secs(self.connect_timeout);
         options
     }
 }

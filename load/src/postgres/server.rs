@@ -3,10 +3,15 @@
 //! without ever showing a password.
 
 use super::PgError;
+use super::url;
 use sqlx::ConnectOptions as _;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// How long a connection may take, TCP connect plus the handshake and
+/// login, unless `--connect-timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A PostgreSQL server, from a `postgres://` URL: the database in its path
 /// is the one connected to for creating module databases.
@@ -16,6 +21,11 @@ pub struct Server {
     /// `postgres://user@host:port/db`, safe to print.
     pub shown: String,
     password: Option<String>,
+    /// The flag the URL came from (`--database-url`, `--module-url chat=`),
+    /// for messages.
+    pub flag: String,
+    /// For each connection: TCP connect, handshake and login.
+    pub connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for Server {
@@ -25,19 +35,35 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
+    /// A server from `--database-url`.
     pub fn parse(url: &str) -> Result<Server, PgError> {
+        Server::parse_from(url, "--database-url")
+    }
+
+    /// A server from the URL given with `flag`, which messages name.
+    pub fn parse_from(url: &str, flag: &str) -> Result<Server, PgError> {
         let password = url::password(url);
         let redact = |m: String| match &password {
             Some(p) if !p.is_empty() => m.replace(p.as_str(), "***"),
             _ => m,
         };
+        let bad = |detail: String| {
+            PgError::Url(redact(format!(
+                "{flag} is not a valid PostgreSQL URL: {detail}"
+            )))
+        };
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(PgError::Url(redact(format!(
+            return Err(bad(format!(
                 "{url:?} does not start with postgres://; use postgres://USER:PASSWORD@HOST:PORT/DATABASE"
-            ))));
+            )));
+        }
+        if !url::names_host(url) {
+            return Err(bad(format!(
+                "{url:?} names no host: write the server's host name or address, postgres://USER:PASSWORD@HOST:PORT/DATABASE (for a Unix socket: postgres:///DATABASE?host=/run/postgresql&user=USER)"
+            )));
         }
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| PgError::Url(redact(e.to_string())))?
+            .map_err(|e| bad(e.to_string()))?
             .application_name("pancake")
             .disable_statement_logging();
         let shown = format!(
@@ -51,7 +77,15 @@ impl Server {
             options,
             shown,
             password,
+            flag: flag.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         })
+    }
+
+    /// The same server, each connection given `timeout` to be made.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Server {
+        self.connect_timeout = timeout;
+        self
     }
 
     pub fn addr(&self) -> String {
@@ -100,82 +134,26 @@ impl Server {
         self.options.clone().database(database)
     }
 
-    /// One connection to `database`.
+    /// One connection to `database`, made within the connect timeout.
+    /// Nothing is retried: a refused connection fails at once.
     pub async fn connect(&self, database: &str) -> Result<PgConnection, PgError> {
-        self.options_for(database)
-            .connect()
-            .await
-            .map_err(|e| self.error(database, "connecting", e))
+        let options = self.options_for(database);
+        match tokio::time::timeout(self.connect_timeout, options.connect()).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(self.connect_error(database, e)),
+            Err(_) => Err(self.timed_out()),
+        }
     }
 
-    /// A pool of up to `size` connections to `database`.
-    pub async fn pool(&self, database: &str, size: u32) -> Result<PgPool, PgError> {
-        PgPoolOptions::new()
-            .max_connections(size.max(1))
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(60))
-            .idle_timeout(Duration::from_secs(30))
-            .connect_with(self.options_for(database))
+    /// Whether `database` exists.
+    pub async fn database_exists(&self, database: &str) -> Result<bool, PgError> {
+        let admin = self.admin_database().to_owned();
+        let mut conn = self.connect(&admin).await?;
+        let found = exists(&mut conn, database)
             .await
-            .map_err(|e| self.error(database, "connecting", e))
-    }
-
-    /// Names what went wrong for a person: the server, the database, the
-    /// user and what to do, never the password.
-    pub fn error(&self, database: &str, action: &str, e: sqlx::Error) -> PgError {
-        let addr = self.addr();
-        if let sqlx::Error::Database(db) = &e {
-            match db.code().as_deref() {
-                Some("28P01") | Some("28000") => {
-                    return PgError::Login {
-                        addr,
-                        user: self.user().to_owned(),
-                    };
-                }
-                Some("3D000") => {
-                    return PgError::NoDatabase {
-                        server: self.shown_with(database),
-                        database: database.to_owned(),
-                    };
-                }
-                Some("42501") => {
-                    return PgError::Permission {
-                        server: self.shown_with(database),
-                        user: self.user().to_owned(),
-                        action: action.to_owned(),
-                        message: self.redact(db.message().to_owned()),
-                    };
-                }
-                // The server shut down or an administrator ended the session.
-                Some("57P01") | Some("57P02") | Some("57P03") => {
-                    return PgError::Gone {
-                        server: self.shown_with(database),
-                        message: self.redact(db.message().to_owned()),
-                    };
-                }
-                _ => {}
-            }
-        }
-        match &e {
-            sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-                PgError::Refused { addr }
-            }
-            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::PoolClosed => {
-                PgError::Gone {
-                    server: self.shown_with(database),
-                    message: self.redact(e.to_string()),
-                }
-            }
-            sqlx::Error::PoolTimedOut => PgError::Gone {
-                server: self.shown_with(database),
-                message: "no connection could be made within 60 s".into(),
-            },
-            _ => PgError::Server {
-                server: self.shown_with(database),
-                action: action.to_owned(),
-                message: self.redact(e.to_string()),
-            },
-        }
+            .map_err(|e| self.error(&admin, "looking up databases", e));
+        let _ = sqlx::Connection::close(conn).await;
+        found
     }
 
     /// Creates `database` unless it exists. Returns whether it created it.
@@ -191,8 +169,13 @@ impl Server {
         let sql = format!("CREATE DATABASE {}", quote_ident(database));
         match sqlx::raw_sql(&sql).execute(&mut conn).await {
             Ok(_) => Ok(true),
-            // Another loader made it in the meantime.
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => Ok(false),
+            // Another loader made it in the meantime (42P04; 23505 when both
+            // created it at once); the load lock decides which one goes on.
+            Err(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("42P04") | Some("23505")) =>
+            {
+                Ok(false)
+            }
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42501") => {
                 Err(PgError::CannotCreate {
                     server: self.shown.clone(),
@@ -233,34 +216,6 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-mod url {
-    /// The password of a `scheme://user:password@host/...` URL, decoded.
-    pub fn password(url: &str) -> Option<String> {
-        let rest = url.split_once("://")?.1;
-        let authority = rest.split(['/', '?']).next()?;
-        let userinfo = authority.rsplit_once('@')?.0;
-        let raw = userinfo.split_once(':')?.1;
-        let mut out = Vec::new();
-        let bytes = raw.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%'
-                && i + 2 < bytes.len()
-                && let Some(b) = raw
-                    .get(i + 1..i + 3)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        Some(String::from_utf8_lossy(&out).into_owned())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,11 +230,6 @@ mod tests {
             "password *** wrong"
         );
         assert_eq!(s.admin_database(), "admin");
-        assert_eq!(
-            url::password("postgres://a:b%2Fc@h/d").as_deref(),
-            Some("b/c")
-        );
-        assert_eq!(url::password("postgres://a@h/d"), None);
     }
 
     #[test]
@@ -293,6 +243,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_url_without_a_host_is_refused_naming_its_flag() {
+        for url in ["postgres://", "postgres://u:hunter2@/d", "postgresql:///d"] {
+            let e = Server::parse_from(url, "--module-url chat=")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("--module-url chat="), "{e}");
+            assert!(e.contains("names no host"), "{e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+        let s = Server::parse("postgres:///d?host=/run/postgresql&user=u").unwrap();
+        assert_eq!(s.flag, "--database-url");
     }
 
     #[test]

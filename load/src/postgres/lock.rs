@@ -1,0 +1,80 @@
+//! One loader per module database at a time.
+//!
+//! A load holds a session-level advisory lock ([`LOAD_LOCK`]) in each
+//! module database it writes, on a connection of its own that stays open
+//! for the whole load. A second load into the same database finds the lock
+//! taken and is refused at once, before it writes anything, naming the
+//! holder's server process; the first load goes on undisturbed. The lock
+//! goes with the session: a loader that crashes or is killed lets go of
+//! it when the server notices the connection is gone.
+
+use super::PgError;
+use super::server::Server;
+use sqlx::Connection as _;
+use sqlx::postgres::PgConnection;
+
+/// The advisory lock key a load holds in each module database (in
+/// pg_locks: classid 0, objid 7032, objsubid 1). Key 7031 is the
+/// transaction lock two loaders take while preparing a schema.
+pub const LOAD_LOCK: i64 = 7032;
+
+/// A module database held for one load. Let go with [`LoadLock::release`]
+/// (dropping it closes the connection too, but without waiting for the
+/// server to notice).
+pub struct LoadLock {
+    conn: PgConnection,
+}
+
+impl LoadLock {
+    /// Takes the load lock of `database`, or says who holds it.
+    pub async fn acquire(server: &Server, database: &str) -> Result<LoadLock, PgError> {
+        let mut conn = server.connect(database).await?;
+        let fail = |e| server.error(database, "locking the database for this load", e);
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(LOAD_LOCK)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(fail)?;
+        if taken {
+            return Ok(LoadLock { conn });
+        }
+        let pid = holder(&mut conn).await.map_err(fail)?;
+        let _ = conn.close().await;
+        Err(PgError::Locked {
+            database: server.shown_with(database),
+            pid,
+        })
+    }
+
+    /// Lets go of the lock and closes its connection.
+    pub async fn release(mut self) {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(LOAD_LOCK)
+            .execute(&mut self.conn)
+            .await;
+        let _ = self.conn.close().await;
+    }
+}
+
+/// Lets go of every lock in `locks`.
+pub async fn release_all(locks: Vec<LoadLock>) {
+    for lock in locks {
+        lock.release().await;
+    }
+}
+
+/// The server process that holds the load lock of the database `conn` is
+/// connected to, if one still does.
+async fn holder(conn: &mut PgConnection) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks
+         WHERE locktype = 'advisory' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1
+           AND pid <> pg_backend_pid()
+         LIMIT 1",
+    )
+    .bind(LOAD_LOCK)
+    .fetch_optional(conn)
+    .await
+}

@@ -1,0 +1,482 @@
+//! What keeps a PostgreSQL load from doing harm or hanging: one loader per
+//! database, a timeout on every connection, no URL without a host, no part
+//! loaded whose manifest entry disagrees with it, and a plain word when
+//! the port is not PostgreSQL's.
+//!
+//! Needs PostgreSQL on 127.0.0.1:5432 (or DATABASE_URL) and RabbitMQ on
+//! 127.0.0.1:5672 (or AMQP_URL). Every test has its own database prefix
+//! (`t<pid>_<tag>_`) and drops its databases when it ends.
+
+mod common;
+
+use common::{amqp_url, events};
+use pancake_load::postgres::lock::LOAD_LOCK;
+use pancake_load::postgres::{
+    DEFAULT_DATABASE_URL, PgError, PgOptions, PgReport, drop_databases, load,
+};
+use pancake_proto::dump::DumpKind;
+use pancake_proto::events::Event;
+use pancake_proto::{Manifest, PartReader, ReadOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions as _, Connection as _};
+use std::path::Path;
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How long a load that must fail may take before the test calls it hung.
+const GUARD: Duration = Duration::from_secs(30);
+
+fn db_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
+
+fn server() -> PgConnectOptions {
+    PgConnectOptions::from_str(&db_url()).expect("DATABASE_URL is a postgres:// URL")
+}
+
+fn host_port() -> String {
+    let s = server();
+    format!("{}:{}", s.get_host(), s.get_port())
+}
+
+fn options(tag: &str, modules: &[&str]) -> PgOptions {
+    let mut options = PgOptions::new(events().to_path_buf(), db_url());
+    options.db_prefix = format!("t{}_{tag}_", std::process::id());
+    options.modules = modules.iter().map(|m| (*m).to_owned()).collect();
+    options
+}
+
+/// Drops the databases of `options` now and again when the test ends.
+struct Cleanup(PgOptions);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let options = self.0.clone();
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(drop_databases(&options))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("dropping the test databases failed");
+        }
+    }
+}
+
+async fn fresh(options: &PgOptions) -> Cleanup {
+    drop_databases(options)
+        .await
+        .unwrap_or_else(|e| panic!("dropping old test databases: {e}"));
+    Cleanup(options.clone())
+}
+
+/// A load that must end (either way) well within [`GUARD`].
+async fn guarded(options: &PgOptions) -> Result<PgReport, PgError> {
+    tokio::time::timeout(GUARD, load(options, Arc::new(())))
+        .await
+        .unwrap_or_else(|_| panic!("the load hung for {GUARD:?}"))
+}
+
+async fn connect(database: &str) -> PgConnection {
+    server()
+        .database(database)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {database}: {e}"))
+}
+
+async fn scalar(conn: &mut PgConnection, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn stream_events() -> i64 {
+    common::all_events_cached().len() as i64
+}
+
+/// The audit database of `options` holds every event of the stream, once,
+/// and its load finished.
+async fn assert_complete_audit(options: &PgOptions) {
+    let mut conn = connect(&format!("{}audit", options.db_prefix)).await;
+    let all = stream_events();
+    assert_eq!(scalar(&mut conn, "SELECT count(*) FROM events").await, all);
+    assert_eq!(
+        scalar(&mut conn, "SELECT count(DISTINCT event_id) FROM events").await,
+        all
+    );
+    assert_eq!(
+        scalar(
+            &mut conn,
+            "SELECT count(*) FROM pancake.stream WHERE finished_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
+
+// ---- one loader per database ---------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_into_a_database_another_load_holds_is_refused_at_once() {
+    let options = options("held", &["block", "audit"]);
+    let _cleanup = fresh(&options).await;
+    let audit = format!("{}audit", options.db_prefix);
+    // An empty database, held as a running load holds it.
+    let mut admin = connect("postgres").await;
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{audit}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let mut holder = connect(&audit).await;
+    let pid = scalar(&mut holder, "SELECT pg_backend_pid()::bigint").await as i32;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(LOAD_LOCK)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    for reset in [false, true] {
+        let mut options = options.clone();
+        options.reset = reset;
+        let e = guarded(&options).await.unwrap_err();
+        assert!(
+            matches!(&e, PgError::Locked { database, pid: Some(p) } if database.ends_with(&audit) && *p == pid),
+            "reset {reset}: {e:?}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!(
+                "another pancake load is writing database postgres://{}@{}/{audit} (pid {pid} on the server); wait for it to finish or stop it",
+                server().get_username(),
+                host_port()
+            )),
+            "{text}"
+        );
+        // Nothing written, nothing dropped: the holder's session lives on
+        // in a database without a table.
+        assert_eq!(
+            scalar(
+                &mut holder,
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            )
+            .await,
+            0,
+            "reset {reset}: the refused load wrote into {audit}"
+        );
+    }
+
+    // Once the holder lets go, the load goes through.
+    holder.close().await.unwrap();
+    guarded(&options).await.unwrap();
+    assert_complete_audit(&options).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_loads_into_one_prefix_one_is_refused_and_the_other_completes() {
+    let options = options("race", &["block", "audit"]);
+    let _cleanup = fresh(&options).await;
+    // `load`'s future is not Send: both run on this task, interleaved at
+    // every wait for the server.
+    let (a, b) = tokio::join!(guarded(&options), guarded(&options));
+    match (&a, &b) {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => {
+            assert!(matches!(e, PgError::Locked { .. }), "{e:?}");
+            assert!(
+                e.to_string()
+                    .contains("another pancake load is writing database"),
+                "{e}"
+            );
+        }
+        (Ok(_), Ok(_)) => eprintln!("the two loads ran one after the other"),
+        (Err(a), Err(b)) => panic!("both loads failed: {a}; {b}"),
+    }
+    assert_complete_audit(&options).await;
+}
+
+// ---- timeouts ---------------------------------------------------------------
+
+/// A listener on 127.0.0.1 that forwards its first `forwarded` connections
+/// to the PostgreSQL server and accepts every later one without ever
+/// answering. Returns its port and the count of connections it accepted.
+async fn stalling_proxy(forwarded: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let upstream = host_port();
+    tokio::spawn(async move {
+        let mut silent = Vec::new();
+        while let Ok((mut client, _)) = listener.accept().await {
+            if count.fetch_add(1, Ordering::SeqCst) < forwarded {
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            } else {
+                silent.push(client);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+fn via_port(port: u16) -> String {
+    let s = server();
+    format!(
+        "postgres://{}:pg-secret-4711@127.0.0.1:{port}/{}",
+        s.get_username(),
+        s.get_database().unwrap_or("postgres")
+    )
+}
+
+/// `e` is a connect timeout of 1 s at `addr`, or a part's that is.
+fn assert_timed_out(e: &PgError, addr: &str) {
+    let inner = match e {
+        PgError::Part { source, .. } => source.as_ref(),
+        e => e,
+    };
+    assert!(
+        matches!(inner, PgError::ConnectTimeout { addr: a, timeout, .. } if a == addr && timeout == "1 s"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains(addr) && text.contains("within 1 s (--connect-timeout)"),
+        "{text}"
+    );
+    assert!(!text.contains("pg-secret-4711"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_times_out_naming_host_port_and_timeout() {
+    let (port, _) = stalling_proxy(0).await;
+    let mut options = options("silent", &["block"]);
+    options.database_url = via_port(port);
+    options.connect_timeout = Duration::from_secs(1);
+    let e = guarded(&options).await.unwrap_err();
+    assert_timed_out(&e, &format!("127.0.0.1:{port}"));
+}
+
+/// Every connection a load makes (the server's, the lock's, the schema's,
+/// each writer's, the finishing one) gives up after the timeout: a server
+/// that stops answering after the Nth connection fails the load, whatever
+/// N is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_a_load_makes_has_the_timeout() {
+    let mut options = options("stall", &["block"]);
+    options.connect_timeout = Duration::from_secs(1);
+    options.jobs = 1;
+    let _cleanup = fresh(&options).await;
+
+    // How many connections a whole load makes.
+    let (port, accepted) = stalling_proxy(usize::MAX).await;
+    options.database_url = via_port(port);
+    guarded(&options).await.unwrap();
+    let total = accepted.load(Ordering::SeqCst);
+    assert!(total >= 5, "a load made only {total} connections");
+
+    for forwarded in 0..total {
+        drop_databases(&options).await.unwrap();
+        let (port, _) = stalling_proxy(forwarded).await;
+        let mut options = options.clone();
+        options.database_url = via_port(port);
+        let e = guarded(&options).await.unwrap_err();
+        eprintln!("stalled at connection {}: {e}", forwarded + 1);
+        assert_timed_out(&e, &format!("127.0.0.1:{port}"));
+    }
+}
+
+// ---- URLs and ports ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_without_a_host_is_refused_saying_so() {
+    let mut options = options("nohost", &["block"]);
+    let _cleanup = fresh(&options).await;
+    for url in ["postgres://", "postgres://postgres:secretpw@/postgres"] {
+        options.database_url = url.into();
+        let e = guarded(&options).await.unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, PgError::Url(_)), "{url}: {e:?}");
+        assert!(
+            text.starts_with("--database-url") && text.contains("names no host"),
+            "{text}"
+        );
+        assert!(!text.contains("secretpw"), "{text}");
+    }
+    options.database_url = db_url();
+    options.module_urls = vec![("block".into(), "postgresql://u:secretpw@/x".into())];
+    let e = guarded(&options).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with("--module-url block=") && text.contains("names no host"),
+        "{text}"
+    );
+    assert!(!text.contains("secretpw"), "{text}");
+    let mut admin = connect("postgres").await;
+    let made: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("{}%", options.db_prefix))
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(made, 0, "a database was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_amqp_port_is_not_taken_for_a_postgres_server() {
+    let amqp = amqp_url();
+    let authority = amqp
+        .split_once("://")
+        .map_or("", |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let addr = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let addr = if addr.contains(':') {
+        addr.to_owned()
+    } else {
+        format!("{addr}:5672")
+    };
+    let mut options = options("amqpport", &["block"]);
+    let _cleanup = fresh(&options).await;
+    options.database_url = format!("postgres://postgres:secretpw@{addr}/postgres");
+    let e = guarded(&options).await.unwrap_err();
+    assert!(
+        matches!(&e, PgError::NotPostgres { addr: a, .. } if *a == addr),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("{addr} did not answer as a PostgreSQL server"))
+            && text.contains("check the port in --database-url"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("went away") && !text.contains("rolled back"),
+        "{text}"
+    );
+    assert!(!text.contains("secretpw"), "{text}");
+}
+
+// ---- parts checked against the manifest --------------------------------------
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The event ids of one part.
+fn ids_of(dir: &Path, table: &str, part: u32, file: &str) -> Vec<String> {
+    let options = ReadOptions {
+        part_number: Some(part),
+        ..ReadOptions::expect::<Event>(DumpKind::EventStream, table)
+    };
+    let mut reader = PartReader::open(&dir.join(file), &options).unwrap();
+    let mut ids = Vec::new();
+    while let Some(e) = reader.next_record::<Event>().unwrap() {
+        ids.push(e.event_id);
+    }
+    ids
+}
+
+/// Loads a copy of the stream whose manifest `edit` changed for one part
+/// (the second of the first table with two): the load fails naming that
+/// part, and nothing of the part is in the database.
+async fn a_part_the_manifest_misstates(tag: &str, edit: fn(&mut serde_json::Value)) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("events");
+    copy_dir(events(), &dir);
+    let manifest = Manifest::load(&dir).unwrap();
+    let (t, table) = manifest
+        .tables
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.parts.len() >= 2)
+        .expect("tiny has a table of two parts");
+    let part = &table.parts[1];
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    edit(&mut json["tables"][t]["parts"][1]);
+    std::fs::write(dir.join("manifest.json"), json.to_string()).unwrap();
+
+    let mut options = options(tag, &["audit"]);
+    options.input = dir.clone();
+    options.jobs = 1;
+    let _cleanup = fresh(&options).await;
+    let e = guarded(&options).await.unwrap_err();
+    assert!(
+        matches!(&e, PgError::PartMismatch { table: tb, part: p, .. } if *tb == table.name && *p == 1),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains(&part.file)
+            && text.contains(&format!("Part 1 of table {}", table.name))
+            && text.contains("pancake verify")
+            && text.contains("pancake transform"),
+        "{text}"
+    );
+
+    let mut conn = connect(&format!("{}audit", options.db_prefix)).await;
+    let listed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pancake.parts WHERE stream_table = $1 AND part = 1",
+    )
+    .bind(&table.name)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(listed, 0, "{tag}: the misstated part is recorded as loaded");
+    let ids = ids_of(&dir, &table.name, 1, &part.file);
+    assert!(!ids.is_empty());
+    let present: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id::text = ANY($1)")
+            .bind(&ids)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        present, 0,
+        "{tag}: rows of the misstated part are in the database"
+    );
+}
+
+fn add_to_records(part: &mut serde_json::Value, delta: i64) {
+    let n = part["records"].as_i64().unwrap();
+    part["records"] = (n + delta).into();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_counting_one_record_more_than_the_part_fails_that_part() {
+    a_part_the_manifest_misstates("plus1", |p| add_to_records(p, 1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_counting_one_record_fewer_than_the_part_fails_that_part() {
+    a_part_the_manifest_misstates("minus1", |p| add_to_records(p, -1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_with_another_checksum_for_a_part_fails_that_part() {
+    a_part_the_manifest_misstates("checksum", |p| {
+        let c = p["checksum"].as_str().unwrap().to_owned();
+        let flipped = if c.starts_with('0') { "1" } else { "0" };
+        p["checksum"] = format!("{flipped}{}", &c[1..]).into();
+    })
+    .await;
+}
