@@ -221,24 +221,30 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
             .env("DATABASE_URL", database_url());
         c
     };
-    let first = load(&[])
+    let mut first = load(&[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Until the first holds all six databases.
-    let held = format!(
-        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objid = 7032 AND d.datname LIKE '{prefix}%'"
-    );
+    // Until the first is writing parts.
+    let audit = format!("{prefix}audit");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while psql("postgres", &held).as_deref() != Some("6") {
-        assert!(Instant::now() < deadline, "the first load never locked");
+    loop {
+        let parts = psql(&audit, "SELECT count(*) FROM pancake.parts")
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if parts >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the first load never got going");
         std::thread::sleep(Duration::from_millis(10));
     }
     for extra in [&[][..], &["--reset"][..]] {
         let out = load(extra).output().unwrap();
         let said = text(&out.stderr);
+        if out.status.success() && first.try_wait().unwrap().is_some() {
+            panic!("the first load ended before the second began: make the stream bigger");
+        }
         assert!(!out.status.success(), "{extra:?}: the second load ran");
         assert!(
             said.contains("another pancake load is writing database postgres://")
@@ -257,7 +263,6 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
         "{}",
         text(&out.stdout)
     );
-    let audit = format!("{prefix}audit");
     assert_eq!(
         psql(
             &audit,
