@@ -10,6 +10,7 @@
 
 use super::PgError;
 use super::server::Server;
+use crate::modules::ModuleSpec;
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
@@ -77,4 +78,68 @@ async fn holder(conn: &mut PgConnection) -> Result<Option<i32>, sqlx::Error> {
     .bind(LOAD_LOCK)
     .fetch_optional(conn)
     .await
+}
+
+/// Drops the module databases of `targets`, none while another load holds
+/// one (the drop would end that load's sessions): each existing one is
+/// locked first, and a database held by another load refuses the reset
+/// before anything is dropped.
+pub(super) async fn reset(
+    targets: &[(&'static ModuleSpec, Server, String)],
+) -> Result<(), PgError> {
+    let mut held = Vec::new();
+    for (_, server, database) in targets {
+        let locked = match server.database_exists(database).await {
+            Ok(false) => continue,
+            Ok(true) => LoadLock::acquire(server, database).await,
+            Err(e) => Err(e),
+        };
+        match locked {
+            Ok(lock) => held.push(lock),
+            Err(e) => {
+                release_all(held).await;
+                return Err(e);
+            }
+        }
+    }
+    for (_, server, database) in targets {
+        if let Err(e) = server.drop_database(database).await {
+            release_all(held).await;
+            return Err(e);
+        }
+    }
+    // Their sessions ended with their databases.
+    drop(held);
+    Ok(())
+}
+
+/// Creates the module databases that are missing and locks each for this
+/// load, in one order (by server and name) so that two loads of
+/// overlapping modules cannot each hold a part of them. Returns the locks
+/// and, per target, whether its database was created now.
+pub(super) async fn lock_all(
+    targets: &[(&'static ModuleSpec, Server, String)],
+) -> Result<(Vec<LoadLock>, Vec<bool>), PgError> {
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|&i| targets[i].1.shown_with(&targets[i].2));
+    let mut locks = Vec::new();
+    let mut created = vec![false; targets.len()];
+    for i in order {
+        let (_, server, database) = &targets[i];
+        let locked = match server.create_database(database).await {
+            Ok(made) => {
+                created[i] = made;
+                LoadLock::acquire(server, database).await
+            }
+            Err(e) => Err(e),
+        };
+        match locked {
+            Ok(lock) => locks.push(lock),
+            Err(e) => {
+                release_all(locks).await;
+                return Err(e);
+            }
+        }
+    }
+    Ok((locks, created))
 }

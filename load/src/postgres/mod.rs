@@ -27,17 +27,18 @@ pub mod lock;
 pub mod part;
 pub mod payload;
 pub mod project;
+mod report;
 pub mod schema;
 pub mod server;
 mod url;
 mod write;
 
 pub use errors::PgError;
+pub use report::{ModuleReport, PgReport};
 pub use server::DEFAULT_CONNECT_TIMEOUT;
 
 use crate::merge::MergeError;
 use crate::modules::{MODULES, ModuleSpec};
-use lock::LoadLock;
 use pancake_proto::Manifest;
 use pancake_proto::manifest::DumpKindName;
 use part::PartWork;
@@ -128,47 +129,6 @@ impl StreamId {
     }
 }
 
-/// One module's share of a load.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModuleReport {
-    pub module: &'static str,
-    /// `postgres://user@host:port/database`.
-    pub database: String,
-    /// `psql ...` to look at it.
-    pub psql: String,
-    pub created: bool,
-    /// Everything was loaded and finished before: nothing to do.
-    pub up_to_date: bool,
-    pub parts_loaded: u64,
-    pub parts_skipped: u64,
-    /// Events of the kinds it consumes, in the parts loaded now.
-    pub events: u64,
-    /// Rows copied now.
-    pub rows: u64,
-    /// Rows per table in the database after the load.
-    pub tables: Vec<(String, u64)>,
-    pub finished: schema::Finished,
-    /// Texts whose NUL characters became U+FFFD.
-    pub nul_replaced: u64,
-    /// Keys, indexes, waiting changes and the module's own steps.
-    pub finish_elapsed: Duration,
-    pub elapsed: Duration,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PgReport {
-    pub modules: Vec<ModuleReport>,
-    /// Events in the stream's parts read now.
-    pub events_read: u64,
-    pub elapsed: Duration,
-}
-
-impl PgReport {
-    pub fn up_to_date(&self) -> bool {
-        self.modules.iter().all(|m| m.up_to_date)
-    }
-}
-
 /// A module being loaded.
 struct Target {
     spec: &'static ModuleSpec,
@@ -239,74 +199,12 @@ pub async fn load(options: &PgOptions, progress: Arc<dyn Progress>) -> Result<Pg
         return Err(PgError::Unfinished(options.input.clone()));
     }
     if options.reset {
-        reset(&targets).await?;
+        lock::reset(&targets).await?;
     }
-    let (locks, created) = lock_all(&targets).await?;
+    let (locks, created) = lock::lock_all(&targets).await?;
     let result = load_locked(options, &manifest, targets, created, progress, started).await;
     lock::release_all(locks).await;
     result
-}
-
-/// Drops the module databases of `targets`, none while another load holds
-/// one (the drop would end that load's sessions): each existing one is
-/// locked first, and a database held by another load refuses the reset
-/// before anything is dropped.
-async fn reset(targets: &[(&'static ModuleSpec, Server, String)]) -> Result<(), PgError> {
-    let mut held = Vec::new();
-    for (_, server, database) in targets {
-        let locked = match server.database_exists(database).await {
-            Ok(false) => continue,
-            Ok(true) => LoadLock::acquire(server, database).await,
-            Err(e) => Err(e),
-        };
-        match locked {
-            Ok(lock) => held.push(lock),
-            Err(e) => {
-                lock::release_all(held).await;
-                return Err(e);
-            }
-        }
-    }
-    for (_, server, database) in targets {
-        if let Err(e) = server.drop_database(database).await {
-            lock::release_all(held).await;
-            return Err(e);
-        }
-    }
-    // Their sessions ended with their databases.
-    drop(held);
-    Ok(())
-}
-
-/// Creates the module databases that are missing and locks each for this
-/// load, in one order (by server and name) so that two loads of
-/// overlapping modules cannot each hold a part of them. Returns the locks
-/// and, per target, whether its database was created now.
-async fn lock_all(
-    targets: &[(&'static ModuleSpec, Server, String)],
-) -> Result<(Vec<LoadLock>, Vec<bool>), PgError> {
-    let mut order: Vec<usize> = (0..targets.len()).collect();
-    order.sort_by_key(|&i| targets[i].1.shown_with(&targets[i].2));
-    let mut locks = Vec::new();
-    let mut created = vec![false; targets.len()];
-    for i in order {
-        let (_, server, database) = &targets[i];
-        let locked = match server.create_database(database).await {
-            Ok(made) => {
-                created[i] = made;
-                LoadLock::acquire(server, database).await
-            }
-            Err(e) => Err(e),
-        };
-        match locked {
-            Ok(lock) => locks.push(lock),
-            Err(e) => {
-                lock::release_all(locks).await;
-                return Err(e);
-            }
-        }
-    }
-    Ok((locks, created))
 }
 
 /// [`load`] once every module database is locked for it.
