@@ -735,6 +735,41 @@ fn a_length_prefix_of_2_40_allocates_nothing_for_it() {
         }
         assert!(LARGEST.load(Ordering::Relaxed) < 1 << 20, "{what}");
     }
+
+    // A caller asking for a higher limit still gets 16 MiB at most, so the
+    // zeros behind the prefix are not read into memory.
+    let mut plain = base.plain.clone();
+    apply(
+        &mut plain,
+        &Mutation::Prefix {
+            frame: 1,
+            length: 1 << 40,
+        },
+    );
+    plain.extend(std::iter::repeat_n(0, 4 << 20));
+    let path = write_part_file(tmp.path(), base, &gzip(&plain));
+    let unlimited = ReadOptions {
+        max_record_bytes: Some(u64::MAX),
+        ..expectations(&base.spec)
+    };
+    let err = bounded("a caller's higher limit", || {
+        PartReader::open(&path, &unlimited)
+            .and_then(|mut r| r.check_to_end())
+            .unwrap_err()
+    })
+    .unwrap();
+    assert!(
+        matches!(
+            err,
+            PartError::RecordTooLarge {
+                record: 0,
+                limit: MAX_RECORD_BYTES,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(LARGEST.load(Ordering::Relaxed) < 1 << 20);
 }
 
 // ---------------------------------------------------------------------------
