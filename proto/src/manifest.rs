@@ -6,7 +6,7 @@
 //! the parts that are whole, and `complete` is true only once the run that
 //! wrote it finished.
 
-use crate::part::{RecordStats, checksum_hex};
+use crate::part::{MAX_RECORD_BYTES, PartLimits, RecordStats, checksum_hex};
 use crate::record::format_micros;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -124,16 +124,23 @@ impl TableEntry {
         }
     }
 
+    // Sums saturate: a manifest's counts are checked when it is loaded, its
+    // file sizes are not, and a display must not overflow on them.
+
     pub fn records(&self) -> u64 {
-        self.parts.iter().map(|p| p.records).sum()
+        self.parts
+            .iter()
+            .fold(0, |a, p| a.saturating_add(p.records))
     }
 
     pub fn bytes(&self) -> u64 {
-        self.parts.iter().map(|p| p.bytes).sum()
+        self.parts.iter().fold(0, |a, p| a.saturating_add(p.bytes))
     }
 
     pub fn record_bytes(&self) -> u64 {
-        self.parts.iter().map(|p| p.record_bytes).sum()
+        self.parts
+            .iter()
+            .fold(0, |a, p| a.saturating_add(p.record_bytes))
     }
 
     pub fn key_range(&self) -> Option<[i64; 2]> {
@@ -176,6 +183,17 @@ pub enum ManifestError {
     },
     #[error("{}: larger than {MAX_MANIFEST_BYTES} bytes; not a pancake manifest", .path.display())]
     TooLarge { path: PathBuf },
+    /// A part entry whose counts no part can have. Counts are checked when
+    /// the manifest is read, before anything trusts them or sizes memory by
+    /// them.
+    #[error("{}: table {table:?}, part {part} ({file:?}): {detail}; the manifest was damaged or edited by hand: re-run the stage that wrote it", .path.display())]
+    BadCount {
+        path: PathBuf,
+        table: String,
+        part: u32,
+        file: String,
+        detail: String,
+    },
     #[error("{}: manifest format version {found}, but this pancake reads only version {supported}", .path.display())]
     FormatVersion {
         path: PathBuf,
@@ -233,9 +251,17 @@ impl Manifest {
         }
         let text = std::fs::read(&path).map_err(ManifestError::io("read", &path))?;
         // Check the version before the shape: a newer layout should say so,
-        // not fail on a field it renamed.
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&text)
-            && let Some(found) = map.get("format_version").and_then(|v| v.as_u64())
+        // not fail on a field it renamed. Only that field is kept: a tree of
+        // the whole document would take several times its size.
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: Option<serde_json::Value>,
+        }
+        if text.trim_ascii_start().first() == Some(&b'{')
+            && let Ok(Version {
+                format_version: Some(version),
+            }) = serde_json::from_slice(&text)
+            && let Some(found) = version.as_u64()
             && found != u64::from(crate::FORMAT_VERSION)
         {
             return Err(ManifestError::FormatVersion {
@@ -244,7 +270,51 @@ impl Manifest {
                 supported: crate::FORMAT_VERSION,
             });
         }
-        serde_json::from_slice(&text).map_err(|source| ManifestError::Invalid { path, source })
+        let manifest: Manifest =
+            serde_json::from_slice(&text).map_err(|source| ManifestError::Invalid {
+                path: path.clone(),
+                source,
+            })?;
+        manifest.check_counts(&path)?;
+        Ok(manifest)
+    }
+
+    /// Refuses a part entry whose counts no part can have: more records than
+    /// [`PartLimits::MAX_RECORDS`], fewer record bytes than records (a record
+    /// takes at least its one-byte length prefix), or more record bytes than
+    /// records of [`MAX_RECORD_BYTES`] each can take.
+    fn check_counts(&self, path: &Path) -> Result<(), ManifestError> {
+        // The most bytes one record frame takes: the record and its prefix.
+        const MAX_FRAME: u64 = MAX_RECORD_BYTES + 10;
+        for table in self.tables.iter().chain(&self.sidecars) {
+            for part in &table.parts {
+                let (records, bytes) = (part.records, part.record_bytes);
+                let detail = if records > PartLimits::MAX_RECORDS {
+                    format!(
+                        "it claims {records} records, more than the {} a part can hold",
+                        PartLimits::MAX_RECORDS
+                    )
+                } else if bytes < records {
+                    format!(
+                        "it claims {records} records in {bytes} bytes, but every record takes at least one byte"
+                    )
+                } else if bytes > records.saturating_mul(MAX_FRAME) {
+                    format!(
+                        "it claims {bytes} bytes of records for {records} records, more than a record can take ({MAX_RECORD_BYTES} bytes)"
+                    )
+                } else {
+                    continue;
+                };
+                return Err(ManifestError::BadCount {
+                    path: path.to_path_buf(),
+                    table: shorten(&table.name),
+                    part: part.number,
+                    file: shorten(&part.file),
+                    detail,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Writes `dir/manifest.json` atomically: a temp file, synced, renamed.
@@ -314,6 +384,14 @@ impl Manifest {
                 list.last_mut().expect("just pushed")
             }
         }
+    }
+}
+
+/// A name from a manifest as an error shows it: at most 100 characters.
+fn shorten(name: &str) -> String {
+    match name.char_indices().nth(100) {
+        Some((end, _)) => format!("{}...", &name[..end]),
+        None => name.to_owned(),
     }
 }
 

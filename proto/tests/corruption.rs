@@ -1227,6 +1227,114 @@ fn an_invalid_or_missing_manifest_is_an_error() {
 }
 
 #[test]
+fn a_manifest_claiming_counts_no_part_can_have_is_refused_when_read() {
+    use pancake_proto::PartLimits;
+    type Edit = fn(&mut PartEntry);
+    let max = PartLimits::MAX_RECORDS;
+    let cases: [(&str, Edit, String); 5] = [
+        (
+            "a quadrillion records",
+            |p| p.records = 1_000_000_000_000_000,
+            format!("it claims 1000000000000000 records, more than the {max} a part can hold"),
+        ),
+        (
+            "one record over the limit",
+            |p| {
+                p.records = PartLimits::MAX_RECORDS + 1;
+                p.record_bytes = u64::MAX;
+            },
+            format!(
+                "it claims {} records, more than the {max} a part can hold",
+                max + 1
+            ),
+        ),
+        (
+            "u64::MAX records",
+            |p| p.records = u64::MAX,
+            format!("it claims {} records", u64::MAX),
+        ),
+        (
+            "more records than bytes",
+            |p| p.records = p.record_bytes + 1,
+            "bytes, but every record takes at least one byte".to_owned(),
+        ),
+        (
+            "more bytes than records can take",
+            |p| p.record_bytes = p.records * (17 << 20),
+            "more than a record can take (16777216 bytes)".to_owned(),
+        ),
+    ];
+    for (what, edit, says) in cases {
+        let tmp = dump();
+        edit_manifest_unchecked(tmp.path(), |m| edit(part_mut(m, 1)));
+        let path = tmp.path().join(MANIFEST_FILE);
+        let err = match Manifest::load(tmp.path()) {
+            Err(e @ ManifestError::BadCount { .. }) => e,
+            other => panic!("{what}: expected BadCount, got {other:?}"),
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "{}: table \"messages\", part 1 (\"{PART_1}\"): ",
+                path.display()
+            )),
+            "{what}: names the manifest, table and part: {text}"
+        );
+        assert!(text.contains(&says), "{what}: says {says:?}: {text}");
+        assert!(
+            text.ends_with("edited by hand: re-run the stage that wrote it"),
+            "{what}: says what to do: {text}"
+        );
+        // Verify reads the manifest the same way.
+        assert!(
+            matches!(
+                verify_dump(tmp.path(), |_| {}),
+                Err(ManifestError::BadCount { part: 1, .. })
+            ),
+            "{what}"
+        );
+    }
+
+    // A sidecar is checked like a table.
+    let tmp = dump();
+    edit_manifest_unchecked(tmp.path(), |m| {
+        let mut sidecar = m.tables[0].clone();
+        sidecar.name = "dirty_rows".into();
+        sidecar.parts[0].records = u64::MAX;
+        m.sidecars.push(sidecar);
+    });
+    match Manifest::load(tmp.path()) {
+        Err(ManifestError::BadCount { table, part: 0, .. }) => assert_eq!(table, "dirty_rows"),
+        other => panic!("expected BadCount, got {other:?}"),
+    }
+
+    // The limits themselves are fine: a part of that many records, of one
+    // byte or of 16 MiB each, is one a writer can make.
+    for record_bytes in [max, max * ((16 << 20) + 4)] {
+        let tmp = dump();
+        edit_manifest_unchecked(tmp.path(), |m| {
+            let p = part_mut(m, 1);
+            p.records = max;
+            p.record_bytes = record_bytes;
+        });
+        let manifest = Manifest::load(tmp.path()).unwrap();
+        assert_eq!(manifest.tables[0].records(), max + 100);
+        // Only the part's own check finds the count is not the part's.
+        let report = verify(tmp.path());
+        one_problem(&report, PART_1, &format!("the record count is {max}"));
+    }
+}
+
+/// Edits the manifest as text, so that what `Manifest::load` refuses can be
+/// written too.
+fn edit_manifest_unchecked(dir: &Path, change: impl FnOnce(&mut Manifest)) {
+    let path = dir.join(MANIFEST_FILE);
+    let mut manifest: Manifest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    change(&mut manifest);
+    manifest.save(dir).unwrap();
+}
+
+#[test]
 fn stray_files_are_warnings_not_problems() {
     let tmp = dump();
     let dir = tmp.path();

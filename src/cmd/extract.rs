@@ -47,8 +47,8 @@ pub struct Args {
     /// Rows per query.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     page_rows: u32,
-    /// Most rows in one part.
-    #[arg(long, alias = "part-records", default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Most rows in one part (at most 100,000,000).
+    #[arg(long, alias = "part-records", default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..=PartLimits::MAX_RECORDS))]
     part_rows: u64,
     /// Most bytes of records (before compression) in one part.
     #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]

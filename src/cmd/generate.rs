@@ -31,8 +31,8 @@ pub struct Args {
     /// gzip level of the parts, 0 (none) to 9 (smallest).
     #[arg(long, default_value_t = WriteOptions::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(0..=9))]
     compression_level: u32,
-    /// Most records in one part.
-    #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Most records in one part (at most 100,000,000).
+    #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..=PartLimits::MAX_RECORDS))]
     part_records: u64,
     /// Most bytes of records (before compression) in one part.
     #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]

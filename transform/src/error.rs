@@ -40,6 +40,15 @@ pub enum TransformError {
     )]
     NotEmpty { dir: PathBuf },
 
+    #[error(
+        "{table}: from input part {part} on, the output parts would number more than 4294967295 at --part-events {part_events}; raise --part-events, and check the input's manifest: its row counts may have been edited by hand (`pancake verify` the input)"
+    )]
+    TooManyOutputParts {
+        table: &'static str,
+        part: u32,
+        part_events: u64,
+    },
+
     #[error("stopped because another part failed")]
     Cancelled,
 

@@ -6,6 +6,7 @@
 //! list instead when ids are too sparse for that to pay.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// Valid members and when each registered.
@@ -20,9 +21,15 @@ pub struct MemberIndex {
 enum Members {
     /// Index = member id; value = seconds since the site started, plus one.
     Dense(Vec<u32>),
+    /// As `Dense`, cut in pages of [`PAGE`] ids; a page no member fell in
+    /// is `None`. What a [`DenseFill`] becomes.
+    Paged(Vec<Option<Box<[u32; PAGE]>>>),
     /// Sorted by id.
     Sparse(Vec<(i32, u32)>),
 }
+
+/// Ids per page of a [`DenseFill`]: 4096 (16 KiB).
+const PAGE: usize = 4096;
 
 impl Default for Members {
     fn default() -> Members {
@@ -59,6 +66,10 @@ impl MemberIndex {
     pub fn registered_at(&self, id: i32) -> Option<i64> {
         let slot = match &self.members {
             Members::Dense(v) => usize::try_from(id).ok().and_then(|i| v.get(i)).copied(),
+            Members::Paged(pages) => usize::try_from(id).ok().and_then(|i| {
+                let page = pages.get(i / PAGE)?.as_ref()?;
+                Some(page[i % PAGE])
+            }),
             Members::Sparse(v) => v
                 .binary_search_by_key(&id, |&(m, _)| m)
                 .ok()
@@ -93,12 +104,27 @@ fn slot_of(site_start: i64, registered_at: i64) -> u32 {
 /// bytes per member at the peak (the rows of each part, all of them
 /// flattened, then the index); sweden's 32 million members would have
 /// taken over a gigabyte. Filling the slots directly holds 4.
+///
+/// The key range and row count it is made for come from the dump's
+/// manifest, which is only checked as the parts are read: so slots are
+/// allocated a page at a time as members fall in them, and a fill whose
+/// pages hold too few members for a dense index to pay (the manifest
+/// overstated its rows, or the ids are sparse after all) gives up, leaving
+/// the index to be collected. Memory follows the members read, never the
+/// manifest's counts: at most about 16 bytes a member, plus 8 bytes per 4096
+/// ids of the key range (4 MiB at most) for the page table.
 #[derive(Debug)]
 pub struct DenseFill {
     site_start: i64,
-    slots: Vec<AtomicU32>,
+    /// The largest id the key ranges allow.
+    max: usize,
+    /// Page `i` holds ids `i * PAGE ..`, allocated by the first member in it.
+    pages: Vec<OnceLock<Box<[AtomicU32; PAGE]>>>,
+    /// Pages allocated so far.
+    allocated: AtomicUsize,
     count: AtomicUsize,
-    outside: AtomicBool,
+    /// A member lay outside the key ranges, or the pages became too sparse.
+    given_up: AtomicBool,
 }
 
 impl DenseFill {
@@ -108,22 +134,43 @@ impl DenseFill {
         if min < 0 || max > i64::from(i32::MAX) || !dense_pays(max, rows as usize) {
             return None;
         }
+        let pages = max as usize / PAGE + 1;
         Some(DenseFill {
             site_start,
-            slots: (0..=max).map(|_| AtomicU32::new(0)).collect(),
+            max: max as usize,
+            pages: (0..pages).map(|_| OnceLock::new()).collect(),
+            allocated: AtomicUsize::new(0),
             count: AtomicUsize::new(0),
-            outside: AtomicBool::new(false),
+            given_up: AtomicBool::new(false),
         })
     }
 
     /// Records a valid member. An id that appears twice keeps its earliest
     /// registration, whichever reader sees it first.
     pub fn add(&self, id: i32, registered_at: i64) {
-        let Some(slot) = usize::try_from(id).ok().and_then(|i| self.slots.get(i)) else {
+        if self.given_up.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some((page, i)) = usize::try_from(id)
+            .ok()
+            .filter(|&i| i <= self.max)
+            .map(|i| (&self.pages[i / PAGE], i % PAGE))
+        else {
             // The manifest's key ranges were wrong: give up on filling.
-            self.outside.store(true, Ordering::Relaxed);
+            self.given_up.store(true, Ordering::Relaxed);
             return;
         };
+        let page = page.get_or_init(|| {
+            let allocated = self.allocated.fetch_add(1, Ordering::Relaxed) + 1;
+            if !dense_pays(
+                (allocated * PAGE) as i64,
+                self.count.load(Ordering::Relaxed),
+            ) {
+                self.given_up.store(true, Ordering::Relaxed);
+            }
+            Box::new(std::array::from_fn(|_| AtomicU32::new(0)))
+        });
+        let slot = &page[i];
         let value = slot_of(self.site_start, registered_at);
         let before = slot
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
@@ -135,17 +182,32 @@ impl DenseFill {
         }
     }
 
-    /// The index, or `None` if a member lay outside the key ranges (then
-    /// build it with [`MemberIndex::new`] instead).
+    /// The index, or `None` if a member lay outside the key ranges or the
+    /// members were too few for their pages (then build it with
+    /// [`MemberIndex::new`] instead).
     pub fn finish(self) -> Option<MemberIndex> {
-        if self.outside.into_inner() {
+        if self.given_up.into_inner() {
             return None;
         }
+        // One page at a time, so this holds one page more than the fill.
+        let pages = self
+            .pages
+            .into_iter()
+            .map(|page| {
+                page.into_inner()
+                    .map(|page| Box::new(page.map(AtomicU32::into_inner)))
+            })
+            .collect();
         Some(MemberIndex {
             site_start: self.site_start,
-            members: Members::Dense(self.slots.into_iter().map(AtomicU32::into_inner).collect()),
+            members: Members::Paged(pages),
             count: self.count.into_inner(),
         })
+    }
+
+    /// Bytes of slots allocated so far: what the members added cost.
+    pub fn allocated_bytes(&self) -> usize {
+        self.allocated.load(Ordering::Relaxed) * PAGE * std::mem::size_of::<AtomicU32>()
     }
 }
 

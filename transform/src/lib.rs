@@ -396,8 +396,12 @@ enum Done {
 /// An input part on its way: chunks back from the workers, and whether its
 /// reader got to the end.
 struct InFlight {
+    /// By chunk number, grown as chunks come back: never sized from the
+    /// manifest's row count, which is only checked once the part is read.
     chunks: Vec<Option<ChunkOutput>>,
-    read: bool,
+    /// The number of chunks the reader cut the part into, once it read the
+    /// part whole and found the rows the manifest counts.
+    read: Option<usize>,
     failed: bool,
 }
 
@@ -429,6 +433,15 @@ fn map_all(
         let mut first_output = 0u32;
         next_commit.insert(table, jobs.len());
         for (i, p) in entry.parts.iter().enumerate() {
+            // Output parts are numbered with a u32: refuse, never wrap.
+            let next_output = u32::try_from(chunks(p.records, chunk_rows))
+                .ok()
+                .and_then(|n| first_output.checked_add(n))
+                .ok_or_else(|| TransformError::TooManyOutputParts {
+                    table: table.name(),
+                    part: p.number,
+                    part_events: options.part_events,
+                })?;
             if i as u64 >= done {
                 rows_left += p.records;
                 jobs.push((
@@ -446,7 +459,7 @@ fn map_all(
                     },
                 ));
             }
-            first_output += chunks(p.records, chunk_rows);
+            first_output = next_output;
         }
     }
     progress.phase("transforming", rows_left);
@@ -456,11 +469,9 @@ fn map_all(
     };
     let mut flight: Vec<InFlight> = jobs
         .iter()
-        .map(|(_, job)| InFlight {
-            chunks: (0..chunks(job.rows, job.chunk_rows))
-                .map(|_| None)
-                .collect(),
-            read: false,
+        .map(|_| InFlight {
+            chunks: Vec::new(),
+            read: None,
             failed: false,
         })
         .collect();
@@ -519,7 +530,11 @@ fn map_all(
                 Done::Chunk { job, chunk, result } => {
                     match result {
                         Ok(out) if failure.is_none() => {
-                            flight[job].chunks[chunk] = Some(*out);
+                            let chunks = &mut flight[job].chunks;
+                            if chunks.len() <= chunk {
+                                chunks.resize_with(chunk + 1, || None);
+                            }
+                            chunks[chunk] = Some(*out);
                         }
                         Ok(out) => {
                             let _ = std::fs::remove_file(&out.path);
@@ -533,7 +548,16 @@ fn map_all(
                 }
                 Done::Read { job, result } => {
                     match result {
-                        Ok(_) => flight[job].read = true,
+                        Ok(rows) => {
+                            // The rows are the manifest's count, and every
+                            // chunk of them was sent.
+                            let n = chunks(rows, jobs[job].1.chunk_rows) as usize;
+                            let f = &mut flight[job];
+                            if f.chunks.len() < n {
+                                f.chunks.resize_with(n, || None);
+                            }
+                            f.read = Some(n);
+                        }
                         Err(e) => {
                             flight[job].failed = true;
                             fail(e, &mut failure);
@@ -550,7 +574,7 @@ fn map_all(
             let next = next_commit.get_mut(&table).expect("every table");
             while *next < jobs.len() && jobs[*next].0 == table {
                 let f = &mut flight[*next];
-                if !(f.read && f.chunks.iter().all(Option::is_some)) {
+                if !(f.read.is_some() && f.chunks.iter().all(Option::is_some)) {
                     break;
                 }
                 let outs = f

@@ -55,8 +55,8 @@ pub fn rejects_table(table: &str) -> String {
 }
 
 /// How many output parts an input part of `rows` rows becomes.
-pub fn chunks(rows: u64, chunk_rows: u64) -> u32 {
-    rows.div_ceil(chunk_rows.max(1)) as u32
+pub fn chunks(rows: u64, chunk_rows: u64) -> u64 {
+    rows.div_ceil(chunk_rows.max(1))
 }
 
 /// Progress callbacks from inside a part.
@@ -114,7 +114,7 @@ pub fn read_part<'a, R: Row>(
         ..ReadOptions::expect::<R>(DumpKind::LegacyDump, table)
     };
     let mut reader = PartReader::open(&path, &options)?;
-    let expected = chunks(job.rows, job.chunk_rows) as usize;
+    let expected = chunks(job.rows, job.chunk_rows);
     let too_many = || TransformError::RowCount {
         file: path.clone(),
         manifest: job.rows,
@@ -144,7 +144,7 @@ pub fn read_part<'a, R: Row>(
         previous = key;
         read += 1;
         if rows.len() as u64 == job.chunk_rows {
-            if chunk >= expected {
+            if chunk as u64 >= expected {
                 return Err(too_many());
             }
             send(chunk, std::mem::take(&mut rows))?;
@@ -159,7 +159,7 @@ pub fn read_part<'a, R: Row>(
     }
     io.counter.rows(read % 4096);
     if !rows.is_empty() {
-        if chunk >= expected {
+        if chunk as u64 >= expected {
             return Err(too_many());
         }
         send(chunk, rows)?;

@@ -65,6 +65,12 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The largest record a part may hold, in bytes (without its length
+/// prefix): 16 MiB. A legacy row or an event is at most some kilobytes (a
+/// message body is 2000 UTF-16 units), so anything near this is damage, and
+/// readers refuse a longer length prefix before allocating anything for it.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
 /// When a part is full and the next one starts.
 ///
 /// Bytes count the encoded record frames before compression, so where a part
@@ -79,9 +85,15 @@ impl PartLimits {
     pub const DEFAULT_MAX_RECORDS: u64 = 250_000;
     pub const DEFAULT_MAX_BYTES: u64 = 32 * 1024 * 1024;
 
+    /// The most records a part holds whatever the settings: 100 million, 400
+    /// times the default. A part ends there even when `max_records` is
+    /// higher, and a manifest claiming more for a part is refused, so a count
+    /// read from a file never asks for more than this.
+    pub const MAX_RECORDS: u64 = 100_000_000;
+
     /// True once a part holding `records` records of `bytes` bytes must end.
     pub fn is_reached(&self, records: u64, bytes: u64) -> bool {
-        records >= self.max_records || bytes >= self.max_bytes
+        records >= self.max_records.min(Self::MAX_RECORDS) || bytes >= self.max_bytes
     }
 }
 

@@ -28,14 +28,14 @@ pub struct ReadOptions {
     /// The part number the header must carry, if any.
     pub part_number: Option<u32>,
     /// The largest record accepted; `None` means
-    /// [`ReadOptions::DEFAULT_MAX_RECORD_BYTES`].
+    /// [`ReadOptions::DEFAULT_MAX_RECORD_BYTES`], and more than that is not
+    /// allowed either.
     pub max_record_bytes: Option<u64>,
 }
 
 impl ReadOptions {
-    /// 16 MiB: a legacy row or an event is at most some kilobytes (a message
-    /// body is 2000 UTF-16 units), so anything near this is damage.
-    pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+    /// [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES), 16 MiB.
+    pub const DEFAULT_MAX_RECORD_BYTES: u64 = super::MAX_RECORD_BYTES;
 
     /// Expect a part of `table` holding records of type `R`.
     pub fn expect<R: Record>(kind: DumpKind, table: &str) -> ReadOptions {
@@ -84,7 +84,7 @@ impl PartReader {
             header: PartHeader::default(),
             max_record_bytes: options
                 .max_record_bytes
-                .unwrap_or(ReadOptions::DEFAULT_MAX_RECORD_BYTES),
+                .map_or(super::MAX_RECORD_BYTES, |m| m.min(super::MAX_RECORD_BYTES)),
             records: 0,
             record_bytes: 0,
             hasher: Xxh3::new(),
