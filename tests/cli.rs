@@ -555,3 +555,96 @@ mod event_stream {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn generate_and_transform_refuse_a_folder_another_process_holds_naming_its_pid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("dump");
+    generate_tiny(&dump);
+    let events = tmp.path().join("events");
+    let pid = std::process::id();
+    for (dir, args) in [
+        (
+            &dump,
+            vec!["generate", "--preset", "tiny", "--seed", "2", "--force"],
+        ),
+        (&events, vec!["transform", "--in", dump.to_str().unwrap()]),
+    ] {
+        let held = pancake_proto::OutputFolder::lock(dir).unwrap();
+        let mut args = args.clone();
+        args.extend(["--out", dir.to_str().unwrap()]);
+        let out = pancake(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{} is being written by another pancake process (pid {pid})",
+                dir.display()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        drop(held);
+    }
+    // The dump was left as it was; the stream was never begun.
+    let verify = pancake(&["verify", dump.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    let out = pancake(&["inspect", dump.to_str().unwrap(), "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["generator"]["seed"], 1);
+    assert!(
+        !events.exists(),
+        "{:?}",
+        events.read_dir().map(|d| d.count())
+    );
+}
+
+#[test]
+fn a_lock_file_left_by_a_killed_run_is_ignored_by_every_reader_and_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = common::tiny_stream(tmp.path(), "1", &[]);
+    let dump = tmp.path().join("dump");
+    let lock = pancake_proto::folder::LOCK_FILE;
+    // What kill -9 leaves: the lock file with a dead pid (the kernel has
+    // released the lock itself).
+    for dir in [&dump, &events] {
+        std::fs::write(dir.join(lock), "4194304\n").unwrap();
+        let verify = pancake(&["verify", dir.to_str().unwrap()]);
+        assert!(verify.status.success(), "{}", text(&verify.stderr));
+        assert!(
+            !text(&verify.stderr).contains("warning"),
+            "{}",
+            text(&verify.stderr)
+        );
+        let inspect = pancake(&["inspect", dir.to_str().unwrap(), "--json"]);
+        assert!(inspect.status.success(), "{}", text(&inspect.stderr));
+        let records = pancake(&["inspect", dir.to_str().unwrap(), "--records", "1"]);
+        assert!(records.status.success(), "{}", text(&records.stderr));
+    }
+
+    // The loaders' reader: every event of the stream, in order.
+    let merge = pancake_load::merge::EventMerge::open(&events).unwrap();
+    let total = merge.total_events();
+    assert!(total > 0);
+    assert_eq!(merge.map(|e| e.unwrap()).count() as u64, total);
+
+    // A transform from the dump, into a folder holding only a leftover lock
+    // file: it counts as empty.
+    let again = tmp.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    std::fs::write(again.join(lock), "4194304\n").unwrap();
+    let out = pancake(&[
+        "transform",
+        "--in",
+        dump.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !again.join(lock).exists(),
+        "the lock file goes with the run"
+    );
+    let verify = pancake(&["verify", again.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}

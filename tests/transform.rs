@@ -336,3 +336,108 @@ fn decode_only_reads_everything_and_prints_the_rate() {
     // Nothing is written.
     assert!(!dump().join("events").exists());
 }
+
+const LOCK_FILE: &str = pancake_proto::folder::LOCK_FILE;
+
+/// The pid in `out`'s lock file, if there is one.
+fn lock_holder(out: &Path) -> Option<u32> {
+    std::fs::read_to_string(out.join(LOCK_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Starts the slow transform into `out` and returns it once it holds the
+/// folder (its pid in the lock file) and has committed a part.
+fn start_slow_transform(out: &Path) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(transform_args(out))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let writing = manifest(out).is_some_and(|m| parts_done(&m) >= 1 && m["complete"] == false);
+        if writing && lock_holder(out) == Some(child.id()) {
+            return child;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the transform ended ({status}) with no lock on {} seen; lock file: {:?}",
+                out.display(),
+                std::fs::read_to_string(out.join(LOCK_FILE))
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part committed in 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_second_transform_into_a_folder_being_written_is_refused_and_the_first_ends_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("events");
+    let first = start_slow_transform(&out);
+
+    // The auditor's case: the same command again while the first runs,
+    // then with --force, which must not empty a folder in use.
+    let mut second = transform_args(&out);
+    for extra in [None, Some("--force")] {
+        second.extend(extra);
+        let run = pancake(&second);
+        assert!(!run.status.success(), "{}", text(&run.stdout));
+        let stderr = text(&run.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{} is being written by another pancake process (pid {})",
+                out.display(),
+                first.id()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(manifest(&out).unwrap()["complete"], true);
+    let verify = pancake(&["verify", s(&out)]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        !text(&verify.stderr).contains("warning"),
+        "{}",
+        text(&verify.stderr)
+    );
+    assert!(
+        !out.join(LOCK_FILE).exists(),
+        "the lock file goes with the run"
+    );
+}
+
+#[test]
+fn a_transform_killed_while_it_holds_its_folder_leaves_no_lock_that_blocks_the_next_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("events");
+    let mut first = start_slow_transform(&out);
+    let pid = first.id();
+    first.kill().unwrap(); // SIGKILL
+    assert!(!first.wait().unwrap().success());
+    assert_eq!(lock_holder(&out), Some(pid), "kill -9 leaves the lock file");
+
+    let again = pancake(&transform_args(&out));
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let stdout = text(&again.stdout);
+    assert!(stdout.contains("continuing an earlier run"), "{stdout}");
+    let verify = pancake(&["verify", s(&out)]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        !out.join(LOCK_FILE).exists(),
+        "the lock file goes with the run"
+    );
+}

@@ -10,6 +10,7 @@ use crate::preset::Preset;
 use crate::rows::{self, Generated};
 use crate::world::{DIRTY_FRACTION, Dirt, SNAPSHOT, World};
 use pancake_proto::dump::DumpKind;
+use pancake_proto::folder::{FolderError, OutputFolder, Stage, Start};
 use pancake_proto::legacy::{DirtyKind, DirtyRow};
 use pancake_proto::manifest::{DumpKindName, Manifest, ManifestError, ManifestWriter};
 use pancake_proto::part::FrameBuffer;
@@ -141,8 +142,8 @@ pub enum GenerateError {
     Part(#[from] PartError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
-    #[error("{}: the folder is not empty and holds no generated dump; choose another --out, or empty it first", .0.display())]
-    NotEmpty(PathBuf),
+    #[error(transparent)]
+    Folder(#[from] FolderError),
     #[error("{}: cannot {action}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -178,38 +179,26 @@ fn section_for(options: &GenerateOptions, preset: &Preset) -> GeneratorSection {
     }
 }
 
-/// Makes `out` ready: returns `true` when it already holds this exact dump,
-/// complete. A previous generated dump is replaced (it can always be made
-/// again); anything else in a non-empty folder is left alone and refused.
-fn prepare_out(out: &Path, wanted: &GeneratorSection, force: bool) -> Result<bool, GenerateError> {
-    let io = |action| {
-        let path = out.to_path_buf();
-        move |source| GenerateError::Io {
-            path,
-            action,
-            source,
-        }
-    };
-    let is_empty = match std::fs::read_dir(out) {
-        Ok(mut entries) => entries.next().is_none(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => return Err(io("read the folder")(e)),
-    };
-    if is_empty {
-        return Ok(false);
-    }
-    let existing = Manifest::load(out)
-        .ok()
-        .and_then(|m| GeneratorSection::of(&m).map(|s| (m.complete, s)));
-    match existing {
-        Some((complete, section)) => {
-            if complete && !force && section.same_request(wanted) {
-                return Ok(true);
-            }
-            std::fs::remove_dir_all(out).map_err(io("remove the previous generated dump"))?;
-            Ok(false)
-        }
-        None => Err(GenerateError::NotEmpty(out.to_path_buf())),
+/// How `generate` treats the folder it is pointed at: a generated dump
+/// can always be made again, so one cut short or made with other options is
+/// replaced rather than continued or refused.
+const STAGE: Stage = Stage {
+    section: "generator",
+    output: "generated dump",
+    run: "generated dump",
+    resume: false,
+    replace_other_settings: true,
+};
+
+/// Why the dump in a manifest is not the one `wanted` asks for, if it is not.
+fn difference(manifest: &Manifest, wanted: &GeneratorSection) -> Option<String> {
+    match GeneratorSection::of(manifest) {
+        None => Some("its generator section cannot be read".into()),
+        Some(found) if !found.same_request(wanted) => Some(format!(
+            "preset {} x{} seed {}, now preset {} x{} seed {}",
+            found.preset, found.scale, found.seed, wanted.preset, wanted.scale, wanted.seed
+        )),
+        Some(_) => None,
     }
 }
 
@@ -227,8 +216,9 @@ pub fn generate(
     let started = Instant::now();
     let preset = options.preset.scaled(options.scale);
     let mut section = section_for(options, &preset);
-    if prepare_out(out, &section, force)? {
-        let manifest = Manifest::load(out)?;
+    // Held until the dump is finished (or the run fails).
+    let folder = OutputFolder::lock(out)?;
+    if let Start::UpToDate(manifest) = folder.prepare(&STAGE, force, |m| difference(m, &section))? {
         return Ok(GenerateReport {
             dir: out.to_path_buf(),
             section: GeneratorSection::of(&manifest).unwrap_or(section),
@@ -295,6 +285,7 @@ pub fn generate(
         m.sections.insert("generator".into(), value);
     })?;
     let manifest = writer.finish()?;
+    drop(folder);
     Ok(GenerateReport {
         dir: out.to_path_buf(),
         parts: manifest

@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use pancake_datasets::{GenerateError, Preset, generate};
-use pancake_proto::Manifest;
+use pancake_proto::folder::LOCK_FILE;
+use pancake_proto::{FolderError, Manifest, OutputFolder};
 
 #[test]
 fn an_identical_complete_dump_is_kept_and_anything_else_generated_is_replaced() {
@@ -60,7 +61,10 @@ fn a_folder_with_other_files_is_refused_and_left_alone() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("thesis.tex"), b"precious").unwrap();
     let err = generate(tmp.path(), &options(Preset::TINY, 1.0, 1, 2), true, &()).unwrap_err();
-    assert!(matches!(err, GenerateError::NotEmpty(_)), "{err}");
+    assert!(
+        matches!(err, GenerateError::Folder(FolderError::NotEmpty { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("not empty"));
     assert_eq!(
         std::fs::read(tmp.path().join("thesis.tex")).unwrap(),
@@ -76,4 +80,43 @@ fn a_scale_that_is_not_positive_is_refused() {
             generate(tmp.path(), &options(Preset::TINY, scale, 1, 2), false, &()).unwrap_err();
         assert!(matches!(err, GenerateError::BadScale(_)));
     }
+}
+
+#[test]
+fn a_folder_another_process_is_writing_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    generate_into(&dir, &options(Preset::TINY, 1.0, 1, 2));
+    let held = OutputFolder::lock(&dir).unwrap();
+
+    // Even a run that would replace the dump (another seed, --force) keeps
+    // its hands off while another process holds the folder.
+    let err = generate(&dir, &options(Preset::TINY, 1.0, 2, 2), true, &()).unwrap_err();
+    assert!(
+        matches!(err, GenerateError::Folder(FolderError::Busy { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} is being written by another pancake process (pid {})",
+            dir.display(),
+            std::process::id()
+        )),
+        "{err}"
+    );
+    let manifest = Manifest::load(&dir).unwrap();
+    assert_eq!(
+        pancake_datasets::GeneratorSection::of(&manifest)
+            .unwrap()
+            .seed,
+        1
+    );
+    drop(held);
+
+    let again = generate_into(&dir, &options(Preset::TINY, 1.0, 1, 2));
+    assert!(again.up_to_date);
+    assert!(
+        !dir.join(LOCK_FILE).exists(),
+        "the lock file goes with the run"
+    );
 }

@@ -6,8 +6,7 @@
 
 use crate::mapping::MappingError;
 use crate::source::SourceError;
-use pancake_proto::{ManifestError, PartError};
-use std::path::PathBuf;
+use pancake_proto::{FolderError, ManifestError, PartError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
@@ -151,15 +150,8 @@ pub enum ExtractError {
         kind: &'static str,
     },
 
-    #[error(
-        "{dir} holds an unfinished extraction with other settings ({difference}). Re-run it with the settings it started with to finish it, use --force to start over, or choose another --out"
-    )]
-    Incompatible { dir: PathBuf, difference: String },
-
-    #[error(
-        "{dir} is not empty and holds no pancake extraction. Choose an empty or new folder for --out"
-    )]
-    NotEmpty { dir: PathBuf },
+    #[error(transparent)]
+    Folder(#[from] FolderError),
 
     #[error("stopped because another table failed")]
     Cancelled,
@@ -169,25 +161,4 @@ pub enum ExtractError {
 
     #[error(transparent)]
     Manifest(#[from] ManifestError),
-
-    #[error("cannot {action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-impl ExtractError {
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> ExtractError {
-        let path = path.into();
-        move |source| ExtractError::Io {
-            action,
-            path,
-            source,
-        }
-    }
 }

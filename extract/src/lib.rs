@@ -35,12 +35,13 @@ pub use source::Source;
 
 use catalog::{TablePlan, estimate_rows, fetch_all, plan_table, session_info};
 use connect::{Connection, connect};
+use pancake_proto::folder::{OutputFolder, Stage, Start};
 use pancake_proto::manifest::DumpKindName;
 use pancake_proto::{LegacyTable, Manifest, ManifestWriter, WriteOptions, legacy};
 use read::{Range, TableRun, Throttle, read_table};
 use section::{ExtractSection, TableState};
 use std::collections::{BTreeMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -158,6 +159,9 @@ pub async fn extract(
     progress: Arc<dyn Progress>,
 ) -> Result<ExtractReport, ExtractError> {
     let started = Instant::now();
+    // Claimed before the server is touched: a second run into the same
+    // folder is refused at once. Held until the dump is finished.
+    let folder = OutputFolder::lock(&options.out)?;
     let addr = connect::addr(&options.source);
     let mut tables = if options.tables.is_empty() {
         LegacyTable::ALL.to_vec()
@@ -180,12 +184,13 @@ pub async fn extract(
     }
 
     let wanted = wanted_section(&options, &session, &plans);
-    let (manifest, resumed) = match prepare_out(&options.out, &wanted, options.force)? {
-        Existing::UpToDate(manifest) => {
+    let start = folder.prepare(&STAGE, options.force, |m| difference(m, &wanted))?;
+    let (manifest, resumed) = match start {
+        Start::UpToDate(manifest) => {
             return Ok(report(&manifest, &BTreeMap::new(), true, false, started));
         }
-        Existing::Resume(manifest) => (manifest, true),
-        Existing::Fresh => (
+        Start::Resume(manifest) => (manifest, true),
+        Start::Fresh => (
             fresh_manifest(&mut first, &options, &session, &plans, wanted).await?,
             false,
         ),
@@ -244,6 +249,7 @@ pub async fn extract(
     }
     let writer = Arc::try_unwrap(shared.writer).unwrap_or_else(|_| unreachable!("workers ended"));
     let manifest = writer.finish()?;
+    drop(folder);
     let runs = runs.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(report(&manifest, &runs, false, resumed, started))
 }
@@ -470,59 +476,23 @@ fn table_error(e: ExtractError, plan: &TablePlan, options: &ExtractOptions) -> E
     }
 }
 
-enum Existing {
-    Fresh,
-    Resume(Manifest),
-    UpToDate(Manifest),
-}
+/// How `extract` treats the folder it is pointed at: an unfinished
+/// extraction is continued, one made with other settings is refused (it
+/// read a production server; only `--force` replaces it).
+const STAGE: Stage = Stage {
+    section: section::SECTION,
+    output: "pancake extraction",
+    run: "extraction",
+    resume: true,
+    replace_other_settings: false,
+};
 
-/// Decides what to do with what `out` already holds.
-fn prepare_out(out: &Path, wanted: &ExtractSection, force: bool) -> Result<Existing, ExtractError> {
-    let is_empty = match std::fs::read_dir(out) {
-        Ok(mut entries) => entries.next().is_none(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => return Err(ExtractError::io("read the folder", out)(e)),
-    };
-    if is_empty {
-        return Ok(Existing::Fresh);
+/// Why the extraction in a manifest cannot be continued with `wanted`.
+fn difference(manifest: &Manifest, wanted: &ExtractSection) -> Option<String> {
+    match ExtractSection::of(manifest) {
+        None => Some("its extract section cannot be read".into()),
+        Some(found) => found.difference(wanted),
     }
-    if !Manifest::path(out).exists() {
-        return Err(ExtractError::NotEmpty {
-            dir: out.to_path_buf(),
-        });
-    }
-    let start_over = || -> Result<Existing, ExtractError> {
-        std::fs::remove_dir_all(out).map_err(ExtractError::io("remove the previous dump", out))?;
-        Ok(Existing::Fresh)
-    };
-    let manifest = match Manifest::load(out) {
-        Ok(m) => m,
-        Err(_) if force => return start_over(),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(section) = ExtractSection::of(&manifest) else {
-        return if force {
-            start_over()
-        } else {
-            Err(ExtractError::NotEmpty {
-                dir: out.to_path_buf(),
-            })
-        };
-    };
-    if force {
-        return start_over();
-    }
-    if let Some(difference) = section.difference(wanted) {
-        return Err(ExtractError::Incompatible {
-            dir: out.to_path_buf(),
-            difference,
-        });
-    }
-    if manifest.complete {
-        return Ok(Existing::UpToDate(manifest));
-    }
-    manifest.remove_uncommitted(out)?;
-    Ok(Existing::Resume(manifest))
 }
 
 fn report(

@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use pancake_extract::{ExtractError, Isolation, Source};
-use pancake_proto::{LegacyTable, Manifest};
+use pancake_proto::folder::LOCK_FILE;
+use pancake_proto::{LegacyTable, Manifest, OutputFolder};
 use pancake_tds_test_server::ServerConfig;
 use std::time::Duration;
 
@@ -146,6 +147,41 @@ async fn a_folder_holding_something_else_is_refused() {
     assert_eq!(
         std::fs::read_to_string(out.path().join("notes.txt")).unwrap(),
         "mine"
+    );
+}
+
+#[tokio::test]
+async fn a_folder_another_process_is_writing_is_refused_before_the_server_is_asked_anything() {
+    let server = serve_tiny().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dump");
+    let held = OutputFolder::lock(&dir).unwrap();
+    for force in [false, true] {
+        let mut o = options(&server, &dir);
+        o.force = force;
+        let e = fails(o).await;
+        assert!(
+            e.starts_with(&format!(
+                "{} is being written by another pancake process (pid {})",
+                dir.display(),
+                std::process::id()
+            )),
+            "{e}"
+        );
+    }
+    assert!(
+        server.queries().is_empty(),
+        "the refused runs asked the server: {:?}",
+        server.queries()
+    );
+    drop(held);
+
+    let report = extract(options(&server, &dir)).await.unwrap();
+    assert!(!report.up_to_date && !report.resumed);
+    assert!(Manifest::load(&dir).unwrap().complete);
+    assert!(
+        !dir.join(LOCK_FILE).exists(),
+        "the lock file goes with the run"
     );
 }
 

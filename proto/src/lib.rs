@@ -7,10 +7,14 @@
 //!   written atomically after every finished part.
 //! - [`verify`]: checks every part of a dump against its trailer and the
 //!   manifest.
+//! - [`folder`]: the folder a stage writes, held exclusively by one process
+//!   and judged (new, resume, nothing to do, refuse) the same way by every
+//!   stage.
 //!
 //! Stages depend on this crate and never on each other.
 
 pub mod accounting;
+pub mod folder;
 pub mod json;
 pub mod manifest;
 pub mod names;
@@ -34,6 +38,7 @@ pub mod dump {
     include!(concat!(env!("OUT_DIR"), "/pancake.dump.v1.rs"));
 }
 
+pub use folder::{FolderError, OutputFolder};
 pub use manifest::{Manifest, ManifestError, ManifestWriter, PartEntry, TableEntry};
 pub use part::{
     PartError, PartLimits, PartReader, PartSpec, PartWriter, ReadOptions, WriteOptions,

@@ -1,6 +1,6 @@
 //! What can stop a transform, worded for the person at the terminal.
 
-use pancake_proto::{ManifestError, PartError};
+use pancake_proto::{FolderError, ManifestError, PartError};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,15 +30,8 @@ pub enum TransformError {
         found: u64,
     },
 
-    #[error(
-        "{dir} holds an unfinished transform of other input or settings. Re-run it with the input and settings it started with, use --force to start over, or choose another --out"
-    )]
-    Incompatible { dir: PathBuf },
-
-    #[error(
-        "{dir} is not empty and holds no pancake event stream. Choose an empty or new folder for --out"
-    )]
-    NotEmpty { dir: PathBuf },
+    #[error(transparent)]
+    Folder(#[from] FolderError),
 
     #[error(
         "{table}: from input part {part} on, the output parts would number more than 4294967295 at --part-events {part_events}; raise --part-events, and check the input's manifest: its row counts may have been edited by hand (`pancake verify` the input)"
@@ -52,27 +45,6 @@ pub enum TransformError {
     #[error("stopped because another part failed")]
     Cancelled,
 
-    #[error("cannot {action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
-}
-
-impl TransformError {
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> TransformError {
-        let path = path.into();
-        move |source| TransformError::Io {
-            action,
-            path,
-            source,
-        }
-    }
 }

@@ -28,6 +28,7 @@ pub use section::{TableAccount, TransformSection};
 use index::{MemberIndex, PhotoIndex};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::{Event, Reject};
+use pancake_proto::folder::{OutputFolder, Stage, Start};
 use pancake_proto::manifest::DumpKindName;
 use pancake_proto::part::ReadOptions;
 use pancake_proto::{
@@ -132,19 +133,21 @@ pub fn transform(
         .collect();
     let wanted = fresh_section(options, &input, &tables);
 
-    let manifest = match prepare_out(&options.out, &wanted, options.force)? {
-        Prepared::UpToDate(section) => {
+    // Held until the stream is finished (or the run fails).
+    let folder = OutputFolder::lock(&options.out)?;
+    let manifest = match folder.prepare(&STAGE, options.force, |m| difference(m, &wanted))? {
+        Start::UpToDate(manifest) => {
             return Ok(TransformReport {
                 up_to_date: true,
                 resumed: false,
-                section,
+                section: section_of(&manifest).unwrap_or_else(|| wanted.clone()),
                 rows_this_run: 0,
                 events_this_run: 0,
                 elapsed: started.elapsed(),
             });
         }
-        Prepared::Resume(manifest) => manifest,
-        Prepared::Fresh => {
+        Start::Resume(manifest) => manifest,
+        Start::Fresh => {
             let mut m = Manifest::new(
                 DumpKindName::EventStream,
                 format!("transform of {}", input.source),
@@ -220,6 +223,7 @@ pub fn transform(
     });
     let (rows_this_run, events_this_run) = outcome?;
     let manifest = writer.finish()?;
+    drop(folder);
     Ok(TransformReport {
         up_to_date: false,
         resumed,
@@ -680,57 +684,46 @@ fn section_of(manifest: &Manifest) -> Option<TransformSection> {
     TransformSection::of(manifest).and_then(Result::ok)
 }
 
-enum Prepared {
-    Fresh,
-    Resume(Manifest),
-    UpToDate(TransformSection),
-}
+/// How `transform` treats the folder it is pointed at: an unfinished
+/// transform is continued, one of other input or settings is refused (only
+/// `--force` replaces it).
+const STAGE: Stage = Stage {
+    section: "transform",
+    output: "pancake event stream",
+    run: "transform",
+    resume: true,
+    replace_other_settings: false,
+};
 
-fn prepare_out(
-    out: &Path,
-    wanted: &TransformSection,
-    force: bool,
-) -> Result<Prepared, TransformError> {
-    let is_empty = match std::fs::read_dir(out) {
-        Ok(mut entries) => entries.next().is_none(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => return Err(TransformError::io("read the folder", out)(e)),
+/// Why the transform in a manifest cannot be continued by one that wants
+/// `wanted`: its input or settings differ.
+fn difference(manifest: &Manifest, wanted: &TransformSection) -> Option<String> {
+    let Some(found) = section_of(manifest) else {
+        return Some("its transform section cannot be read".into());
     };
-    if is_empty {
-        return Ok(Prepared::Fresh);
+    if found.input_fingerprint == wanted.input_fingerprint {
+        return None;
     }
-    if !Manifest::path(out).exists() {
-        return Err(TransformError::NotEmpty {
-            dir: out.to_path_buf(),
-        });
-    }
-    let start_over = || {
-        std::fs::remove_dir_all(out)
-            .map_err(TransformError::io("remove the previous event stream", out))?;
-        Ok(Prepared::Fresh)
-    };
-    let existing = Manifest::load(out).ok();
-    let section = existing.as_ref().and_then(section_of);
-    match (existing, section) {
-        (_, None) if force => start_over(),
-        (None, None) | (Some(_), None) => Err(TransformError::NotEmpty {
-            dir: out.to_path_buf(),
-        }),
-        (_, Some(_)) if force => start_over(),
-        (Some(m), Some(s)) => {
-            if s.input_fingerprint != wanted.input_fingerprint {
-                return Err(TransformError::Incompatible {
-                    dir: out.to_path_buf(),
-                });
-            }
-            if m.complete {
-                return Ok(Prepared::UpToDate(s));
-            }
-            m.remove_uncommitted(out)?;
-            Ok(Prepared::Resume(m))
-        }
-        (None, Some(_)) => unreachable!("a section comes from a manifest"),
-    }
+    let show = |v: &Option<String>| v.as_deref().unwrap_or("unknown").to_owned();
+    Some(if found.site_start != wanted.site_start {
+        format!(
+            "--site-start was {}, now {}",
+            found.site_start, wanted.site_start
+        )
+    } else if found.part_events != wanted.part_events {
+        format!(
+            "--part-events was {}, now {}",
+            found.part_events, wanted.part_events
+        )
+    } else if found.input != wanted.input {
+        format!(
+            "--in was {}, now {}",
+            show(&found.input),
+            show(&wanted.input)
+        )
+    } else {
+        "the input dump or the compression level changed since".into()
+    })
 }
 
 /// Reads and decodes every record of the dump with `threads` threads and
