@@ -135,6 +135,12 @@ fn manifest_problem(error: &ManifestError) -> String {
         ManifestError::Missing { .. } => "it is missing".into(),
         ManifestError::Invalid { source, .. } => format!("not a valid manifest: {source}"),
         ManifestError::TooLarge { .. } => "it is too large to be a pancake manifest".into(),
+        ManifestError::BadCount {
+            table,
+            part,
+            detail,
+            ..
+        } => format!("table {table:?}, part {part}: {detail}"),
         ManifestError::FormatVersion {
             found, supported, ..
         } => format!("format version {found}; this pancake reads only version {supported}"),
