@@ -441,3 +441,32 @@ fn a_transform_killed_while_it_holds_its_folder_leaves_no_lock_that_blocks_the_n
         "the lock file goes with the run"
     );
 }
+
+/// A hand-edited output manifest that keeps the settings but loses a
+/// table's account is refused with a message, never a panic.
+#[test]
+fn an_unfinished_stream_whose_manifest_lost_a_table_account_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("events");
+    let done = pancake(&transform_args(&out));
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let mut m = manifest(&out).unwrap();
+    m["complete"] = serde_json::Value::Bool(false);
+    m["transform"]["tables"]
+        .as_object_mut()
+        .unwrap()
+        .remove("members")
+        .expect("the members account is there");
+    std::fs::write(
+        out.join("manifest.json"),
+        serde_json::to_vec_pretty(&m).unwrap(),
+    )
+    .unwrap();
+
+    let again = pancake(&transform_args(&out));
+    let err = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("members"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+}

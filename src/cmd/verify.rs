@@ -26,7 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .chain(&manifest.sidecars)
         .map(|t| t.records())
-        .sum();
+        .fold(0u64, u64::saturating_add);
     let bar = progress::bar(total, "records");
     bar.set_message("verifying");
     let report = verify_dump(&args.dir, |records| bar.inc(records))
@@ -48,15 +48,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         if let Some(section) = &report.transform {
             let sum = |f: fn(&pancake_proto::verify::TableAccount) -> u64| {
-                section.tables.values().map(f).sum::<u64>()
+                section.tables.values().map(f).fold(0, u64::saturating_add)
             };
             println!(
                 "ok: the transform's accounting balances: {} rows read = {} with events + {} rejected; {} events and {} rejects held as counted",
                 progress::count(sum(|t| t.rows)),
                 progress::count(sum(|t| t.rows_with_events)),
                 progress::count(sum(|t| t.rejected)),
-                progress::count(section.kinds.values().sum()),
-                progress::count(section.rejects.values().sum()),
+                progress::count(section.kinds.values().fold(0, |a, &b| a.saturating_add(b))),
+                progress::count(
+                    section
+                        .rejects
+                        .values()
+                        .fold(0, |a, &b| a.saturating_add(b))
+                ),
             );
         } else if report.manifest.kind == pancake_proto::manifest::DumpKindName::EventStream {
             println!(

@@ -702,7 +702,14 @@ fn difference(manifest: &Manifest, wanted: &TransformSection) -> Option<String> 
         return Some("its transform section cannot be read".into());
     };
     if found.input_fingerprint == wanted.input_fingerprint {
-        return None;
+        // Same settings; a resume also needs every table's account.
+        return wanted
+            .tables
+            .keys()
+            .find(|t| !found.tables.contains_key(*t))
+            .map(|t| {
+                format!("its transform section has no account of table {t} (edited by hand?)")
+            });
     }
     let show = |v: &Option<String>| v.as_deref().unwrap_or("unknown").to_owned();
     Some(if found.site_start != wanted.site_start {
