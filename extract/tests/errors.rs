@@ -198,6 +198,54 @@ async fn an_unfinished_extraction_with_other_settings_is_refused() {
     assert!(e.contains("--force"), "{e}");
 }
 
+#[tokio::test]
+async fn a_complete_extraction_with_other_settings_is_refused_as_complete() {
+    let server = serve_tiny().await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&server, out.path());
+    o.tables = vec![LegacyTable::Flirts];
+    extract(o.clone()).await.unwrap();
+    o.tables = vec![LegacyTable::Blocks];
+    let e = fails(o).await;
+    assert!(
+        e.starts_with(&format!(
+            "{} holds a complete extraction made with other settings (--tables was",
+            out.path().display()
+        )),
+        "{e}"
+    );
+    assert!(e.contains("--force"), "{e}");
+}
+
+#[tokio::test]
+async fn force_never_replaces_a_folder_holding_another_stages_output() {
+    let server = serve_tiny().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("generated");
+    pancake_datasets::generate(
+        &dump,
+        &pancake_datasets::GenerateOptions::new(pancake_datasets::Preset::TINY, 0.1),
+        false,
+        &(),
+    )
+    .unwrap();
+    let mut o = options(&server, &dump);
+    o.force = true;
+    let e = fails(o).await;
+    assert!(
+        e.contains("holds a legacy dump (pancake generate --preset tiny"),
+        "{e}"
+    );
+    assert!(e.contains("not a pancake extraction"), "{e}");
+    let report = pancake_proto::verify::verify_dump(&dump, |_| {}).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    let manifest = Manifest::load(&dump).unwrap();
+    assert!(
+        manifest.sections.contains_key("generator"),
+        "still generated"
+    );
+}
+
 #[test]
 fn errors_are_classified_for_callers_too() {
     // A refused connection is its own variant, so callers (and retries) can

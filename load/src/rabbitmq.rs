@@ -942,7 +942,7 @@ async fn publish_all(
             last_mark_messages = publisher.report.messages;
             publisher.mark(merge.position(), base + sent);
         }
-        if sent % 1024 == 0 {
+        if sent.is_multiple_of(1024) {
             progress.events(1024);
         }
     }

@@ -150,7 +150,7 @@ pub fn read_part<'a, R: Row>(
             send(chunk, std::mem::take(&mut rows))?;
             chunk += 1;
         }
-        if read % 4096 == 0 {
+        if read.is_multiple_of(4096) {
             io.counter.rows(4096);
             if io.cancel.load(Ordering::Relaxed) {
                 return Err(TransformError::Cancelled);

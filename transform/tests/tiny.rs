@@ -200,3 +200,43 @@ fn runs_are_sorted_and_a_registration_comes_before_everything_of_its_member() {
     }
     assert!(checked > 5_000, "{checked}");
 }
+
+#[test]
+fn a_complete_stream_is_kept_and_other_settings_or_another_stages_output_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("events");
+    assert!(!run(&out, 2, 500).up_to_date);
+    assert!(run(&out, 2, 500).up_to_date, "nothing to do");
+
+    // Complete, so the message must not call it unfinished, and it names
+    // the setting that differs.
+    let mut o = TransformOptions::new(tiny().to_path_buf(), out.clone());
+    o.part_events = 700;
+    let e = transform(&o, &()).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "{} holds a complete transform made with other settings (--part-events was 500, now 700).",
+            out.display()
+        )),
+        "{e}"
+    );
+    o.force = true;
+    assert!(!transform(&o, &()).unwrap().up_to_date, "--force redoes it");
+
+    // --in and --out swapped by mistake, with --force: the dump is another
+    // stage's output and stays whole.
+    let dump = tmp.path().join("dump");
+    let mut generate_options = GenerateOptions::new(Preset::TINY, 1.0);
+    generate_options.threads = 2;
+    generate(&dump, &generate_options, false, &()).unwrap();
+    let mut o = TransformOptions::new(tiny().to_path_buf(), dump.clone());
+    o.force = true;
+    let e = transform(&o, &()).unwrap_err().to_string();
+    assert!(
+        e.contains("holds a legacy dump (pancake generate --preset tiny"),
+        "{e}"
+    );
+    assert!(e.contains("not a pancake event stream"), "{e}");
+    let report = pancake_proto::verify::verify_dump(&dump, |_| {}).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
