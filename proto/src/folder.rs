@@ -86,7 +86,10 @@ pub enum FolderError {
         "{} has a manifest.json that cannot be read ({}), so pancake cannot tell what the folder holds and leaves it alone, even with --force. Delete the folder yourself to start over, or choose another --out",
         .dir.display(), manifest_problem(.error)
     )]
-    Unreadable { dir: PathBuf, error: ManifestError },
+    Unreadable {
+        dir: PathBuf,
+        error: Box<ManifestError>,
+    },
 
     #[error(
         "{} holds an unfinished {run} with other settings ({difference}). Re-run it with the settings it started with to finish it, use --force to start over, or choose another --out",
@@ -273,7 +276,7 @@ impl OutputFolder {
         }
         let manifest = Manifest::load(dir).map_err(|error| FolderError::Unreadable {
             dir: dir.clone(),
-            error,
+            error: Box::new(error),
         })?;
         if !manifest.sections.contains_key(stage.section) {
             return Err(FolderError::OtherOutput {
