@@ -149,6 +149,34 @@ pub fn verify_dump(
     })
 }
 
+/// Checks `parts` of the dump in `dir` (each a table of `manifest` and the
+/// index of a part in it) against their trailers and the manifest, in
+/// parallel, exactly as [`verify_dump`] checks every part: for a stage that
+/// must find damage before it acts on any of it. `on_part` is called with
+/// each good part's record count. Returns the problems, in the order of
+/// `parts`.
+pub fn check_parts(
+    dir: &Path,
+    manifest: &Manifest,
+    parts: &[(&TableEntry, usize)],
+    on_part: impl Fn(u64) + Sync,
+) -> Vec<Problem> {
+    let kind = manifest.kind.proto();
+    parts
+        .par_iter()
+        .filter_map(|&(table, index)| {
+            let part = table.parts.get(index)?;
+            match check_part(dir, kind, table, index, part) {
+                Ok((stats, _)) => {
+                    on_part(stats.records);
+                    None
+                }
+                Err(problem) => Some(problem),
+            }
+        })
+        .collect()
+}
+
 /// Records per enum number: an event part's records by
 /// [`EventKind`](crate::events::EventKind), a reject part's by
 /// [`RejectReason`](crate::events::RejectReason). Empty for other parts.
