@@ -453,41 +453,52 @@ async fn declare_queues(exchange: &str, prefix: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manifest_counting_one_event_more_than_a_part_holds_fails_before_publishing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let stream = copy_stream(tmp.path());
-    let manifest_path = stream.join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
-    // The last part of the first table: the merge reaches it late.
-    let table = manifest["tables"][0]["name"].as_str().unwrap().to_owned();
-    let parts = manifest["tables"][0]["parts"].as_array_mut().unwrap();
-    let part = parts.last_mut().unwrap();
-    let file = part["file"].as_str().unwrap().to_owned();
-    part["records"] = serde_json::json!(part["records"].as_u64().unwrap() + 1);
-    std::fs::write(
-        &manifest_path,
-        serde_json::to_vec_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
+    // Each edit of the last part of the first table (the merge reaches it
+    // late): one record more, and another checksum.
+    let edits: [(&str, fn(&mut serde_json::Value)); 2] = [
+        ("record count", |part| {
+            part["records"] = serde_json::json!(part["records"].as_u64().unwrap() + 1)
+        }),
+        ("checksum", |part| {
+            part["checksum"] = serde_json::json!("0123456789abcdef")
+        }),
+    ];
+    for (what, edit) in edits {
+        let tmp = tempfile::tempdir().unwrap();
+        let stream = copy_stream(tmp.path());
+        let manifest_path = stream.join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+        let table = manifest["tables"][0]["name"].as_str().unwrap().to_owned();
+        let parts = manifest["tables"][0]["parts"].as_array_mut().unwrap();
+        let part = parts.last_mut().unwrap();
+        let file = part["file"].as_str().unwrap().to_owned();
+        edit(part);
+        std::fs::write(
+            &manifest_path,
+            serde_json::to_vec_pretty(&manifest).unwrap(),
+        )
+        .unwrap();
 
-    let (exchange, prefix) = (unique("x"), unique("q"));
-    declare_queues(&exchange, &prefix).await;
-    let options = options_for(&stream, &amqp_url(), &exchange, &prefix);
-    let e = rabbitmq::load(&options, Arc::new(())).await.unwrap_err();
-    let text = e.to_string();
-    assert!(matches!(e, rabbitmq::RabbitError::Damaged { .. }), "{text}");
-    assert!(text.contains(&format!("table {table}, {file}")), "{text}");
-    assert!(text.contains("record count"), "{text}");
-    assert!(
-        text.contains("nothing was published") && text.contains("re-run `pancake transform`"),
-        "{text}"
-    );
-    assert_eq!(
-        queued(&amqp_url(), &prefix).await,
-        0,
-        "the queues got something"
-    );
-    delete_topology_at(&amqp_url(), &exchange, &prefix).await;
+        let (exchange, prefix) = (unique("x"), unique("q"));
+        declare_queues(&exchange, &prefix).await;
+        let options = options_for(&stream, &amqp_url(), &exchange, &prefix);
+        let e = rabbitmq::load(&options, Arc::new(())).await.unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, rabbitmq::RabbitError::Damaged { .. }), "{text}");
+        assert!(text.contains(&format!("table {table}, {file}")), "{text}");
+        assert!(text.contains(what), "{text}");
+        assert!(
+            text.contains("nothing was published") && text.contains("re-run `pancake transform`"),
+            "{text}"
+        );
+        assert_eq!(
+            queued(&amqp_url(), &prefix).await,
+            0,
+            "the queues got something"
+        );
+        delete_topology_at(&amqp_url(), &exchange, &prefix).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
