@@ -54,7 +54,8 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
     );
     let mut options = RabbitOptions::new(events.clone(), amqp_url());
     options.exchange = exchange.clone();
-    let checkpoint = Checkpoint::path(&options);
+    options.queue_prefix = prefix.clone();
+    let checkpoint = Checkpoint::path(&options).unwrap();
 
     let mut child = load_command(&events, &exchange, &prefix)
         .stdout(Stdio::null())
@@ -171,4 +172,209 @@ fn a_wrong_password_is_one_line_without_the_password() {
         1,
         "{all}"
     );
+}
+
+#[test]
+fn a_url_without_a_host_or_an_empty_url_is_one_clear_line() {
+    for (url, says) in [
+        ("amqp://", "--amqp-url has no host"),
+        ("", "--amqp-url is empty"),
+    ] {
+        let out = command(&["load", "rabbitmq", "--in", "/no/such/stream"])
+            .env("AMQP_URL", url)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url:?} was taken");
+        let stderr = text(&out.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(errors[0].contains(says), "{stderr}");
+        assert!(!stderr.contains("<url>"), "{stderr}");
+        assert!(!stderr.contains("loading"), "it went on: {stderr}");
+    }
+}
+
+#[test]
+fn an_older_checkpoint_is_not_used_and_the_summary_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tiny_stream(tmp.path(), "1", &[]);
+    let tag = format!("{}-{}", std::process::id(), line!());
+    let (exchange, prefix) = (
+        format!("pancake-cli-x-{tag}"),
+        format!("pancake-cli-q-{tag}"),
+    );
+    // What an earlier pancake left: named after the exchange alone, taken
+    // on this very stream, and finished.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(events.join("manifest.json")).unwrap())
+            .unwrap();
+    let created_at = manifest["created_at"].as_str().unwrap();
+    let old = events
+        .join("checkpoints")
+        .join(format!("rabbitmq-{exchange}.json"));
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(
+        &old,
+        format!(
+            r#"{{"stream_created_at":"{created_at}","exchange":"{exchange}","queue_prefix":"{prefix}","batch":1,"stream":false,"position":{{"consumed":[]}},"events":6780,"complete":true}}"#
+        ),
+    )
+    .unwrap();
+    let out = load_command(&events, &exchange, &prefix).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("nothing to do"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("checkpoint {} not used", old.display()))
+            && stdout.contains("older format"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("started from the first event"), "{stdout}");
+    let total = pancake_load::merge::EventMerge::open(&events)
+        .unwrap()
+        .total_events();
+    assert!(
+        stdout.contains(&format!("carrying {} events", pancake_cli_count(total))),
+        "{stdout}"
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (connection, _) = connect(&amqp_url()).await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        rabbitmq::delete_topology(&channel, &exchange, &prefix)
+            .await
+            .unwrap();
+    });
+}
+
+/// 1234567 -> "1,234,567", as the CLI writes counts.
+fn pancake_cli_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A TCP proxy to the local broker that the test can cut (connections
+/// dropped, port closed) and open again on the same port.
+struct Proxy {
+    port: u16,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    fn start(runtime: &tokio::runtime::Runtime, port: u16) -> Proxy {
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let upstream = rabbitmq::AmqpTarget::parse(&amqp_url()).unwrap().addr;
+        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let accept = {
+            let tasks = tasks.clone();
+            runtime.spawn(async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    let upstream = upstream.clone();
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    tasks.lock().unwrap().push(link.abort_handle());
+                }
+            })
+        };
+        tasks.lock().unwrap().push(accept.abort_handle());
+        Proxy { port, tasks }
+    }
+
+    fn url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[test]
+fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tiny_stream(tmp.path(), "1", &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let proxy = Proxy::start(&runtime, 0);
+    let tag = format!("{}-{}", std::process::id(), line!());
+    let (exchange, prefix) = (
+        format!("pancake-cli-x-{tag}"),
+        format!("pancake-cli-q-{tag}"),
+    );
+    let mut options = RabbitOptions::new(events.clone(), proxy.url());
+    options.exchange = exchange.clone();
+    options.queue_prefix = prefix.clone();
+    let checkpoint = Checkpoint::path(&options).unwrap();
+    let run = || {
+        let mut c = load_command(&events, &exchange, &prefix);
+        c.args(["--reconnects", "2"]).env("AMQP_URL", proxy.url());
+        c
+    };
+    let child = run()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let saved = std::fs::read_to_string(&checkpoint)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["events"].as_u64())
+            .unwrap_or(0);
+        if saved >= 1_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint was saved");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.cut();
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let addr = format!("127.0.0.1:{}", proxy.port);
+    assert!(
+        stderr.contains(&format!("cannot reach {addr}: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("; retry 1 of 2 in 0.5 s"), "{stderr}");
+    assert!(stderr.contains("; retry 2 of 2 in 1 s"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("the load stopped part way, at ")
+            && errors[0].contains("run the same command again"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("guest:guest"), "{stderr}");
+
+    let proxy = Proxy::start(&runtime, proxy.port);
+    let again = run().output().unwrap();
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("continued after the checkpoint"),
+        "{}",
+        text(&again.stdout)
+    );
+    proxy.cut();
+    runtime.block_on(async {
+        let (connection, _) = connect(&amqp_url()).await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        rabbitmq::delete_topology(&channel, &exchange, &prefix)
+            .await
+            .unwrap();
+    });
 }

@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.channels = channels;
         let (events, messages, secs) = if loader {
             let r = rabbitmq::load(&options, Arc::new(())).await?;
-            let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
+            let _ = rabbitmq::Checkpoint::path(&options).map(std::fs::remove_file);
             (r.events, r.messages, r.elapsed.as_secs_f64())
         } else {
             let r = rabbitmq::bare_publish(&options).await?;

@@ -7,6 +7,12 @@
 //! alone (`batch.<module>`). Either way at most `confirm_window` messages are
 //! unconfirmed at any time: a nacked message is published again, a returned
 //! (unroutable) one is counted and reported.
+//!
+//! Before the first message goes out, every part the load will read is
+//! checked against its trailer and the manifest, so a damaged stream fails
+//! with nothing published. The checkpoint names the target it belongs to
+//! (broker, vhost, exchange, mode, queue prefix) and the event stream, and is
+//! only ever used for that same target and stream.
 
 use crate::merge::{EventMerge, Position};
 use crate::modules::{MODULES, ModuleSpec};
@@ -15,15 +21,18 @@ use lapin::options::{
     QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::uri::{AMQPScheme, AMQPUri};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use lapin::{Confirmation, PublisherConfirm};
+use pancake_proto::Manifest;
 use pancake_proto::events::Event;
 use pancake_proto::names::kind_name;
+use pancake_proto::verify::Depth;
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +47,9 @@ pub const SCHEMA_VERSION: &str = "pancake.events.v1";
 /// The broker the CLI, the benches and the tests use by default (the one
 /// scripts/services.sh starts).
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// How long a connection may take, TCP connect and AMQP handshake together.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct RabbitOptions {
@@ -63,8 +75,13 @@ pub struct RabbitOptions {
     /// channel for that order.
     pub channels: usize,
     pub max_events_per_sec: Option<u64>,
-    /// How often a lost connection is made again before the load gives up.
+    /// How often the load tries to connect again, with backoff, after a
+    /// connection that worked was lost, before it gives up. Progress resets
+    /// the count. A first connection that fails is never retried.
     pub reconnects: u32,
+    /// How long each connection may take: TCP connect, TLS, and the AMQP
+    /// handshake up to the open virtual host.
+    pub connect_timeout: Duration,
 }
 
 impl RabbitOptions {
@@ -81,33 +98,111 @@ impl RabbitOptions {
             channels: 1,
             max_events_per_sec: None,
             reconnects: 10,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }
 
 /// What the run is doing, for progress displays.
 pub trait Progress: Send + Sync {
+    /// Before anything is published, the parts the load will read are
+    /// checked against their trailers and the manifest: `events` in all.
+    fn checking(&self, _events: u64) {}
+    /// A part of `events` events checked out.
+    fn checked(&self, _events: u64) {}
     fn started(&self, _events: u64) {}
     fn events(&self, _n: u64) {}
     /// The broker blocked publishing (a memory or disk alarm).
     fn blocked(&self, _reason: &str) {}
     fn unblocked(&self) {}
-    /// The connection was lost; attempt `n` to make it again.
-    fn reconnecting(&self, _n: u32, _why: &str) {}
+    /// A connection that worked was lost (or connecting again failed); the
+    /// load tries again after `retry.delay`.
+    fn reconnecting(&self, _retry: &Retry) {}
+    /// After a reconnect publishing goes on from the checkpoint, `events`
+    /// into the stream: events after it are published again.
+    fn restarted_at(&self, _events: u64) {}
 }
 
 impl Progress for () {}
 
+/// One more attempt to connect, after a connection was lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// `host:port`.
+    pub addr: String,
+    /// What went wrong, without the address.
+    pub reason: String,
+    /// 1 for the first retry.
+    pub attempt: u32,
+    /// Retries allowed (`--reconnects`).
+    pub of: u32,
+    /// How long the load waits before the attempt.
+    pub delay: Duration,
+}
+
+impl std::fmt::Display for Retry {
+    /// `cannot reach HOST:PORT: REASON; retry 3 of 10 in 4 s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot reach {}: {}; retry {} of {} in {} s",
+            self.addr,
+            self.reason,
+            self.attempt,
+            self.of,
+            seconds(self.delay)
+        )
+    }
+}
+
+/// "4", "0.5": whole seconds without a fraction.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{:.1}", d.as_secs_f64())
+    }
+}
+
+/// The wait before retry `attempt` (1-based): 0.5 s, doubling, at most 8 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
+}
+
+/// A checkpoint found beside the stream that this load did not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredCheckpoint {
+    pub path: PathBuf,
+    /// Why it does not apply, for the summary.
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RabbitReport {
-    /// The stream was already loaded with these settings.
+    /// The stream was already loaded into this target with these settings.
     pub up_to_date: bool,
     /// Events an earlier run had confirmed; this run started after them.
     pub resumed_after: u64,
+    /// This load's checkpoint file.
+    pub checkpoint: PathBuf,
+    /// Checkpoints of other targets (or an older format, or another version
+    /// of the stream) that were found and not used; set only when the load
+    /// started from the first event.
+    pub ignored_checkpoints: Vec<IgnoredCheckpoint>,
+    /// Parts checked against their trailers and the manifest before
+    /// publishing (parts a checkpoint of this target vouches for are not
+    /// read again), and how long that took.
+    pub parts_checked: usize,
+    pub check_elapsed: Duration,
     /// Connections lost and made again.
     pub reconnects: u32,
-    /// Events this run published.
+    /// Events this run got confirmed for the first time (what the
+    /// checkpoint advanced by).
     pub events: u64,
+    /// Events published again after a reconnect, because their confirms
+    /// were lost with the connection (counted in `messages` too).
+    pub republished_events: u64,
+    /// Messages published, over every connection of this run.
     pub messages: u64,
     pub confirmed: u64,
     /// Messages published again after a nack.
@@ -122,10 +217,18 @@ pub enum RabbitError {
     #[error(transparent)]
     Merge(#[from] crate::merge::MergeError),
 
+    #[error(transparent)]
+    Manifest(#[from] pancake_proto::ManifestError),
+
     #[error(
         "cannot connect to RabbitMQ at {addr}: connection refused. Is it running? (scripts/services.sh starts one locally) Check the host and port in --amqp-url"
     )]
     Refused { addr: String },
+
+    #[error(
+        "RabbitMQ at {addr} did not complete the connection and AMQP handshake within {seconds} s: check that HOST:PORT in --amqp-url is a RabbitMQ listener, and amqp:// or amqps:// as that port expects (a firewall that drops packets looks the same); on a slow network raise --connect-timeout"
+    )]
+    ConnectTimeout { addr: String, seconds: u64 },
 
     #[error(
         "RabbitMQ at {addr} refused user '{user}': check the user name and password in --amqp-url"
@@ -141,11 +244,19 @@ pub enum RabbitError {
         user: String,
     },
 
-    #[error("cannot write the checkpoint {path}: {message}")]
+    #[error(
+        "cannot write the checkpoint {}: {message}; a load must be able to save where it stands, so nothing was published: make that folder writable (or copy the event stream somewhere writable) and run again", .path.display()
+    )]
+    CheckpointNotWritable { path: PathBuf, message: String },
+
+    #[error("cannot write the checkpoint {}: {message}", .path.display())]
     Checkpoint { path: PathBuf, message: String },
 
-    #[error("--amqp-url is not a valid AMQP URL: {0}")]
+    #[error("--amqp-url {0}")]
     Url(String),
+
+    #[error("{}", damaged(.dir, .problems))]
+    Damaged { dir: PathBuf, problems: Vec<String> },
 
     #[error(
         "--channels {0} needs batched mode (--batch N with N > 1, without --stream): a message published per event, or into the stream, goes to queues that must see every message in order, and only one channel keeps that order"
@@ -157,12 +268,42 @@ pub enum RabbitError {
         addr: String,
         action: String,
         message: String,
+        /// The connection is gone (not a channel-level refusal such as a
+        /// queue declared with other arguments): a new one may well work.
+        lost: bool,
     },
+
+    #[error(
+        "{cause}; the load stopped part way, at {events} of {total} events (everything up to there is confirmed and saved in the checkpoint {}): run the same command again to resume from there", .checkpoint.display()
+    )]
+    Stopped {
+        cause: Box<RabbitError>,
+        events: u64,
+        total: u64,
+        checkpoint: PathBuf,
+    },
+}
+
+/// The one-line message of [`RabbitError::Damaged`].
+fn damaged(dir: &Path, problems: &[String]) -> String {
+    let more = match problems.len() {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    format!(
+        "{}: the event stream does not match its manifest, so nothing was published: {}{more}; re-run `pancake transform` to write it again (`pancake verify {}` lists every problem)",
+        dir.display(),
+        problems.first().map_or("", String::as_str),
+        dir.display()
+    )
 }
 
 /// The parts of an AMQP URL that may be shown.
 #[derive(Debug, Clone)]
 pub struct AmqpTarget {
+    /// `amqp` or `amqps`.
+    pub scheme: String,
+    /// `host:port` (an IPv6 host in brackets).
     pub addr: String,
     pub user: String,
     pub vhost: String,
@@ -170,20 +311,14 @@ pub struct AmqpTarget {
 
 impl AmqpTarget {
     pub fn parse(url: &str) -> Result<AmqpTarget, RabbitError> {
-        let uri: lapin::uri::AMQPUri = url
-            .parse()
-            .map_err(|e: String| RabbitError::Url(redact(&e, url)))?;
-        Ok(AmqpTarget {
-            addr: format!("{}:{}", uri.authority.host, uri.authority.port),
-            user: uri.authority.userinfo.username.clone(),
-            vhost: uri.vhost.clone(),
-        })
+        parse_url(url).map(|(target, _)| target)
     }
 
-    /// `amqp://user@host:port/vhost`, never the password.
+    /// `amqp://user@host:port/vhost` (or `amqps://`), never the password.
     pub fn redacted(&self) -> String {
         format!(
-            "amqp://{}@{}/{}",
+            "{}://{}@{}/{}",
+            self.scheme,
             self.user,
             self.addr,
             self.vhost.replace('/', "%2f")
@@ -191,8 +326,60 @@ impl AmqpTarget {
     }
 }
 
+/// Parses an AMQP URL, refusing one without a host (lapin would quietly
+/// take `localhost`), and takes the host as written, an IP address too.
+fn parse_url(url: &str) -> Result<(AmqpTarget, AMQPUri), RabbitError> {
+    const SHAPE: &str = "amqp://USER:PASSWORD@HOST:PORT/VHOST, e.g. amqp://guest:guest@127.0.0.1:5672/%2f (%2f is the default vhost)";
+    if url.trim().is_empty() {
+        return Err(RabbitError::Url(format!(
+            "is empty: give the broker as {SHAPE}"
+        )));
+    }
+    let invalid = |e: String| {
+        RabbitError::Url(format!(
+            "is not a valid AMQP URL ({}): expected {SHAPE}",
+            redact(&e, url)
+        ))
+    };
+    let no_host = || {
+        RabbitError::Url(
+            "has no host: the HOST part of amqp://USER:PASSWORD@HOST:PORT/VHOST is missing; name the broker, e.g. amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+        )
+    };
+    let parsed = url::Url::parse(url).map_err(|e| match e {
+        url::ParseError::EmptyHost => no_host(),
+        e => invalid(e.to_string()),
+    })?;
+    let mut uri: AMQPUri = url.parse().map_err(invalid)?;
+    match parsed.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => {}
+        Some(url::Host::Ipv4(ip)) => uri.authority.host = ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => uri.authority.host = ip.to_string(),
+        _ => return Err(no_host()),
+    }
+    let host = &uri.authority.host;
+    let addr = if host.contains(':') {
+        format!("[{host}]:{}", uri.authority.port)
+    } else {
+        format!("{host}:{}", uri.authority.port)
+    };
+    let target = AmqpTarget {
+        scheme: match uri.scheme {
+            AMQPScheme::AMQP => "amqp".into(),
+            AMQPScheme::AMQPS => "amqps".into(),
+        },
+        addr,
+        user: uri.authority.userinfo.username.clone(),
+        vhost: uri.vhost.clone(),
+    };
+    Ok((target, uri))
+}
+
 /// Removes the URL (which holds the password) from a parser message.
 fn redact(message: &str, url: &str) -> String {
+    if url.is_empty() {
+        return message.to_owned();
+    }
     message.replace(url, "<url>")
 }
 
@@ -201,49 +388,71 @@ fn broker(target: &AmqpTarget, action: &str, e: lapin::Error) -> RabbitError {
         addr: target.addr.clone(),
         action: action.into(),
         message: e.to_string(),
+        lost: !e.is_amqp_soft_error(),
     }
 }
 
-/// Connects and classifies the ways that can fail.
+/// Connects (waiting at most [`DEFAULT_CONNECT_TIMEOUT`]) and classifies
+/// the ways that can fail.
 pub async fn connect(url: &str) -> Result<(Connection, AmqpTarget), RabbitError> {
-    let target = AmqpTarget::parse(url)?;
+    connect_within(url, DEFAULT_CONNECT_TIMEOUT).await
+}
+
+/// Connects, giving the TCP connect and the AMQP handshake together at most
+/// `timeout`, and classifies the ways that can fail.
+pub async fn connect_within(
+    url: &str,
+    timeout: Duration,
+) -> Result<(Connection, AmqpTarget), RabbitError> {
+    let (target, uri) = parse_url(url)?;
     let properties = ConnectionProperties::default().with_connection_name("pancake load".into());
-    match Connection::connect(url, properties).await {
-        Ok(c) => Ok((c, target)),
-        Err(e) => {
-            let text = e.to_string();
-            let lower = text.to_lowercase();
-            Err(if lower.contains("refused") && !lower.contains("access") {
-                RabbitError::Refused { addr: target.addr }
-            } else if lower.contains("access_refused")
-                || lower.contains("access-refused")
-                || lower.contains("auth")
-                || lower.contains("login")
-                || lower.contains("403")
-            {
-                RabbitError::Login {
-                    addr: target.addr,
-                    user: target.user,
-                }
-            } else if lower.contains("vhost")
-                || lower.contains("not_allowed")
-                || lower.contains("not-allowed")
-                || lower.contains("530")
-            {
-                RabbitError::Vhost {
-                    addr: target.addr,
-                    vhost: target.vhost,
-                    user: target.user,
-                }
-            } else {
-                RabbitError::Broker {
-                    addr: target.addr.clone(),
-                    action: "connecting".into(),
-                    message: redact(&text, url),
-                }
-            })
+    let e = match tokio::time::timeout(timeout, Connection::connect_uri(uri, properties)).await {
+        Ok(Ok(c)) => return Ok((c, target)),
+        Ok(Err(e)) => e,
+        Err(_) => {
+            return Err(RabbitError::ConnectTimeout {
+                addr: target.addr,
+                seconds: timeout.as_secs_f64().ceil() as u64,
+            });
         }
-    }
+    };
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    Err(if lower.contains("refused") && !lower.contains("access") {
+        RabbitError::Refused { addr: target.addr }
+    } else if lower.contains("access_refused")
+        || lower.contains("access-refused")
+        || lower.contains("auth")
+        || lower.contains("login")
+        || lower.contains("403")
+    {
+        RabbitError::Login {
+            addr: target.addr,
+            user: target.user,
+        }
+    } else if lower.contains("vhost")
+        || lower.contains("not_allowed")
+        || lower.contains("not-allowed")
+        || lower.contains("530")
+    {
+        RabbitError::Vhost {
+            addr: target.addr,
+            vhost: target.vhost,
+            user: target.user,
+        }
+    } else {
+        let hint = if target.scheme == "amqps" {
+            "; amqps:// needs the broker's TLS listener (usually port 5671): check the scheme and port of --amqp-url"
+        } else {
+            ""
+        };
+        RabbitError::Broker {
+            addr: target.addr.clone(),
+            action: "connecting".into(),
+            message: format!("{}{hint}", redact(&text, url)),
+            lost: true,
+        }
+    })
 }
 
 /// The stream as a batch target: every kind, one copy.
@@ -443,8 +652,8 @@ struct Publisher<'a> {
     /// (messages published when marked, position, events): saved once
     /// every message up to the mark is confirmed.
     marks: VecDeque<(u64, Position, u64)>,
-    options: &'a RabbitOptions,
     checkpoint: &'a mut Checkpoint,
+    checkpoint_path: &'a Path,
 }
 
 impl Publisher<'_> {
@@ -512,6 +721,7 @@ impl Publisher<'_> {
                                 addr: self.target.addr.clone(),
                                 action: "publishing".into(),
                                 message: "the broker refused a message 5 times (nack)".into(),
+                                lost: false,
                             });
                         }
                         Confirmation::Ack(returned) => {
@@ -559,7 +769,7 @@ impl Publisher<'_> {
         if let Some((_, position, events)) = newest {
             self.checkpoint.position = position;
             self.checkpoint.events = events;
-            self.checkpoint.save(self.options)?;
+            self.checkpoint.save(self.checkpoint_path)?;
         }
         Ok(())
     }
@@ -700,31 +910,137 @@ fn take_all(targets: &[ModuleSpec], batches: &mut [Batch]) -> Vec<Outgoing> {
         .collect()
 }
 
+/// What a load's events went to and how they were shaped: a checkpoint
+/// applies only to the same target. Holds no user name and no password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadTarget {
+    /// `host:port` of the broker, as `--amqp-url` names it.
+    pub broker: String,
+    pub vhost: String,
+    pub exchange: String,
+    /// Events per message (1: one message per event).
+    pub batch: usize,
+    /// Into the RabbitMQ stream `<prefix>.stream` rather than the module
+    /// queues.
+    pub stream: bool,
+    pub queue_prefix: String,
+}
+
+impl LoadTarget {
+    pub fn of(options: &RabbitOptions) -> Result<LoadTarget, RabbitError> {
+        let url = AmqpTarget::parse(&options.amqp_url)?;
+        Ok(LoadTarget {
+            broker: url.addr.to_lowercase(),
+            vhost: url.vhost,
+            exchange: options.exchange.clone(),
+            batch: options.batch.max(1),
+            stream: options.stream,
+            queue_prefix: options.queue_prefix.clone(),
+        })
+    }
+
+    /// "per event", "batches of 100", "stream, per event", ...
+    pub fn mode(&self) -> String {
+        let each = if self.batch <= 1 {
+            "per event".to_owned()
+        } else {
+            format!("batches of {}", self.batch)
+        };
+        if self.stream {
+            format!("stream, {each}")
+        } else {
+            each
+        }
+    }
+
+    /// 16 hex digits that stand for the whole target, for the file name.
+    fn key(&self) -> String {
+        let text = format!(
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            self.broker, self.vhost, self.exchange, self.batch, self.stream, self.queue_prefix
+        );
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+    }
+}
+
+impl std::fmt::Display for LoadTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exchange {} on {} vhost '{}', {}, queue prefix {}",
+            self.exchange,
+            self.broker,
+            self.vhost,
+            self.mode(),
+            self.queue_prefix
+        )
+    }
+}
+
+/// Which event stream a checkpoint was taken on: when it was written, and a
+/// digest of its parts (names, counts, checksums), so a stream written again
+/// into the same folder does not pass for the old one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamIdentity {
+    pub created_at: String,
+    pub parts_digest: String,
+}
+
+impl StreamIdentity {
+    pub fn of(manifest: &Manifest) -> StreamIdentity {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for table in &manifest.tables {
+            for part in &table.parts {
+                hasher.update(
+                    format!(
+                        "{}\n{}\n{}\n{}\n",
+                        table.name, part.file, part.records, part.checksum
+                    )
+                    .as_bytes(),
+                );
+            }
+        }
+        StreamIdentity {
+            created_at: manifest.created_at.clone(),
+            parts_digest: format!("{:016x}", hasher.digest()),
+        }
+    }
+}
+
 /// Where a load stands: the merge position up to which every message is
 /// confirmed. Saved beside the event stream after each window of confirms,
-/// so a load killed or cut off resumes there.
+/// so a load killed or cut off resumes there; one file per target, so that
+/// loads of one stream into several targets each keep their own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// What the position is valid for: the same stream, exchange, queues and
-    /// batch size.
-    pub stream_created_at: String,
-    pub exchange: String,
-    pub queue_prefix: String,
-    pub batch: usize,
-    #[serde(default)]
-    pub stream: bool,
+    /// What the position is valid for.
+    pub target: LoadTarget,
+    pub stream: StreamIdentity,
     pub position: Position,
     /// Events whose messages are all confirmed.
     pub events: u64,
     pub complete: bool,
 }
 
+/// The folder of checkpoints in an event stream.
+fn checkpoints_dir(input: &Path) -> PathBuf {
+    input.join("checkpoints")
+}
+
 impl Checkpoint {
-    /// `<stream>/checkpoints/rabbitmq-<exchange>.json`.
-    pub fn path(options: &RabbitOptions) -> PathBuf {
-        let name: String = options
+    /// `<stream>/checkpoints/rabbitmq-<exchange>-<hash of the target>.json`.
+    pub fn path(options: &RabbitOptions) -> Result<PathBuf, RabbitError> {
+        Ok(Checkpoint::path_for(
+            &options.input,
+            &LoadTarget::of(options)?,
+        ))
+    }
+
+    fn path_for(input: &Path, target: &LoadTarget) -> PathBuf {
+        let name: String = target
             .exchange
             .chars()
+            .take(64)
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
                     c
@@ -733,22 +1049,126 @@ impl Checkpoint {
                 }
             })
             .collect();
-        options
-            .input
-            .join("checkpoints")
-            .join(format!("rabbitmq-{name}.json"))
+        checkpoints_dir(input).join(format!("rabbitmq-{name}-{}.json", target.key()))
     }
 
-    fn load(options: &RabbitOptions) -> Option<Checkpoint> {
-        let text = std::fs::read_to_string(Checkpoint::path(options)).ok()?;
-        serde_json::from_str(&text).ok()
+    /// This target's checkpoint if there is one for this stream; otherwise
+    /// the checkpoints found that do not apply, and why.
+    fn find(
+        input: &Path,
+        path: &Path,
+        target: &LoadTarget,
+        stream: &StreamIdentity,
+    ) -> (Option<Checkpoint>, Vec<IgnoredCheckpoint>) {
+        let mut ignored = Vec::new();
+        let mut ignore = |path: &Path, reason: String| {
+            ignored.push(IgnoredCheckpoint {
+                path: path.to_path_buf(),
+                reason,
+            })
+        };
+        match std::fs::read_to_string(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => ignore(path, format!("it cannot be read ({e})")),
+            Ok(text) => match Checkpoint::parse(&text) {
+                Err(reason) => ignore(path, reason),
+                Ok(c) if &c.target != target => ignore(
+                    path,
+                    format!("it was written for another target ({})", c.target),
+                ),
+                Ok(c) if &c.stream != stream => ignore(
+                    path,
+                    format!(
+                        "it was taken on another event stream (created {}, parts digest {}), not this one (created {}, parts digest {}): the stream was written again since",
+                        c.stream.created_at,
+                        c.stream.parts_digest,
+                        stream.created_at,
+                        stream.parts_digest
+                    ),
+                ),
+                Ok(c) => return (Some(c), Vec::new()),
+            },
+        }
+        // Others for the same exchange name: the ones a person might expect
+        // to be used.
+        let mut others: Vec<PathBuf> = std::fs::read_dir(checkpoints_dir(input))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p != path
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("rabbitmq-") && n.ends_with(".json"))
+            })
+            .collect();
+        others.sort();
+        for other in others {
+            let Ok(text) = std::fs::read_to_string(&other) else {
+                continue;
+            };
+            match Checkpoint::parse(&text) {
+                Ok(c) if c.target.exchange == target.exchange => ignore(
+                    &other,
+                    format!(
+                        "it belongs to another target ({}), not this one ({target})",
+                        c.target
+                    ),
+                ),
+                Err(reason)
+                    if serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("exchange")
+                                .and_then(|x| x.as_str().map(str::to_owned))
+                        })
+                        .is_some_and(|x| x == target.exchange) =>
+                {
+                    ignore(&other, reason)
+                }
+                _ => {}
+            }
+        }
+        (None, ignored)
+    }
+
+    /// A checkpoint, or why it is not one this pancake can use.
+    fn parse(text: &str) -> Result<Checkpoint, String> {
+        match serde_json::from_str::<Checkpoint>(text) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                let value = serde_json::from_str::<serde_json::Value>(text).ok();
+                if value.is_some_and(|v| v.get("target").is_none() && v.get("exchange").is_some()) {
+                    Err("it is in an older format that does not name the broker, vhost or event stream it was taken for, so it cannot be trusted for this target".into())
+                } else {
+                    Err(format!("it cannot be read ({e})"))
+                }
+            }
+        }
+    }
+
+    /// Checks that the checkpoint can be written, before anything is
+    /// published: creates the folder and a scratch file beside the
+    /// checkpoint, then removes the scratch file.
+    fn check_writable(path: &Path) -> Result<(), RabbitError> {
+        let io = |e: std::io::Error| RabbitError::CheckpointNotWritable {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let probe = path.with_extension("json.probe");
+        std::fs::File::create(&probe)
+            .and_then(|mut f| f.write_all(b"pancake checks it can write here\n"))
+            .map_err(io)?;
+        std::fs::remove_file(&probe).map_err(io)
     }
 
     /// Writes atomically: a crash leaves the old checkpoint or the new one.
-    fn save(&self, options: &RabbitOptions) -> Result<(), RabbitError> {
-        let path = Checkpoint::path(options);
+    fn save(&self, path: &Path) -> Result<(), RabbitError> {
         let io = |e: std::io::Error| RabbitError::Checkpoint {
-            path: path.clone(),
+            path: path.to_path_buf(),
             message: e.to_string(),
         };
         if let Some(dir) = path.parent() {
@@ -761,45 +1181,96 @@ impl Checkpoint {
                 .map_err(io)?;
             f.sync_all().map_err(io)?;
         }
-        std::fs::rename(&tmp, &path).map_err(io)
-    }
-
-    fn matches(&self, options: &RabbitOptions, created_at: &str) -> bool {
-        self.stream_created_at == created_at
-            && self.exchange == options.exchange
-            && self.queue_prefix == options.queue_prefix
-            && self.batch == options.batch.max(1)
-            && self.stream == options.stream
+        std::fs::rename(&tmp, path).map_err(io)
     }
 }
 
+/// Checks every part the load will read against its trailer and the
+/// manifest (record count, record bytes, checksum, file size: the checks
+/// `pancake verify` makes short of decoding), in parallel, before anything
+/// is published.
+/// With a checkpoint, runs it has wholly confirmed are not read again.
+/// Returns how many parts were checked.
+async fn check_stream(
+    input: &Path,
+    manifest: Manifest,
+    resumed: Option<&Position>,
+    progress: &Arc<dyn Progress>,
+) -> Result<usize, RabbitError> {
+    let mut jobs = Vec::new();
+    let mut events = 0;
+    let mut run = 0;
+    for (t, table) in manifest.tables.iter().enumerate() {
+        for (p, part) in table.parts.iter().enumerate() {
+            let done = resumed
+                .and_then(|at| at.consumed.get(run))
+                .is_some_and(|&consumed| consumed == part.records);
+            if !done {
+                jobs.push((t, p));
+                events += part.records;
+            }
+            run += 1;
+        }
+    }
+    progress.checking(events);
+    let count = jobs.len();
+    let dir = input.to_path_buf();
+    let on_part = progress.clone();
+    let problems = tokio::task::spawn_blocking(move || {
+        let parts: Vec<_> = jobs
+            .iter()
+            .map(|&(t, p)| (&manifest.tables[t], p))
+            .collect();
+        // Frames only: the checksum vouches for the bytes, and the merge
+        // checks order and time ranges as it decodes.
+        pancake_proto::verify::check_parts(&dir, &manifest, &parts, Depth::Frames, |n| {
+            on_part.checked(n)
+        })
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    if problems.is_empty() {
+        return Ok(count);
+    }
+    Err(RabbitError::Damaged {
+        dir: input.to_path_buf(),
+        problems: problems
+            .iter()
+            .map(|p| match (&p.table, &p.file) {
+                (Some(table), Some(_)) => format!("table {table}, {p}"),
+                _ => p.to_string(),
+            })
+            .collect(),
+    })
+}
+
 /// Loads the event stream in `options.input` into RabbitMQ, resuming after
-/// the last checkpoint of an earlier run with the same settings, and
-/// reconnecting with backoff when the broker drops the connection.
+/// the checkpoint an earlier run left for the same target and stream, and
+/// reconnecting with backoff when the broker drops a connection that worked.
 pub async fn load(
     options: &RabbitOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<RabbitReport, RabbitError> {
     let started = Instant::now();
     check_options(options)?;
-    let created_at = pancake_proto::Manifest::load(&options.input)
-        .map_err(crate::merge::MergeError::from)?
-        .created_at;
-    let mut checkpoint = match Checkpoint::load(options) {
-        Some(c) if c.matches(options, &created_at) => c,
-        _ => Checkpoint {
-            stream_created_at: created_at,
-            exchange: options.exchange.clone(),
-            queue_prefix: options.queue_prefix.clone(),
-            batch: options.batch.max(1),
-            stream: options.stream,
-            position: EventMerge::open(&options.input)?.position(),
-            events: 0,
-            complete: false,
-        },
-    };
+    let target = LoadTarget::of(options)?;
+    let merge = EventMerge::open(&options.input)?;
+    let manifest = Manifest::load(&options.input)?;
+    let stream = StreamIdentity::of(&manifest);
+    let path = Checkpoint::path_for(&options.input, &target);
+    let (found, ignored_checkpoints) = Checkpoint::find(&options.input, &path, &target, &stream);
+    let resumed = found.is_some();
+    let mut checkpoint = found.unwrap_or_else(|| Checkpoint {
+        target,
+        stream,
+        position: merge.position(),
+        events: 0,
+        complete: false,
+    });
     let mut report = RabbitReport {
         resumed_after: checkpoint.events,
+        checkpoint: path.clone(),
+        ignored_checkpoints,
         ..RabbitReport::default()
     };
     if checkpoint.complete {
@@ -807,25 +1278,73 @@ pub async fn load(
         report.elapsed = started.elapsed();
         return Ok(report);
     }
-    let total = EventMerge::open(&options.input)?.total_events();
+    Checkpoint::check_writable(&path)?;
+    let total = merge.total_events();
+    drop(merge);
+    let check_started = Instant::now();
+    report.parts_checked = check_stream(
+        &options.input,
+        manifest,
+        resumed.then_some(&checkpoint.position),
+        &progress,
+    )
+    .await?;
+    report.check_elapsed = check_started.elapsed();
     progress.started(total);
     progress.events(checkpoint.events);
+    let mut connections = 0u32;
     let mut failures = 0u32;
+    let mut sent = 0u64;
     loop {
-        match run_once(options, &progress, &mut checkpoint, &mut report).await {
+        let before = checkpoint.events;
+        let mut connected = false;
+        let result = run_once(
+            options,
+            &progress,
+            &mut checkpoint,
+            &path,
+            &mut report,
+            &mut sent,
+            &mut connected,
+        )
+        .await;
+        connections += u32::from(connected);
+        let error = match result {
             Ok(()) => break,
-            Err(e) if e.is_connection_loss() && failures < options.reconnects => {
-                failures += 1;
-                report.reconnects += 1;
-                progress.reconnecting(failures, &e.to_string());
-                tokio::time::sleep(Duration::from_millis(500u64 << (failures - 1).min(4))).await;
-            }
-            Err(e) => return Err(e),
+            // A first connection that fails is a wrong URL, a broker that
+            // is down or a port that is not RabbitMQ's: say so at once.
+            Err(e) if connections == 0 => return Err(e),
+            Err(e) => e,
+        };
+        if checkpoint.events > before {
+            failures = 0;
         }
+        if error.is_connection_loss() && failures < options.reconnects {
+            failures += 1;
+            let delay = backoff(failures);
+            progress.reconnecting(&Retry {
+                addr: checkpoint.target.broker.clone(),
+                reason: error.reason(),
+                attempt: failures,
+                of: options.reconnects,
+                delay,
+            });
+            tokio::time::sleep(delay).await;
+            progress.restarted_at(checkpoint.events);
+            continue;
+        }
+        return Err(RabbitError::Stopped {
+            cause: Box::new(error),
+            events: checkpoint.events,
+            total,
+            checkpoint: path,
+        });
     }
+    report.reconnects = connections.saturating_sub(1);
     checkpoint.complete = true;
-    checkpoint.save(options)?;
+    checkpoint.save(&path)?;
     report.events = checkpoint.events - report.resumed_after;
+    report.republished_events = sent.saturating_sub(report.events);
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -836,21 +1355,42 @@ impl RabbitError {
     fn is_connection_loss(&self) -> bool {
         matches!(
             self,
-            RabbitError::Broker { .. } | RabbitError::Refused { .. }
+            RabbitError::Broker { lost: true, .. }
+                | RabbitError::Refused { .. }
+                | RabbitError::ConnectTimeout { .. }
         )
+    }
+
+    /// What went wrong, for a retry line that names the address itself.
+    fn reason(&self) -> String {
+        match self {
+            RabbitError::Refused { .. } => "connection refused".into(),
+            RabbitError::ConnectTimeout { seconds, .. } => {
+                format!("no connection and AMQP handshake within {seconds} s")
+            }
+            RabbitError::Broker {
+                action, message, ..
+            } => format!("{action} failed: {message}"),
+            other => other.to_string(),
+        }
     }
 }
 
-/// One connection's worth of publishing, from the checkpoint on.
+/// One connection's worth of publishing, from the checkpoint on. Sets
+/// `connected` once the connection is made; adds what it published to
+/// `report` and `sent` whether it finishes or fails.
 async fn run_once(
     options: &RabbitOptions,
     progress: &Arc<dyn Progress>,
     checkpoint: &mut Checkpoint,
+    checkpoint_path: &Path,
     report: &mut RabbitReport,
+    sent: &mut u64,
+    connected: &mut bool,
 ) -> Result<(), RabbitError> {
-    let started = Instant::now();
     let merge = EventMerge::resume(&options.input, &checkpoint.position)?;
-    let (connection, target) = connect(&options.amqp_url).await?;
+    let (connection, target) = connect_within(&options.amqp_url, options.connect_timeout).await?;
+    *connected = true;
     let watcher = {
         use futures_util::StreamExt;
         let mut events = connection.events_listener();
@@ -869,7 +1409,9 @@ async fn run_once(
         options,
         progress,
         checkpoint,
+        checkpoint_path,
         report,
+        sent,
         merge,
         &connection,
         &target,
@@ -877,7 +1419,6 @@ async fn run_once(
     .await;
     watcher.abort();
     let _ = connection.close(200, "done".into()).await;
-    let _ = started;
     result
 }
 
@@ -886,14 +1427,14 @@ async fn publish_all(
     options: &RabbitOptions,
     progress: &Arc<dyn Progress>,
     checkpoint: &mut Checkpoint,
+    checkpoint_path: &Path,
     report: &mut RabbitReport,
-    mut merge: EventMerge,
+    sent: &mut u64,
+    merge: EventMerge,
     connection: &Connection,
     target: &AmqpTarget,
 ) -> Result<(), RabbitError> {
-    let started = Instant::now();
     let channels = publishing_channels(connection, target, options).await?;
-
     let mut publisher = Publisher {
         channels: &channels,
         target,
@@ -903,9 +1444,35 @@ async fn publish_all(
         in_flight_bytes: 0,
         report: RabbitReport::default(),
         marks: VecDeque::new(),
-        options,
         checkpoint,
+        checkpoint_path,
     };
+    let mut this_time = 0u64;
+    let result = publish_merge(options, progress, &mut publisher, merge, &mut this_time).await;
+    // Counted however it ended, so that a summary after reconnects adds up.
+    *sent += this_time;
+    report.messages += publisher.report.messages;
+    report.confirmed += publisher.report.confirmed;
+    report.retried += publisher.report.retried;
+    report.unroutable += publisher.report.unroutable;
+    if result.is_ok() {
+        for channel in &channels {
+            let _ = channel.close(200, "done".into()).await;
+        }
+    }
+    result
+}
+
+/// Publishes the merge to its end and waits for every confirm. `sent`
+/// counts the events handed to the publisher.
+async fn publish_merge(
+    options: &RabbitOptions,
+    progress: &Arc<dyn Progress>,
+    publisher: &mut Publisher<'_>,
+    mut merge: EventMerge,
+    sent: &mut u64,
+) -> Result<(), RabbitError> {
+    let started = Instant::now();
     let batch = options.batch.max(1);
     // A checkpoint mark every window's worth of messages: after a crash at
     // most about two windows of messages are published again.
@@ -916,16 +1483,15 @@ async fn publish_all(
         MODULES
     };
     let mut batches: Vec<Batch> = targets.iter().map(|_| Batch::default()).collect();
-    let mut sent = 0u64;
     let base = publisher.checkpoint.events;
     let mut last_mark_messages = 0u64;
     while let Some(event) = merge.next() {
         let event = event?;
         if let Some(rate) = options.max_events_per_sec {
-            let due = started + Duration::from_secs_f64(sent as f64 / rate.max(1) as f64);
+            let due = started + Duration::from_secs_f64(*sent as f64 / rate.max(1) as f64);
             tokio::time::sleep_until(due.into()).await;
         }
-        sent += 1;
+        *sent += 1;
         if batch == 1 {
             publisher
                 .publish(event_message(&event, options.stream))
@@ -938,26 +1504,18 @@ async fn publish_all(
         if publisher.report.messages - last_mark_messages >= mark_every {
             // A position is only safe once no event before it waits in a
             // batch.
-            flush(&mut publisher, targets, &mut batches).await?;
+            flush(publisher, targets, &mut batches).await?;
             last_mark_messages = publisher.report.messages;
-            publisher.mark(merge.position(), base + sent);
+            publisher.mark(merge.position(), base + *sent);
         }
         if sent.is_multiple_of(1024) {
             progress.events(1024);
         }
     }
-    flush(&mut publisher, targets, &mut batches).await?;
-    publisher.mark(merge.position(), base + sent);
-    progress.events(sent % 1024);
-    publisher.drain().await?;
-    report.messages += publisher.report.messages;
-    report.confirmed += publisher.report.confirmed;
-    report.retried += publisher.report.retried;
-    report.unroutable += publisher.report.unroutable;
-    for channel in &channels {
-        let _ = channel.close(200, "done".into()).await;
-    }
-    Ok(())
+    flush(publisher, targets, &mut batches).await?;
+    publisher.mark(merge.position(), base + *sent);
+    progress.events(*sent % 1024);
+    publisher.drain().await
 }
 
 async fn flush(
@@ -1017,7 +1575,7 @@ pub async fn bare_publish_up_to(
         messages.extend(add_to_batches(targets, &mut batches, &event, batch));
     }
     messages.extend(take_all(targets, &mut batches));
-    let (connection, target) = connect(&options.amqp_url).await?;
+    let (connection, target) = connect_within(&options.amqp_url, options.connect_timeout).await?;
     let channels = publishing_channels(&connection, &target, options).await?;
     let started = Instant::now();
     let mut in_flight = VecDeque::new();
@@ -1101,5 +1659,154 @@ mod tests {
             .collect();
         assert_eq!(audit.len(), 2);
         assert!(take_all(MODULES, &mut batches).is_empty());
+    }
+
+    #[test]
+    fn a_url_without_a_host_is_refused_and_says_which_part_is_missing() {
+        for url in [
+            "amqp://",
+            "amqp:///%2f",
+            "amqp://loader:pw-secret@/%2f",
+            "amqp://loader:pw-secret@:5672/%2f",
+        ] {
+            let e = AmqpTarget::parse(url).err().map(|e| e.to_string());
+            let e = e.unwrap_or_else(|| panic!("{url} was taken"));
+            assert!(
+                e.contains("has no host") && e.contains("HOST"),
+                "{url}: {e}"
+            );
+            assert!(!e.contains("pw-secret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_empty_url_reads_well() {
+        let e = AmqpTarget::parse("").err().unwrap().to_string();
+        assert!(e.starts_with("--amqp-url is empty"), "{e}");
+        assert!(!e.contains("<url>"), "{e}");
+        let e = AmqpTarget::parse("nonsense").err().unwrap().to_string();
+        assert!(e.contains("not a valid AMQP URL"), "{e}");
+        assert!(e.matches("<url>").count() <= 1, "{e}");
+    }
+
+    #[test]
+    fn hosts_are_taken_as_written_and_amqps_is_shown_as_amqps() {
+        let t = AmqpTarget::parse("amqps://loader:s3cret@rabbit.example.com:5671/prod").unwrap();
+        assert_eq!(t.redacted(), "amqps://loader@rabbit.example.com:5671/prod");
+        let t = AmqpTarget::parse("amqp://u:p@10.1.2.3/%2f").unwrap();
+        assert_eq!(t.redacted(), "amqp://u@10.1.2.3:5672/%2f");
+        let (t, uri) = parse_url("amqp://u:p@[::1]:5673/v").unwrap();
+        assert_eq!(t.addr, "[::1]:5673");
+        assert_eq!(uri.authority.host, "::1");
+    }
+
+    #[test]
+    fn a_retry_line_names_the_address_the_reason_and_the_count() {
+        let retry = Retry {
+            addr: "127.0.0.1:5672".into(),
+            reason: "connection refused".into(),
+            attempt: 3,
+            of: 10,
+            delay: backoff(4),
+        };
+        assert_eq!(
+            retry.to_string(),
+            "cannot reach 127.0.0.1:5672: connection refused; retry 3 of 10 in 4 s"
+        );
+        assert_eq!(seconds(backoff(1)), "0.5");
+        assert_eq!(backoff(30), Duration::from_secs(8));
+    }
+
+    fn options(url: &str) -> RabbitOptions {
+        RabbitOptions::new("/nowhere".into(), url.into())
+    }
+
+    #[test]
+    fn every_part_of_the_target_gives_its_own_checkpoint_file_without_the_password() {
+        let base = options("amqp://guest:secret-one@127.0.0.1:5672/%2f");
+        let path = Checkpoint::path(&base).unwrap();
+        // Another user or password is the same target.
+        let same = options("amqp://other:secret-two@127.0.0.1:5672/%2f");
+        assert_eq!(Checkpoint::path(&same).unwrap(), path);
+        let mut others = vec![
+            options("amqp://guest:guest@127.0.0.1:5672/other"),
+            options("amqp://guest:guest@127.0.0.1:5673/%2f"),
+            options("amqp://guest:guest@rabbit.example.com:5672/%2f"),
+        ];
+        let changes: [fn(&mut RabbitOptions); 4] = [
+            |o: &mut RabbitOptions| o.exchange = "x2".into(),
+            |o: &mut RabbitOptions| o.batch = 100,
+            |o: &mut RabbitOptions| o.stream = true,
+            |o: &mut RabbitOptions| o.queue_prefix = "p2".into(),
+        ];
+        for change in changes {
+            let mut o = base.clone();
+            change(&mut o);
+            others.push(o);
+        }
+        for o in &others {
+            assert_ne!(Checkpoint::path(o).unwrap(), path, "{o:?}");
+        }
+        let c = Checkpoint {
+            target: LoadTarget::of(&base).unwrap(),
+            stream: StreamIdentity {
+                created_at: "now".into(),
+                parts_digest: "0".into(),
+            },
+            position: Position::default(),
+            events: 0,
+            complete: false,
+        };
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(
+            !text.contains("secret") && !text.contains("guest"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_older_checkpoint_is_not_applied_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = RabbitOptions::new(dir.path().into(), DEFAULT_AMQP_URL.into());
+        std::fs::create_dir_all(checkpoints_dir(dir.path())).unwrap();
+        let old = checkpoints_dir(dir.path()).join("rabbitmq-pancake.events.json");
+        std::fs::write(
+            &old,
+            r#"{"stream_created_at":"2026-01-01T00:00:00Z","exchange":"pancake.events","queue_prefix":"pancake","batch":1,"stream":false,"position":{"consumed":[3]},"events":3,"complete":true}"#,
+        )
+        .unwrap();
+        let target = LoadTarget::of(&o).unwrap();
+        let path = Checkpoint::path(&o).unwrap();
+        let stream = StreamIdentity {
+            created_at: "2026-01-01T00:00:00Z".into(),
+            parts_digest: "0".into(),
+        };
+        let (found, ignored) = Checkpoint::find(dir.path(), &path, &target, &stream);
+        assert!(found.is_none());
+        assert_eq!(ignored.len(), 1, "{ignored:?}");
+        assert_eq!(ignored[0].path, old);
+        assert!(ignored[0].reason.contains("older format"), "{ignored:?}");
+    }
+
+    #[test]
+    fn an_unwritable_checkpoint_folder_is_found_before_anything_is_published() {
+        // Tests run as root, where permission bits do not stop a write: a
+        // regular file where the folder should be does.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(checkpoints_dir(dir.path()), b"not a folder").unwrap();
+        let path = checkpoints_dir(dir.path()).join("rabbitmq-x-0.json");
+        let e = Checkpoint::check_writable(&path).unwrap_err().to_string();
+        assert!(e.contains("cannot write the checkpoint"), "{e}");
+        assert!(e.contains("nothing was published"), "{e}");
+        let ok = tempfile::tempdir().unwrap();
+        let path = checkpoints_dir(ok.path()).join("rabbitmq-x-0.json");
+        Checkpoint::check_writable(&path).unwrap();
+        assert!(!path.exists());
+        assert_eq!(
+            std::fs::read_dir(checkpoints_dir(ok.path()))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }

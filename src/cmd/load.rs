@@ -71,17 +71,48 @@ struct RabbitArgs {
     /// A ceiling on events published per second.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_events_per_sec: Option<u64>,
-    /// How often a lost connection is made again (with backoff) before the
-    /// load stops; a re-run continues after the last checkpoint anyway.
+    /// How often the load connects again (with backoff: 0.5 s, doubling, at
+    /// most 8 s) after a connection that worked was lost, before it stops;
+    /// progress resets the count, and a re-run continues after the last
+    /// checkpoint anyway. A first connection that fails is not retried.
     #[arg(long, default_value_t = 10)]
     reconnects: u32,
+    /// Seconds each connection may take: TCP connect and the AMQP handshake
+    /// together.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    connect_timeout: u64,
 }
 
 struct Bar(ProgressBar);
 
+impl Bar {
+    /// A line on stderr above the bar; printed when stderr is no terminal
+    /// too (the bar is hidden then, and its own println prints nothing).
+    fn say(&self, line: String) {
+        self.0.suspend(|| eprintln!("{line}"));
+    }
+}
+
 impl rabbitmq::Progress for Bar {
+    fn checking(&self, events: u64) {
+        self.0.set_length(events);
+        self.0.set_position(0);
+        self.0.set_message("checking parts");
+    }
+    fn checked(&self, events: u64) {
+        self.0.inc(events);
+    }
     fn started(&self, events: u64) {
         self.0.set_length(events);
+        self.0.set_position(0);
+        self.0.set_message("publishing");
+    }
+    fn reconnecting(&self, retry: &rabbitmq::Retry) {
+        self.0.set_message("reconnecting");
+        self.say(retry.to_string());
+    }
+    fn restarted_at(&self, events: u64) {
+        self.0.set_position(events);
         self.0.set_message("publishing");
     }
     fn events(&self, n: u64) {
@@ -89,14 +120,13 @@ impl rabbitmq::Progress for Bar {
     }
     fn blocked(&self, reason: &str) {
         self.0.set_message("BLOCKED");
-        self.0.println(format!(
+        self.say(format!(
             "the broker blocked publishing ({reason}): waiting until it lifts the alarm"
         ));
     }
     fn unblocked(&self) {
         self.0.set_message("publishing");
-        self.0
-            .println("the broker unblocked publishing: continuing");
+        self.say("the broker unblocked publishing: continuing".into());
     }
 }
 
@@ -108,7 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.amqp_url).context("--amqp-url")?;
+    let target = AmqpTarget::parse(&args.amqp_url)?;
     let mut options = RabbitOptions::new(args.input.clone(), args.amqp_url.clone());
     options.exchange = args.exchange;
     options.declare_queues = args.declare_queues;
@@ -119,11 +149,14 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.channels = args.channels as usize;
     options.max_events_per_sec = args.max_events_per_sec;
     options.reconnects = args.reconnects;
+    options.connect_timeout = Duration::from_secs(args.connect_timeout);
+    let load_target = rabbitmq::LoadTarget::of(&options)?;
     eprintln!(
-        "loading {} into {} (exchange {})",
+        "loading {} into {} (exchange {}, {})",
         args.input.display(),
         target.redacted(),
-        options.exchange
+        options.exchange,
+        load_target.mode()
     );
     let bar = Arc::new(Bar(progress::bar(0, "events")));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -133,25 +166,40 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(rabbitmq::load(&options, bar.clone()));
     bar.0.finish_and_clear();
     let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    for ignored in &report.ignored_checkpoints {
+        println!(
+            "checkpoint {} not used: {}",
+            ignored.path.display(),
+            ignored.reason
+        );
+    }
     if report.up_to_date {
         println!(
-            "{} is already loaded into exchange {} with these settings: nothing to do (delete {} to load it again)",
+            "{} is already loaded into {load_target}: nothing to do (delete {} to load it again)",
             args.input.display(),
-            options.exchange,
-            rabbitmq::Checkpoint::path(&options).display()
+            report.checkpoint.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
     if report.resumed_after > 0 {
         println!(
-            "continued after the checkpoint at {} events: up to about two confirm windows of messages before it may have been delivered twice (consumers drop repeats by message id)",
-            progress::count(report.resumed_after)
+            "continued after the checkpoint at {} events ({}): up to about two confirm windows of messages before it may have been delivered twice (consumers drop repeats by message id)",
+            progress::count(report.resumed_after),
+            report.checkpoint.display()
         );
+    } else if !report.ignored_checkpoints.is_empty() {
+        println!("started from the first event into {load_target}");
     }
+    println!(
+        "checked {} parts against their trailers and the manifest before publishing, in {:.1} s",
+        progress::count(report.parts_checked as u64),
+        report.check_elapsed.as_secs_f64()
+    );
     if report.reconnects > 0 {
         println!(
-            "reconnected {} time(s); each time publishing continued after the last checkpoint",
-            report.reconnects
+            "reconnected {} time(s); each time publishing continued after the last checkpoint, and {} events were published again",
+            report.reconnects,
+            progress::count(report.republished_events)
         );
     }
     let secs = report.elapsed.max(Duration::from_millis(1));

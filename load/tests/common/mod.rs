@@ -152,3 +152,210 @@ pub fn write_stream(dir: &Path, source: &str, tables: &[(&str, Vec<Vec<Event>>)]
     }
     manifest.finish().unwrap();
 }
+
+/// A copy of the `tiny` event stream in `dir` (its checkpoints left out),
+/// for a test that alters it.
+pub fn copy_stream(dir: &Path) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name == "checkpoints" {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &to.join(&name));
+            } else {
+                std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    let out = dir.join("events");
+    copy(events(), &out);
+    out
+}
+
+/// `amqp_url()` with another vhost (percent-encoded as needed) or port.
+pub fn url_with(vhost: Option<&str>, port: Option<u16>) -> String {
+    let mut url = url::Url::parse(&amqp_url()).unwrap();
+    if let Some(vhost) = vhost {
+        let encoded: String = vhost
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        url.set_path(&format!("/{encoded}"));
+    }
+    if let Some(port) = port {
+        url.set_port(Some(port)).unwrap();
+    }
+    url.to_string()
+}
+
+fn rabbitmqctl(args: &[&str]) {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl runs (scripts/services.sh installs it)");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A vhost of its own that guest may use, deleted (with everything in it)
+/// when dropped.
+pub struct Vhost(pub String);
+
+impl Vhost {
+    pub fn new(tag: &str) -> Vhost {
+        let name = unique(tag);
+        rabbitmqctl(&["add_vhost", &name]);
+        let vhost = Vhost(name);
+        rabbitmqctl(&["set_permissions", "-p", &vhost.0, "guest", ".*", ".*", ".*"]);
+        vhost
+    }
+
+    pub fn url(&self) -> String {
+        url_with(Some(&self.0), None)
+    }
+}
+
+impl Drop for Vhost {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("rabbitmqctl")
+            .args(["delete_vhost", &self.0])
+            .output();
+    }
+}
+
+/// A TCP proxy to the broker on a port of its own, that a test can cut: the
+/// broker as seen through it goes away (connections dropped, the port
+/// closed) and can come back on the same port.
+pub struct Proxy {
+    pub port: u16,
+    accept: Option<tokio::task::JoinHandle<()>>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    pub async fn start() -> Proxy {
+        Proxy::on(0).await
+    }
+
+    async fn on(port: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let broker = url::Url::parse(&amqp_url()).unwrap();
+        let upstream = format!(
+            "{}:{}",
+            broker.host_str().unwrap(),
+            broker.port().unwrap_or(5672)
+        );
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let accept = {
+            let links = links.clone();
+            tokio::spawn(async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    let upstream = upstream.clone();
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    links.lock().unwrap().push(link.abort_handle());
+                }
+            })
+        };
+        Proxy {
+            port,
+            accept: Some(accept),
+            links,
+        }
+    }
+
+    /// The broker through this proxy.
+    pub fn url(&self) -> String {
+        url_with(None, Some(self.port))
+    }
+
+    /// Drops every connection and closes the port.
+    pub async fn cut(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+            let _ = accept.await;
+        }
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn restore(&mut self) {
+        self.cut().await;
+        *self = Proxy::on(self.port).await;
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+        }
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+}
+
+/// What a load reported through its progress.
+#[derive(Default)]
+pub struct Seen {
+    pub events: std::sync::atomic::AtomicU64,
+    pub retries: std::sync::Mutex<Vec<pancake_load::rabbitmq::Retry>>,
+}
+
+impl pancake_load::rabbitmq::Progress for Seen {
+    fn events(&self, n: u64) {
+        self.events
+            .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn reconnecting(&self, retry: &pancake_load::rabbitmq::Retry) {
+        self.retries.lock().unwrap().push(retry.clone());
+    }
+}
+
+/// Messages waiting in each of the module queues `<prefix>.<module>` that
+/// exist (a missing queue counts as empty).
+pub async fn queued(url: &str, prefix: &str) -> u64 {
+    let (connection, _) = pancake_load::rabbitmq::connect(url).await.unwrap();
+    let mut total = 0;
+    for module in pancake_load::modules::MODULES {
+        // A passive declare of a missing queue closes the channel: one each.
+        let channel = connection.create_channel().await.unwrap();
+        let queue = pancake_load::rabbitmq::queue_name(prefix, module);
+        if let Ok(q) = channel
+            .queue_declare(
+                queue.as_str().into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+        {
+            total += u64::from(q.message_count());
+        }
+    }
+    let _ = connection.close(200, "done".into()).await;
+    total
+}

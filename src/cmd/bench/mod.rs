@@ -212,12 +212,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 options.queue_prefix = tag.clone();
                 options.declare_queues = true;
                 options.batch = args.batch.max(1);
-                let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
+                let _ = rabbitmq::Checkpoint::path(&options).map(std::fs::remove_file);
                 let r = runtime
                     .block_on(rabbitmq::load(&options, Arc::new(count)))
                     .context("loading into RabbitMQ")?;
                 let measured = meter.finish();
-                let _ = std::fs::remove_file(rabbitmq::Checkpoint::path(&options));
+                let _ = rabbitmq::Checkpoint::path(&options).map(std::fs::remove_file);
                 runtime.block_on(delete_queues(&options, &tag))?;
                 // The bare publisher holds its messages in memory: at most
                 // the first two million events.
