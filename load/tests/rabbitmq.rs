@@ -455,7 +455,8 @@ async fn declare_queues(exchange: &str, prefix: &str) {
 async fn a_manifest_counting_one_event_more_than_a_part_holds_fails_before_publishing() {
     // Each edit of the last part of the first table (the merge reaches it
     // late): one record more, and another checksum.
-    let edits: [(&str, fn(&mut serde_json::Value)); 2] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 2] = [
         ("record count", |part| {
             part["records"] = serde_json::json!(part["records"].as_u64().unwrap() + 1)
         }),
