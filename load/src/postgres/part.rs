@@ -9,9 +9,10 @@ use super::PgError;
 use super::project::{PartCopies, PartRows};
 use crate::merge::MergeError;
 use crate::modules::ModuleSpec;
-use pancake_proto::dump::{DumpKind, PartTrailer};
+use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
-use pancake_proto::part::{checksum_hex, part_file_name};
+use pancake_proto::part::part_file_name;
+use pancake_proto::verify::entry_disagreements;
 use pancake_proto::{PartEntry, PartReader, ReadOptions};
 use std::path::Path;
 
@@ -87,7 +88,7 @@ pub fn decode(
     // and the file against the manifest.
     let trailer = reader.trailer().expect("set once the records end");
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-    let problems = disagreements(entry, trailer, size);
+    let problems = entry_disagreements(entry, trailer, size);
     if !problems.is_empty() {
         return Err(mismatch(problems));
     }
@@ -102,38 +103,4 @@ pub fn decode(
         })
         .collect();
     Ok((read, units))
-}
-
-/// Where the manifest's entry and the part (its trailer, its size on disk)
-/// disagree, in the words `pancake verify` uses.
-fn disagreements(entry: &PartEntry, trailer: &PartTrailer, size: u64) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut differ = |what: &str, manifest: String, part: String| {
-        if manifest != part {
-            out.push(format!(
-                "{what} is {manifest} in the manifest but {part} in the part"
-            ));
-        }
-    };
-    differ(
-        "the record count",
-        entry.records.to_string(),
-        trailer.record_count.to_string(),
-    );
-    differ(
-        "the checksum",
-        entry.checksum.clone(),
-        checksum_hex(trailer.checksum),
-    );
-    differ(
-        "the record bytes",
-        entry.record_bytes.to_string(),
-        trailer.record_bytes.to_string(),
-    );
-    differ(
-        "the size in bytes",
-        entry.bytes.to_string(),
-        size.to_string(),
-    );
-    out
 }
