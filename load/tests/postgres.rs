@@ -9,10 +9,9 @@
 
 mod common;
 
+use common::pg::{db_url, fresh, host_port, options, scalar, server};
 use common::{all_events_cached, events, write_stream};
-use pancake_load::postgres::{
-    DEFAULT_DATABASE_URL, ModuleReport, PgError, PgOptions, PgReport, drop_databases, load,
-};
+use pancake_load::postgres::{ModuleReport, PgError, PgOptions, PgReport, load};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::event::Payload;
 use pancake_proto::events::{self as ev, Event, EventKind, Gender};
@@ -20,27 +19,13 @@ use pancake_proto::names::kind_name;
 use pancake_proto::record::{micros_timestamp, timestamp_micros};
 use pancake_proto::{Manifest, PartReader, ReadOptions};
 use serde_json::json;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::str::FromStr as _;
 use std::sync::Arc;
 
 // ---- the server ----------------------------------------------------------
-
-fn db_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
-}
-
-fn server() -> PgConnectOptions {
-    PgConnectOptions::from_str(&db_url()).expect("DATABASE_URL is a postgres:// URL")
-}
-
-fn host_port() -> String {
-    let s = server();
-    format!("{}:{}", s.get_host(), s.get_port())
-}
 
 /// A URL of the test server for another user.
 fn url_as(user: &str, password: &str) -> String {
@@ -130,45 +115,6 @@ async fn ensure_role(role: &str, attributes: &str) {
 
 // ---- each test's own databases -------------------------------------------
 
-/// Options for `tiny` into the test's own databases, `t<pid>_<tag>_<module>`.
-fn options(tag: &str, modules: &[&str]) -> PgOptions {
-    let mut options = PgOptions::new(events().to_path_buf(), db_url());
-    options.db_prefix = format!("t{}_{tag}_", std::process::id());
-    options.modules = modules.iter().map(|m| (*m).to_owned()).collect();
-    options
-}
-
-/// Drops the databases of `options` when the test ends, passed or not.
-struct Cleanup(PgOptions);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let options = self.0.clone();
-        let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(drop_databases(&options))
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("dropping the test databases: {e}"),
-            Err(_) => eprintln!("dropping the test databases panicked"),
-        }
-    }
-}
-
-/// Drops what an earlier run with the same pid may have left, and the
-/// databases again at the end.
-async fn fresh(options: &PgOptions) -> Cleanup {
-    drop_databases(options)
-        .await
-        .unwrap_or_else(|e| panic!("dropping old test databases: {e}"));
-    Cleanup(options.clone())
-}
-
 async fn load_ok(options: &PgOptions) -> PgReport {
     load(options, Arc::new(()))
         .await
@@ -181,13 +127,6 @@ fn module<'a>(report: &'a PgReport, name: &str) -> &'a ModuleReport {
         .iter()
         .find(|m| m.module == name)
         .unwrap_or_else(|| panic!("no report for {name}"))
-}
-
-async fn scalar(conn: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn text(conn: &mut PgConnection, sql: &str) -> Option<String> {

@@ -9,71 +9,22 @@
 
 mod common;
 
+use common::pg::{db_url, fresh, host_port, options, scalar, server};
 use common::{amqp_url, events};
 use pancake_load::postgres::lock::LOAD_LOCK;
-use pancake_load::postgres::{
-    DEFAULT_DATABASE_URL, PgError, PgOptions, PgReport, drop_databases, load,
-};
+use pancake_load::postgres::{PgError, PgOptions, PgReport, drop_databases, load};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
 use pancake_proto::{Manifest, PartReader, ReadOptions};
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions as _, Connection as _};
 use std::path::Path;
-use std::str::FromStr as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long a load that must fail may take before the test calls it hung.
 const GUARD: Duration = Duration::from_secs(30);
-
-fn db_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
-}
-
-fn server() -> PgConnectOptions {
-    PgConnectOptions::from_str(&db_url()).expect("DATABASE_URL is a postgres:// URL")
-}
-
-fn host_port() -> String {
-    let s = server();
-    format!("{}:{}", s.get_host(), s.get_port())
-}
-
-fn options(tag: &str, modules: &[&str]) -> PgOptions {
-    let mut options = PgOptions::new(events().to_path_buf(), db_url());
-    options.db_prefix = format!("t{}_{tag}_", std::process::id());
-    options.modules = modules.iter().map(|m| (*m).to_owned()).collect();
-    options
-}
-
-/// Drops the databases of `options` now and again when the test ends.
-struct Cleanup(PgOptions);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let options = self.0.clone();
-        let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(drop_databases(&options))
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("dropping the test databases failed");
-        }
-    }
-}
-
-async fn fresh(options: &PgOptions) -> Cleanup {
-    drop_databases(options)
-        .await
-        .unwrap_or_else(|e| panic!("dropping old test databases: {e}"));
-    Cleanup(options.clone())
-}
 
 /// A load that must end (either way) well within [`GUARD`].
 async fn guarded(options: &PgOptions) -> Result<PgReport, PgError> {
@@ -88,13 +39,6 @@ async fn connect(database: &str) -> PgConnection {
         .connect()
         .await
         .unwrap_or_else(|e| panic!("connecting to {database}: {e}"))
-}
-
-async fn scalar(conn: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 fn stream_events() -> i64 {
