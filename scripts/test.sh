@@ -10,7 +10,7 @@ export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings" >&2
-cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo clippy --all-targets (lints: [workspace.lints] in Cargo.toml)" >&2
+cargo clippy --workspace --all-targets
 echo "== cargo test" >&2
 cargo test --workspace

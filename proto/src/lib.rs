@@ -7,6 +7,9 @@
 //!   written atomically after every finished part.
 //! - [`verify`]: checks every part of a dump against its trailer and the
 //!   manifest.
+//! - [`IoError`]: the one shape of an I/O failure (path, action, cause), and
+//!   the rule every pancake error follows: a message quotes its cause and
+//!   does not also return it from `source()`.
 //! - [`folder`]: the folder a stage writes, held exclusively by one process
 //!   and judged (new, resume, nothing to do, refuse) the same way by every
 //!   stage.
@@ -15,6 +18,7 @@
 
 pub mod accounting;
 pub mod folder;
+mod io_error;
 pub mod json;
 pub mod manifest;
 pub mod names;
@@ -39,6 +43,7 @@ pub mod dump {
 }
 
 pub use folder::{FolderError, OutputFolder};
+pub use io_error::IoError;
 pub use manifest::{Manifest, ManifestError, ManifestWriter, PartEntry, TableEntry};
 pub use part::{
     PartError, PartLimits, PartReader, PartSpec, PartWriter, ReadOptions, WriteOptions,
