@@ -5,7 +5,7 @@
 //! wrong, so that a long run never dies at table seven of eight.
 
 use crate::connect::{Connection, query_error};
-use crate::error::ExtractError;
+use crate::error::{ColumnError, ExtractError};
 use crate::fields::{FieldKind, fields_of};
 use crate::mapping::TableMapping;
 use crate::value::{SqlType, quote};
@@ -84,7 +84,6 @@ pub struct ColumnPlan {
 pub struct TablePlan {
     pub mapping: TableMapping,
     pub key_column: String,
-    pub key_type: SqlType,
     /// The mapped columns, in field order (the key first).
     pub columns: Vec<ColumnPlan>,
     /// Things worth knowing that do not stop the run (no primary key, ...).
@@ -184,7 +183,7 @@ pub async fn plan_table(
         };
         // Names compare as the default (case-insensitive) collation does.
         let Some(found) = server.iter().find(|c| c.name.eq_ignore_ascii_case(column)) else {
-            return Err(ExtractError::MissingColumn {
+            return Err(ColumnError::Missing {
                 table: table.clone(),
                 column: column.into(),
                 dump_table: dump_table.into(),
@@ -194,9 +193,10 @@ pub async fn plan_table(
                     .map(|c| c.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-            });
+            }
+            .into());
         };
-        let incompatible = || ExtractError::IncompatibleColumn {
+        let incompatible = || ColumnError::Incompatible {
             table: table.clone(),
             column: found.name.clone(),
             sql_type: found.data_type.clone(),
@@ -226,7 +226,7 @@ pub async fn plan_table(
                 });
             }
         } else if !ty.fits(*kind) {
-            return Err(incompatible());
+            return Err(incompatible().into());
         }
         columns.push(ColumnPlan {
             field_index: index,
@@ -278,7 +278,6 @@ pub async fn plan_table(
     Ok(TablePlan {
         mapping: mapping.clone(),
         key_column: key.column.clone(),
-        key_type: key.ty,
         columns,
         warnings,
     })

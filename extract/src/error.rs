@@ -66,28 +66,10 @@ pub enum ExtractError {
     )]
     MissingTable { table: String, dump_table: String },
 
-    #[error(
-        "column '{column}' (the dump's {dump_table}.{field}) is not in {table}; its columns are: {existing}. Fix the column name in a mapping file (--mapping), or map the field to \"\" if the site never had it"
-    )]
-    MissingColumn {
-        table: String,
-        column: String,
-        dump_table: String,
-        field: String,
-        existing: String,
-    },
-
-    #[error(
-        "column {table}.{column} is {sql_type}, which cannot fill the dump's {dump_table}.{field} ({kind}). Map another column to it in a mapping file (--mapping)"
-    )]
-    IncompatibleColumn {
-        table: String,
-        column: String,
-        sql_type: String,
-        dump_table: String,
-        field: String,
-        kind: &'static str,
-    },
+    /// A mapped column that is missing or cannot fill its field. Boxed: its
+    /// names would make every `Result` of the crate large.
+    #[error(transparent)]
+    Column(Box<ColumnError>),
 
     #[error("cannot page through {table}: {why}")]
     UnpageableKey { table: String, why: String },
@@ -161,4 +143,37 @@ pub enum ExtractError {
 
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+}
+
+/// A column of the mapping that the server's table cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ColumnError {
+    #[error(
+        "column '{column}' (the dump's {dump_table}.{field}) is not in {table}; its columns are: {existing}. Fix the column name in a mapping file (--mapping), or map the field to \"\" if the site never had it"
+    )]
+    Missing {
+        table: String,
+        column: String,
+        dump_table: String,
+        field: String,
+        existing: String,
+    },
+
+    #[error(
+        "column {table}.{column} is {sql_type}, which cannot fill the dump's {dump_table}.{field} ({kind}). Map another column to it in a mapping file (--mapping)"
+    )]
+    Incompatible {
+        table: String,
+        column: String,
+        sql_type: String,
+        dump_table: String,
+        field: String,
+        kind: &'static str,
+    },
+}
+
+impl From<ColumnError> for ExtractError {
+    fn from(e: ColumnError) -> ExtractError {
+        ExtractError::Column(Box::new(e))
+    }
 }

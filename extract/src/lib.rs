@@ -7,45 +7,63 @@
 //! committed to the manifest one by one. A re-run of the same command after
 //! any crash continues after each table's last committed part.
 //!
-//! - [`source`]: where to connect (URL or ADO.NET connection string).
-//! - [`mapping`]: where each legacy table and column lives on the server.
-//! - [`catalog`]: the mapping checked against the server.
-//! - [`value`]: SQL Server types into record fields.
-//! - [`read`]: one table, pages in, parts out.
-//! - [`section`]: the manifest's `extract` section, which makes resuming exact.
+//! # Layout
+//!
+//! The modules are private; what callers need is re-exported here.
+//!
+//! - this file: [`extract`] and its [`ExtractOptions`], [`Progress`] and
+//!   [`ExtractReport`]; the run itself (plan every table, prepare the
+//!   folder, hand the tables to the workers, report).
+//! - `source/`: where to connect, a URL or an ADO.NET connection string
+//!   ([`Source`], [`SourceError`]).
+//! - `mapping`: where each legacy table and column lives on the server
+//!   ([`Mapping`], [`MappingError`]).
+//! - `connect`: opening a session ([`Isolation`]) and turning tiberius'
+//!   errors into [`ExtractError`]s.
+//! - `catalog`: the mapping checked against the server's catalog, into a
+//!   plan of queries per table.
+//! - `fields`: the fields of each legacy record and how a row fills them.
+//! - `value`: SQL Server types into record fields, and the values that did
+//!   not fit ([`AnomalyKind`]).
+//! - `read`: one table, pages in, parts out, with retries and throttling.
+//! - `section`: the manifest's `extract` section ([`ExtractSection`]), which
+//!   makes resuming exact.
+//! - `error`: [`ExtractError`], every way a run can fail, in the words of
+//!   the person at the terminal.
 
-// Errors carry names (table, column, type) for the person reading them; they
-// are built once per run, so their size does not matter.
-#![allow(clippy::result_large_err)]
-
-pub mod catalog;
-pub mod connect;
-pub mod error;
-pub mod fields;
-pub mod mapping;
-pub mod read;
-pub mod section;
-pub mod source;
-pub mod value;
+mod catalog;
+mod connect;
+mod error;
+mod fields;
+mod mapping;
+mod read;
+mod section;
+mod source;
+mod value;
 
 pub use connect::Isolation;
 pub use error::ExtractError;
-pub use mapping::Mapping;
-pub use source::Source;
+pub use mapping::{Mapping, MappingError, TableMapping};
+pub use section::{AnomalyExample, ExtractSection, TableState};
+pub use source::{Encrypt, Form, Part, Password, Source, SourceError};
+pub use value::AnomalyKind;
+
+/// Opens one session as the extractor does; for tests that check how a
+/// failure to connect is classified.
+#[doc(hidden)]
+pub use connect::connect;
 
 use catalog::{TablePlan, estimate_rows, fetch_all, plan_table, session_info};
-use connect::{Connection, connect};
+use connect::Connection;
 use pancake_proto::folder::{OutputFolder, Stage, Start};
 use pancake_proto::manifest::DumpKindName;
 use pancake_proto::{LegacyTable, Manifest, ManifestWriter, WriteOptions, legacy};
 use read::{Range, TableRun, Throttle, read_table};
-use section::{ExtractSection, TableState};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use value::AnomalyKind;
 
 /// Everything `pancake extract` can be told.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@
 //! --print-mapping` shows the whole effective mapping.
 
 use crate::fields::{FieldKind, fields_of};
-use pancake_proto::LegacyTable;
+use pancake_proto::{IoError, LegacyTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -72,11 +72,8 @@ pub struct Mapping {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    #[error("cannot read the mapping file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("the mapping file {path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("the mapping file {path} names an unknown table '{table}': expected one of {expected}")]
@@ -155,10 +152,8 @@ struct TableOverride {
 impl Mapping {
     /// The default mapping with a file's overrides applied.
     pub fn from_file(path: &Path) -> Result<Mapping, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(IoError::at("read the mapping file", path))?;
         Mapping::from_toml(&text, path)
     }
 
@@ -374,6 +369,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("site.toml") && e.contains("tabel"), "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_file_says_so_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let e = Mapping::from_file(&path).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "{}: cannot read the mapping file: ",
+                path.display()
+            )),
+            "{text}"
+        );
+        // The cause is quoted in the message, so not returned again.
+        assert!(std::error::Error::source(&e).is_none(), "{e:?}");
     }
 
     #[test]

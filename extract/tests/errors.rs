@@ -260,10 +260,7 @@ fn errors_are_classified_for_callers_too() {
     ))
     .unwrap();
     let e = rt
-        .block_on(pancake_extract::connect::connect(
-            &source,
-            Isolation::ReadCommitted,
-        ))
+        .block_on(pancake_extract::connect(&source, Isolation::ReadCommitted))
         .err()
         .unwrap();
     assert!(matches!(e, ExtractError::ConnectionRefused { .. }), "{e:?}");

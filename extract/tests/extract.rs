@@ -5,8 +5,7 @@ mod common;
 
 use common::*;
 use pancake_datasets::GeneratorSection;
-use pancake_extract::section::ExtractSection;
-use pancake_extract::value::AnomalyKind;
+use pancake_extract::{AnomalyKind, ExtractSection};
 use pancake_proto::Manifest;
 use pancake_proto::verify::verify_dump;
 

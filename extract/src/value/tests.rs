@@ -1,0 +1,330 @@
+use super::*;
+use std::borrow::Cow;
+use tiberius::numeric::Numeric;
+use tiberius::time::{Date, DateTime, DateTime2, DateTimeOffset, SmallDateTime, Time};
+
+fn ok(ty: SqlType, kind: FieldKind, data: ColumnData<'_>) -> Value {
+    let (v, a) = convert(ty, kind, data).unwrap();
+    assert_eq!(a, None);
+    v
+}
+
+fn ts(seconds: i64, nanos: i32) -> Value {
+    Value::Time(Timestamp { seconds, nanos })
+}
+
+const NTEXT: SqlType = SqlType::NText {
+    chars: Some(50),
+    padded: false,
+};
+
+#[test]
+fn integers_of_every_width_fill_integer_fields() {
+    let k = FieldKind::Int32;
+    assert_eq!(
+        ok(SqlType::TinyInt, k, ColumnData::U8(Some(7))),
+        Value::Int(7)
+    );
+    assert_eq!(
+        ok(SqlType::SmallInt, k, ColumnData::I16(Some(-3))),
+        Value::Int(-3)
+    );
+    assert_eq!(
+        ok(SqlType::Int, k, ColumnData::I32(Some(1 << 30))),
+        Value::Int(1 << 30)
+    );
+    assert_eq!(
+        ok(SqlType::BigInt, k, ColumnData::I64(Some(42))),
+        Value::Int(42)
+    );
+    assert_eq!(
+        ok(SqlType::Bit, k, ColumnData::Bit(Some(true))),
+        Value::Int(1)
+    );
+    let n = Numeric::new_with_scale(12300, 2);
+    assert_eq!(
+        ok(
+            SqlType::Decimal { scale: 2 },
+            k,
+            ColumnData::Numeric(Some(n))
+        ),
+        Value::Int(123)
+    );
+    let key = FieldKind::Key { bits: 64 };
+    assert_eq!(
+        ok(SqlType::BigInt, key, ColumnData::I64(Some(5_000_000_001))),
+        Value::Int(5_000_000_001)
+    );
+}
+
+#[test]
+fn a_number_that_does_not_fit_is_flagged_not_wrapped() {
+    let (v, a) = convert(
+        SqlType::BigInt,
+        FieldKind::Int32,
+        ColumnData::I64(Some(3_000_000_000)),
+    )
+    .unwrap();
+    assert_eq!(v, Value::Null);
+    let a = a.unwrap();
+    assert_eq!(a.kind, AnomalyKind::OutOfRange);
+    assert!(a.detail.contains("3000000000"), "{}", a.detail);
+    let (v, a) = convert(
+        SqlType::Decimal { scale: 2 },
+        FieldKind::Int32,
+        ColumnData::Numeric(Some(Numeric::new_with_scale(12345, 2))),
+    )
+    .unwrap();
+    assert_eq!(v, Value::Null);
+    assert_eq!(a.unwrap().kind, AnomalyKind::OutOfRange);
+}
+
+#[test]
+fn nulls_stay_null() {
+    for kind in [
+        FieldKind::Int32,
+        FieldKind::Text,
+        FieldKind::Time,
+        FieldKind::Date,
+    ] {
+        assert_eq!(ok(SqlType::Int, kind, ColumnData::I32(None)), Value::Null);
+    }
+}
+
+fn utf16le(s: &[u16]) -> Vec<u8> {
+    s.iter().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+#[test]
+fn text_arrives_as_utf16_bytes_and_lone_surrogates_are_kept_raw() {
+    let good: Vec<u16> = "Åsa 😀".encode_utf16().collect();
+    assert_eq!(
+        ok(
+            NTEXT,
+            FieldKind::Text,
+            ColumnData::Binary(Some(Cow::Owned(utf16le(&good))))
+        ),
+        Value::Text("Åsa 😀".into())
+    );
+    let bad = utf16le(&[0x61, 0xD83D, 0x62]);
+    let (v, a) = convert(
+        NTEXT,
+        FieldKind::Text,
+        ColumnData::Binary(Some(Cow::Owned(bad.clone()))),
+    )
+    .unwrap();
+    assert_eq!(v, Value::Text("a\u{FFFD}b".into()));
+    let a = a.unwrap();
+    assert_eq!(a.kind, AnomalyKind::InvalidUtf16);
+    assert_eq!(a.raw_utf16, Some(bad));
+}
+
+#[test]
+fn fixed_width_text_loses_its_padding() {
+    let padded = SqlType::Text {
+        chars: Some(10),
+        padded: true,
+    };
+    let bytes = utf16le(&"Oslo      ".encode_utf16().collect::<Vec<_>>());
+    assert_eq!(
+        ok(
+            padded,
+            FieldKind::Text,
+            ColumnData::Binary(Some(Cow::Owned(bytes)))
+        ),
+        Value::Text("Oslo".into())
+    );
+}
+
+#[test]
+fn overlong_text_is_cut_and_flagged() {
+    let long = "ä".repeat(MAX_TEXT_BYTES); // two bytes each
+    let (v, a) = convert(
+        SqlType::NText {
+            chars: None,
+            padded: false,
+        },
+        FieldKind::Text,
+        ColumnData::String(Some(Cow::Owned(long))),
+    )
+    .unwrap();
+    let Value::Text(s) = v else { panic!() };
+    assert_eq!(s.len(), MAX_TEXT_BYTES);
+    assert_eq!(a.unwrap().kind, AnomalyKind::Truncated);
+}
+
+#[test]
+fn other_types_become_text_as_sql_server_prints_them() {
+    let t = FieldKind::Text;
+    let guid = tiberius::Uuid::parse_str("6f9619ff-8b86-d011-b42d-00c04fc964ff").unwrap();
+    assert_eq!(
+        ok(SqlType::UniqueIdentifier, t, ColumnData::Guid(Some(guid))),
+        Value::Text("6f9619ff-8b86-d011-b42d-00c04fc964ff".into())
+    );
+    assert_eq!(
+        ok(SqlType::Money, t, ColumnData::F64(Some(12.5))),
+        Value::Text("12.5000".into())
+    );
+    assert_eq!(
+        ok(SqlType::Float, t, ColumnData::F64(Some(0.25))),
+        Value::Text("0.25".into())
+    );
+    assert_eq!(
+        ok(
+            SqlType::Decimal { scale: 2 },
+            t,
+            ColumnData::Numeric(Some(Numeric::new_with_scale(-12345, 2)))
+        ),
+        Value::Text("-123.45".into())
+    );
+    assert_eq!(decimal(5, 3), "0.005");
+    assert_eq!(decimal(-5, 0), "-5");
+    assert_eq!(
+        ok(
+            SqlType::VarBinary,
+            t,
+            ColumnData::Binary(Some(Cow::Owned(vec![0xCA, 0xFE])))
+        ),
+        Value::Text("0xCAFE".into())
+    );
+    assert_eq!(
+        ok(SqlType::Int, t, ColumnData::I32(Some(-9))),
+        Value::Text("-9".into())
+    );
+}
+
+// 2014-03-15 12:34:56 UTC
+const T: i64 = 1_394_886_896;
+const DAYS_1900: i32 = 41_711; // 2014-03-15 since 1900-01-01
+const DAYS_CE: u32 = 735_306; // 2014-03-15 since 0001-01-01
+
+#[test]
+fn every_datetime_type_gives_the_same_instant() {
+    let secs = (T - (T / 86_400) * 86_400) as u32; // time of day
+    let k = FieldKind::Time;
+    assert_eq!(
+        ok(
+            SqlType::DateTime,
+            k,
+            ColumnData::DateTime(Some(DateTime::new(DAYS_1900, secs * 300)))
+        ),
+        ts(T, 0)
+    );
+    // 1/300 s ticks round to the nearest nanosecond: 1 tick = 3.333… ms.
+    assert_eq!(
+        ok(
+            SqlType::DateTime,
+            k,
+            ColumnData::DateTime(Some(DateTime::new(DAYS_1900, secs * 300 + 1)))
+        ),
+        ts(T, 3_333_333)
+    );
+    assert_eq!(
+        ok(
+            SqlType::SmallDateTime,
+            k,
+            ColumnData::SmallDateTime(Some(SmallDateTime::new(DAYS_1900 as u16, 754)))
+        ),
+        ts(T - 56, 0)
+    );
+    let dt2 = DateTime2::new(
+        Date::new(DAYS_CE),
+        Time::new(u64::from(secs) * 10_000_000 + 5, 7),
+    );
+    assert_eq!(
+        ok(SqlType::DateTime2, k, ColumnData::DateTime2(Some(dt2))),
+        ts(T, 500)
+    );
+    // Recorded at +02:00: the wire holds UTC, the instant is unchanged.
+    let dto = DateTimeOffset::new(
+        DateTime2::new(Date::new(DAYS_CE), Time::new(u64::from(secs), 0)),
+        120,
+    );
+    assert_eq!(
+        ok(
+            SqlType::DateTimeOffset,
+            k,
+            ColumnData::DateTimeOffset(Some(dto))
+        ),
+        ts(T, 0)
+    );
+    assert_eq!(
+        ok(SqlType::Date, k, ColumnData::Date(Some(Date::new(DAYS_CE)))),
+        ts(T - i64::from(secs), 0)
+    );
+}
+
+#[test]
+fn dates_are_the_local_calendar_day() {
+    let d = |y, m, day| {
+        Value::Date(legacy::Date {
+            year: y,
+            month: m,
+            day,
+        })
+    };
+    let k = FieldKind::Date;
+    assert_eq!(
+        ok(SqlType::Date, k, ColumnData::Date(Some(Date::new(DAYS_CE)))),
+        d(2014, 3, 15)
+    );
+    // 23:30 UTC recorded at +02:00 is the next day where it happened.
+    let late = DateTime2::new(Date::new(DAYS_CE), Time::new(23 * 3600 + 1800, 0));
+    assert_eq!(
+        ok(
+            SqlType::DateTimeOffset,
+            k,
+            ColumnData::DateTimeOffset(Some(DateTimeOffset::new(late, 120)))
+        ),
+        d(2014, 3, 16)
+    );
+    // SQL Server's zero date survives as a date, for the transform to reject.
+    assert_eq!(
+        ok(
+            SqlType::DateTime,
+            k,
+            ColumnData::DateTime(Some(DateTime::new(0, 0)))
+        ),
+        d(1900, 1, 1)
+    );
+}
+
+#[test]
+fn a_date_field_refuses_a_number() {
+    assert!(convert(SqlType::Int, FieldKind::Date, ColumnData::I32(Some(1))).is_err());
+    assert!(!SqlType::Int.fits(FieldKind::Date));
+    assert!(!SqlType::UniqueIdentifier.fits(FieldKind::Key { bits: 32 }));
+    assert!(
+        !SqlType::NText {
+            chars: Some(10),
+            padded: false
+        }
+        .fits(FieldKind::Key { bits: 64 })
+    );
+    assert!(SqlType::DateTimeOffset.fits(FieldKind::Time));
+}
+
+#[test]
+fn text_is_selected_as_utf16_bytes() {
+    assert_eq!(
+        NTEXT.select_expr("Nickname"),
+        "CAST([Nickname] AS varbinary(8000)) AS [Nickname]"
+    );
+    assert_eq!(
+        SqlType::Text {
+            chars: Some(254),
+            padded: false
+        }
+        .select_expr("Email"),
+        "CAST(CAST([Email] AS nvarchar(254)) AS varbinary(8000)) AS [Email]"
+    );
+    assert_eq!(
+        SqlType::NText {
+            chars: None,
+            padded: false
+        }
+        .select_expr("Body"),
+        "CAST([Body] AS varbinary(max)) AS [Body]"
+    );
+    assert_eq!(SqlType::Int.select_expr("Odd]Name"), "[Odd]]Name]");
+}
