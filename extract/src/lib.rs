@@ -28,8 +28,8 @@
 //! - `read`: one table, pages in, parts out, with retries and throttling.
 //! - `section`: the manifest's `extract` section ([`ExtractSection`]), which
 //!   makes resuming exact.
-//! - `error`: [`ExtractError`], every way a run can fail, in the words of
-//!   the person at the terminal.
+//! - `error`: [`ExtractError`] (and its boxed [`ColumnError`]), every way a
+//!   run can fail, in the words of the person at the terminal.
 
 mod catalog;
 mod connect;
@@ -42,7 +42,7 @@ mod source;
 mod value;
 
 pub use connect::Isolation;
-pub use error::ExtractError;
+pub use error::{ColumnError, ExtractError};
 pub use mapping::{Mapping, MappingError, TableMapping};
 pub use section::{AnomalyExample, ExtractSection, TableState};
 pub use source::{Encrypt, Form, Part, Password, Source, SourceError};

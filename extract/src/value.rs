@@ -193,7 +193,7 @@ pub enum AnomalyKind {
     /// Text that is not valid UTF-16 (a lone surrogate): the field holds it
     /// with U+FFFD in place of each bad unit and `raw_texts` keeps the bytes.
     InvalidUtf16,
-    /// Text longer than [`MAX_TEXT_BYTES`]: cut.
+    /// Text longer than `MAX_TEXT_BYTES` (4 MiB): cut.
     Truncated,
     /// A number that does not fit the field (a bigint member id above 2^31,
     /// a fraction in an integer field): the field is left empty.
