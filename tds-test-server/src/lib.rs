@@ -107,6 +107,7 @@ pub use sql::IsolationLevel;
 pub use tls::TlsConfig;
 pub use value::SqlError;
 
+use pancake_proto::IoError;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -136,7 +137,7 @@ pub fn prepare_preset(preset: &str, scale: f64, seed: u64, dir: &Path) -> anyhow
         pancake_datasets::generate(&out, &options, false, &())?;
         return Ok(out);
     }
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(IoError::at("create", dir))?;
     let temp = dir.join(format!(
         ".{preset}-scale{scale}-seed{seed}.tmp-{}",
         std::process::id()
@@ -150,7 +151,27 @@ pub fn prepare_preset(preset: &str, scale: f64, seed: u64, dir: &Path) -> anyhow
             let _ = std::fs::remove_dir_all(&temp);
             pancake_datasets::generate(&out, &options, false, &())?;
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(IoError::new("rename", &temp, e).into()),
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_folder_that_cannot_be_made_is_named_in_the_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        let cache = file.join("cache");
+        let e = prepare_preset("tiny", 1.0, 1, &cache).unwrap_err();
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!("{}: cannot create: ", cache.display())),
+            "{message}"
+        );
+        assert!(e.source().is_none(), "{e:?}");
+    }
 }
