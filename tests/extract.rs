@@ -2,7 +2,7 @@
 //! run again, it finishes with exactly the dump an uninterrupted run writes.
 
 use pancake_proto::Manifest;
-use pancake_tds_test_server::{BackgroundServer, ServerConfig, compare};
+use pancake_tds_test_server::{BackgroundServer, ServerConfig, same_rows};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -79,7 +79,7 @@ fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
         .output()
         .unwrap();
     assert!(verify.status.success(), "{}", text(&verify.stdout));
-    compare::same_rows(&dump, &out).unwrap();
+    same_rows(&dump, &out).unwrap();
 
     // An uninterrupted run writes the very same parts.
     let whole = tmp.path().join("whole");

@@ -17,7 +17,7 @@ async fn a_full_extraction_equals_the_generated_data_set() {
     assert!(!report.up_to_date && !report.resumed);
 
     // Every table, every row, every field (raw_texts included), in key order.
-    let counts = pancake_tds_test_server::compare::same_rows(tiny(), out.path()).unwrap();
+    let counts = pancake_tds_test_server::same_rows(tiny(), out.path()).unwrap();
     let generated = Manifest::load(tiny()).unwrap();
     for (table, n) in &counts {
         assert_eq!(*n, generated.table(table).unwrap().records(), "{table}");
@@ -120,7 +120,7 @@ async fn a_finished_extraction_is_left_alone_and_force_redoes_it() {
     let redone = extract(o).await.unwrap();
     assert!(!redone.up_to_date);
     assert!(redone.rows_this_run() > 0);
-    pancake_tds_test_server::compare::same_rows(tiny(), out.path()).unwrap();
+    pancake_tds_test_server::same_rows(tiny(), out.path()).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,7 +132,7 @@ async fn a_connection_dropped_mid_page_is_retried_without_losing_or_doubling_row
     let report = extract(options(&server, out.path())).await.unwrap();
     let messages = report.tables.iter().find(|t| t.name == "messages").unwrap();
     assert_eq!(messages.retries, 2);
-    pancake_tds_test_server::compare::same_rows(tiny(), out.path()).unwrap();
+    pancake_tds_test_server::same_rows(tiny(), out.path()).unwrap();
     let section = ExtractSection::of(&Manifest::load(out.path()).unwrap()).unwrap();
     assert_eq!(section.tables["messages"].retries, 2);
 }
@@ -196,7 +196,7 @@ async fn a_connection_that_keeps_dropping_stops_the_run_and_keeps_finished_parts
     uninterrupted.tables = vec![pancake_proto::LegacyTable::Messages];
     extract(uninterrupted).await.unwrap();
     // The same rows, and even the same parts, as an uninterrupted run.
-    pancake_tds_test_server::compare::same_rows(whole.path(), out.path()).unwrap();
+    pancake_tds_test_server::same_rows(whole.path(), out.path()).unwrap();
     let parts = |dir: &std::path::Path| {
         Manifest::load(dir)
             .unwrap()

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use pancake_extract::Mapping;
-use pancake_tds_test_server::{Catalog, Len, ServerConfig, SqlType, compare::same_rows};
+use pancake_tds_test_server::{Catalog, Len, ServerConfig, SqlType, same_rows};
 
 fn write_mapping(dir: &std::path::Path, text: &str) -> Mapping {
     let path = dir.join("mapping.toml");

@@ -7,6 +7,7 @@
 
 use crate::{Server, ServerConfig, TlsConfig, prepare_preset};
 use clap::Parser;
+use pancake_proto::IoError;
 use std::path::PathBuf;
 
 /// Serve a pancake legacy dump over TDS, as a SQL Server would.
@@ -71,10 +72,10 @@ pub fn main() -> anyhow::Result<()> {
     let mut ca_file = None;
     if args.tls {
         let tls = TlsConfig::self_signed()?;
-        std::fs::create_dir_all(&args.cache)?;
+        std::fs::create_dir_all(&args.cache).map_err(IoError::at("create", &args.cache))?;
         let path = args.cache.join("tds-test-server-ca.pem");
         tls.write_ca_pem(&path)?;
-        ca_file = Some(std::fs::canonicalize(&path)?);
+        ca_file = Some(std::fs::canonicalize(&path).map_err(IoError::at("resolve", &path))?);
         config.tls = Some(tls);
     }
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&(args.bind.as_str(), args.port))?

@@ -37,7 +37,7 @@
 //!
 //! # The SQL
 //!
-//! See [`sql`] for the grammar. In short: `SELECT [TOP (n)
+//! `src/sql/mod.rs` has the grammar. In short: `SELECT [TOP (n)
 //! [WITH TIES]] items FROM table [WHERE ...] [ORDER BY key]` where an item is
 //! a column, `*`, a nested `CAST(item AS type)`/`CONVERT(type, item)` with an
 //! optional alias, `MIN`/`MAX`/`COUNT(*)`/`COUNT_BIG(*)`/`SUM`; constants
@@ -57,24 +57,49 @@
 //! setting while the server runs; [`Server::queries`] lists every statement
 //! with its parameters.
 //!
-//! [`compare::same_rows`] checks that two dumps hold the same rows, for tests
+//! [`same_rows`] checks that two dumps hold the same rows, for tests
 //! that extract what this server serves.
+//!
+//! # Layout
+//!
+//! The modules are private; what callers use is re-exported here.
+//!
+//! - `server/`: [`Server`] and [`ServerConfig`]: the listener, a thread per
+//!   connection, the login, and each request's statements.
+//! - `tds/`: the wire format: packets, PRELOGIN and LOGIN7, RPC parameters,
+//!   the tokens of a response.
+//! - `tls.rs`: [`TlsConfig`], and TLS inside PRELOGIN packets.
+//! - `sql/`: the T-SQL lexer, AST and parser.
+//! - `exec/`: binding and running statements against user tables (read
+//!   from the dump) and catalog views.
+//! - `views.rs`: the catalog views' rows (`INFORMATION_SCHEMA`, `sys.*`).
+//! - `value/`: SQL values: storing a dump field in a column, `CAST`,
+//!   comparison, and [`SqlError`].
+//! - `catalog.rs`: [`Catalog`], the tables and columns served and the
+//!   fields feeding them.
+//! - `dump.rs`: the served dump's manifest and forward cursors over its
+//!   parts; `record.rs`: typed access to a record's fields.
+//! - `faults.rs`: [`Faults`] and the [`QueryLog`].
+//! - `compare.rs`: [`same_rows`]; `cli.rs`: [`cli_main`], the command line
+//!   of the `tds_test_server` example.
 
-pub mod catalog;
-pub mod cli;
-pub mod compare;
+mod catalog;
+mod cli;
+mod compare;
 mod dump;
 mod exec;
-pub mod faults;
+mod faults;
 mod record;
 mod server;
-pub mod sql;
+mod sql;
 mod tds;
 mod tls;
 mod value;
 mod views;
 
 pub use catalog::{Catalog, ColumnDef, Len, SqlType, TableDef};
+pub use cli::main as cli_main;
+pub use compare::{RowCounts, same_rows};
 pub use faults::{Faults, LoggedQuery, ParamValue, QueryLog, RequestKind};
 pub use pancake_proto::LegacyTable;
 pub use server::{BackgroundServer, Server, ServerConfig, ServerStats};
@@ -82,6 +107,7 @@ pub use sql::IsolationLevel;
 pub use tls::TlsConfig;
 pub use value::SqlError;
 
+use pancake_proto::IoError;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -111,7 +137,7 @@ pub fn prepare_preset(preset: &str, scale: f64, seed: u64, dir: &Path) -> anyhow
         pancake_datasets::generate(&out, &options, false, &())?;
         return Ok(out);
     }
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(IoError::at("create", dir))?;
     let temp = dir.join(format!(
         ".{preset}-scale{scale}-seed{seed}.tmp-{}",
         std::process::id()
@@ -125,7 +151,27 @@ pub fn prepare_preset(preset: &str, scale: f64, seed: u64, dir: &Path) -> anyhow
             let _ = std::fs::remove_dir_all(&temp);
             pancake_datasets::generate(&out, &options, false, &())?;
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(IoError::new("rename", &temp, e).into()),
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_folder_that_cannot_be_made_is_named_in_the_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        let cache = file.join("cache");
+        let e = prepare_preset("tiny", 1.0, 1, &cache).unwrap_err();
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!("{}: cannot create: ", cache.display())),
+            "{message}"
+        );
+        assert!(e.source().is_none(), "{e:?}");
+    }
 }

@@ -7,6 +7,7 @@
 //! `localhost`, `127.0.0.1` and `::1`, signed by it.
 
 use crate::tds::{self, PKT_PRELOGIN};
+use pancake_proto::IoError;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -85,8 +86,8 @@ impl TlsConfig {
 
     /// Writes the CA certificate to `path` (tiberius wants a `.pem`, `.crt`
     /// or `.der` name).
-    pub fn write_ca_pem(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::write(path, &self.ca_pem)
+    pub fn write_ca_pem(&self, path: &Path) -> Result<(), IoError> {
+        std::fs::write(path, &self.ca_pem).map_err(IoError::at("write", path))
     }
 
     pub(crate) fn server_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {

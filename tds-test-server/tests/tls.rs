@@ -72,6 +72,22 @@ async fn the_ca_file_validates_the_certificate_for_localhost_and_the_ip() {
     assert!(certificate_error(&e), "{e:?}");
 }
 
+#[test]
+fn a_ca_file_that_cannot_be_written_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("no-such-folder").join("ca.pem");
+    let e = TlsConfig::self_signed()
+        .unwrap()
+        .write_ca_pem(&ca)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: cannot write: ", ca.display())),
+        "{e}"
+    );
+    assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+}
+
 /// tiberius reports a refused certificate as a TLS or an I/O error.
 fn certificate_error(e: &tiberius::error::Error) -> bool {
     match e {

@@ -1,0 +1,225 @@
+//! The tokenizer: any whitespace and comments, `[bracketed]`, `"quoted"` or
+//! bare identifiers, `@variables`, numbers, `'strings'` and `N'strings'`,
+//! symbols.
+
+use crate::value::SqlError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Tok {
+    /// An identifier; `quoted` when it was `[..]` or `".."` (never a keyword).
+    Ident {
+        name: String,
+        quoted: bool,
+    },
+    /// `@name` or `@@name`.
+    Var(String),
+    Number(String),
+    Str {
+        text: String,
+        national: bool,
+    },
+    Sym(&'static str),
+    Eof,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Token {
+    pub(super) tok: Tok,
+    /// The token as written, for error messages.
+    pub(super) text: String,
+}
+
+const SYMBOLS: [&str; 16] = [
+    "<=", ">=", "<>", "!=", "!<", "!>", "(", ")", ",", ".", "*", "=", "<", ">", ";", "+",
+];
+
+pub(super) fn lex(sql: &str) -> Result<Vec<Token>, SqlError> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let text = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == '-' && chars.get(i + 1) == Some(&'-') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '/' && chars.get(i + 1) == Some(&'*') {
+            let start = i;
+            i += 2;
+            let mut depth = 1;
+            while i < chars.len() && depth > 0 {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            if depth > 0 {
+                return Err(SqlError::new(
+                    113,
+                    15,
+                    format!(
+                        "Missing end comment mark '*/'. near '{}'",
+                        text(start, start + 2)
+                    ),
+                ));
+            }
+            continue;
+        }
+        let start = i;
+        if c == '[' {
+            let mut name = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(SqlError::new(
+                            105,
+                            15,
+                            format!(
+                                "Unclosed quotation mark after the character string '{}'.",
+                                text(start + 1, chars.len())
+                            ),
+                        ));
+                    }
+                    Some(']') if chars.get(i + 1) == Some(&']') => {
+                        name.push(']');
+                        i += 2;
+                    }
+                    Some(']') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&ch) => {
+                        name.push(ch);
+                        i += 1;
+                    }
+                }
+            }
+            out.push(Token {
+                tok: Tok::Ident { name, quoted: true },
+                text: text(start, i),
+            });
+            continue;
+        }
+        if c == '"' || c == '\'' || ((c == 'N' || c == 'n') && chars.get(i + 1) == Some(&'\'')) {
+            let national = c == 'N' || c == 'n';
+            let quote = if national { '\'' } else { c };
+            i += if national { 2 } else { 1 };
+            let mut s = String::new();
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(SqlError::new(
+                            105,
+                            15,
+                            format!("Unclosed quotation mark after the character string '{s}'."),
+                        ));
+                    }
+                    Some(&q) if q == quote && chars.get(i + 1) == Some(&quote) => {
+                        s.push(quote);
+                        i += 2;
+                    }
+                    Some(&q) if q == quote => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&ch) => {
+                        s.push(ch);
+                        i += 1;
+                    }
+                }
+            }
+            let tok = if quote == '"' {
+                Tok::Ident {
+                    name: s,
+                    quoted: true,
+                }
+            } else {
+                Tok::Str { text: s, national }
+            };
+            out.push(Token {
+                tok,
+                text: text(start, i),
+            });
+            continue;
+        }
+        if c == '@' {
+            i += 1;
+            if chars.get(i) == Some(&'@') {
+                i += 1;
+            }
+            while i < chars.len() && (chars[i].is_alphanumeric() || "_@#$".contains(chars[i])) {
+                i += 1;
+            }
+            let t = text(start, i);
+            out.push(Token {
+                tok: Tok::Var(t.clone()),
+                text: t,
+            });
+            continue;
+        }
+        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let t = text(start, i);
+            out.push(Token {
+                tok: Tok::Number(t.clone()),
+                text: t,
+            });
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' || c == '#' {
+            while i < chars.len() && (chars[i].is_alphanumeric() || "_@#$".contains(chars[i])) {
+                i += 1;
+            }
+            let t = text(start, i);
+            out.push(Token {
+                tok: Tok::Ident {
+                    name: t.clone(),
+                    quoted: false,
+                },
+                text: t,
+            });
+            continue;
+        }
+        if let Some(sym) = SYMBOLS.iter().find(|s| {
+            let s: Vec<char> = s.chars().collect();
+            chars[i..].starts_with(&s)
+        }) {
+            i += sym.chars().count();
+            out.push(Token {
+                tok: Tok::Sym(sym),
+                text: (*sym).to_owned(),
+            });
+            continue;
+        }
+        if c == '-' {
+            i += 1;
+            out.push(Token {
+                tok: Tok::Sym("-"),
+                text: "-".into(),
+            });
+            continue;
+        }
+        return Err(SqlError::syntax(&c.to_string()));
+    }
+    out.push(Token {
+        tok: Tok::Eof,
+        text: String::new(),
+    });
+    Ok(out)
+}
