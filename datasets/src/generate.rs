@@ -16,7 +16,7 @@ use pancake_proto::manifest::{DumpKindName, Manifest, ManifestError, ManifestWri
 use pancake_proto::part::FrameBuffer;
 use pancake_proto::record::format_micros;
 use pancake_proto::{
-    LegacyTable, PartEntry, PartError, PartSpec, PartWriter, Record, WriteOptions,
+    IoError, LegacyTable, PartEntry, PartError, PartSpec, PartWriter, Record, WriteOptions,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -144,13 +144,8 @@ pub enum GenerateError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Folder(#[from] FolderError),
-    #[error("{}: cannot {action}: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("--scale must be a positive number, got {0}")]
     BadScale(f64),
     #[error("cannot start {threads} worker threads: {detail}")]

@@ -271,14 +271,14 @@ impl World {
         if exclude == 1 { 2 } else { 1 }
     }
 
-    /// One member in [`POWER_USER_STRIDE`] is a power user: the few who send
+    /// One member in `POWER_USER_STRIDE` is a power user: the few who send
     /// most messages and flirts on any dating site.
     pub fn is_power_user(&self, id: u64) -> bool {
         id % POWER_USER_STRIDE == self.seed % POWER_USER_STRIDE
     }
 
     /// Someone who acts (sends, visits, favours) at `t`, not `exclude`:
-    /// [`POWER_USER_SHARE`] of the time a power user, else anyone, newer
+    /// `POWER_USER_SHARE` of the time a power user, else anyone, newer
     /// members more often.
     pub fn pick_actor(&self, rng: &mut Rng, t: i64, exclude: u64) -> u64 {
         let n = self.members_by(t);

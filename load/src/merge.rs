@@ -1018,10 +1018,7 @@ mod tests {
             yielded, 1,
             "the event before the missing run's start comes out"
         );
-        assert!(
-            matches!(err, MergeError::Part(PartError::Io { .. })),
-            "{err}"
-        );
+        assert!(matches!(err, MergeError::Part(PartError::Io(_))), "{err}");
     }
 
     /// Changes the manifest of a finished stream.

@@ -79,6 +79,11 @@ impl TableAccount {
     pub fn events_total(&self) -> u64 {
         self.events.values().sum()
     }
+
+    /// Every input part of the table is transformed and committed.
+    pub fn is_done(&self) -> bool {
+        self.parts_done == self.input_parts
+    }
 }
 
 pub(crate) const REJECTS_SUFFIX: &str = "_rejects";
@@ -117,6 +122,43 @@ impl TransformSection {
         }
         self.kinds = all.events;
         self.rejects = all.rejects;
+    }
+
+    /// The account of every table together, part counts included. Events
+    /// per kind and rejects per reason are the section's own totals
+    /// ([`kinds`](Self::kinds), [`rejects`](Self::rejects)), which `verify`
+    /// checks are the sums over the tables.
+    pub fn overall(&self) -> TableAccount {
+        let mut all = TableAccount {
+            events: self.kinds.clone(),
+            rejects: self.rejects.clone(),
+            ..TableAccount::default()
+        };
+        for t in self.tables.values() {
+            all.input_parts += t.input_parts;
+            all.parts_done += t.parts_done;
+            all.rows += t.rows;
+            all.rows_with_events += t.rows_with_events;
+            all.rejected += t.rejected;
+            all.repaired += t.repaired;
+        }
+        all
+    }
+
+    /// The account behind `name`, a table of the stream or the
+    /// `<table>_rejects` sidecar of one, with the table's name.
+    pub fn account_of(&self, name: &str) -> Option<(&str, &TableAccount)> {
+        self.tables
+            .iter()
+            .find(|(table, _)| {
+                table.as_str() == name || name.strip_suffix(REJECTS_SUFFIX) == Some(table.as_str())
+            })
+            .map(|(table, account)| (table.as_str(), account))
+    }
+
+    /// How many tables are done ([`TableAccount::is_done`]).
+    pub fn tables_done(&self) -> usize {
+        self.tables.values().filter(|t| t.is_done()).count()
     }
 
     /// The sidecar that holds the rejects of `table`: `members_rejects`.

@@ -17,6 +17,7 @@
 //! Readers find their files through the manifest, so the lock file a killed
 //! run leaves behind is never read as data.
 
+use crate::IoError;
 use crate::manifest::{DumpKindName, MANIFEST_FILE, Manifest, ManifestError};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -114,13 +115,8 @@ pub enum FolderError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
 
-    #[error("{}: cannot {action}: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 fn pid_text(pid: Option<u32>) -> String {
@@ -134,9 +130,9 @@ fn pid_text(pid: Option<u32>) -> String {
 /// gives (re-running the stage that wrote it), which does not apply here.
 fn manifest_problem(error: &ManifestError) -> String {
     match error {
-        ManifestError::Io { action, source, .. } => format!("cannot {action} it: {source}"),
+        ManifestError::Io(IoError { action, cause, .. }) => format!("cannot {action} it: {cause}"),
         ManifestError::Missing { .. } => "it is missing".into(),
-        ManifestError::Invalid { source, .. } => format!("not a valid manifest: {source}"),
+        ManifestError::Invalid { cause, .. } => format!("not a valid manifest: {cause}"),
         ManifestError::TooLarge { .. } => "it is too large to be a pancake manifest".into(),
         ManifestError::BadCount {
             table,
@@ -147,15 +143,6 @@ fn manifest_problem(error: &ManifestError) -> String {
         ManifestError::FormatVersion {
             found, supported, ..
         } => format!("format version {found}; this pancake reads only version {supported}"),
-    }
-}
-
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> FolderError {
-    let path = path.to_path_buf();
-    move |source| FolderError::Io {
-        path,
-        action,
-        source,
     }
 }
 
@@ -180,7 +167,7 @@ impl OutputFolder {
         // More than one round only when a holder removes the lock file
         // between our opening it and locking it.
         for _ in 0..100 {
-            std::fs::create_dir_all(dir).map_err(io("create the folder", dir))?;
+            std::fs::create_dir_all(dir).map_err(IoError::at("create the folder", dir))?;
             let file = match File::options()
                 .read(true)
                 .write(true)
@@ -191,7 +178,7 @@ impl OutputFolder {
                 Ok(file) => file,
                 // The folder was removed as we opened it: make it again.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io("open the lock file", &lock_path)(e)),
+                Err(e) => return Err(IoError::new("open the lock file", &lock_path, e).into()),
             };
             match file.try_lock() {
                 Ok(()) => {}
@@ -202,10 +189,12 @@ impl OutputFolder {
                     });
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(io(
+                    return Err(IoError::new(
                         "lock the folder (its file system must support file locks)",
                         &lock_path,
-                    )(e));
+                        e,
+                    )
+                    .into());
                 }
             }
             if !names_file(&lock_path, &file) {
@@ -232,10 +221,11 @@ impl OutputFolder {
         let path = &self.lock_path;
         self.file
             .set_len(0)
-            .map_err(io("write the lock file", path))?;
+            .map_err(IoError::at("write the lock file", path))?;
         self.file
             .write_all(format!("{}\n", std::process::id()).as_bytes())
-            .map_err(io("write the lock file", path))
+            .map_err(IoError::at("write the lock file", path))?;
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -322,10 +312,10 @@ impl OutputFolder {
 
     /// What the folder holds besides the lock file.
     fn entries(&self) -> Result<Vec<std::fs::DirEntry>, FolderError> {
-        let read = io("read the folder", &self.dir);
+        let read = IoError::at("read the folder", &self.dir);
         let mut entries = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(read)? {
-            let entry = entry.map_err(io("read the folder", &self.dir))?;
+            let entry = entry.map_err(IoError::at("read the folder", &self.dir))?;
             if entry.file_name() != LOCK_FILE {
                 entries.push(entry);
             }
@@ -340,12 +330,14 @@ impl OutputFolder {
             let path = entry.path();
             let is_dir = entry
                 .file_type()
-                .map_err(io("read the folder", &self.dir))?
+                .map_err(IoError::at("read the folder", &self.dir))?
                 .is_dir();
             if is_dir {
-                std::fs::remove_dir_all(&path).map_err(io("remove the previous output", &path))?;
+                std::fs::remove_dir_all(&path)
+                    .map_err(IoError::at("remove the previous output", &path))?;
             } else {
-                std::fs::remove_file(&path).map_err(io("remove the previous output", &path))?;
+                std::fs::remove_file(&path)
+                    .map_err(IoError::at("remove the previous output", &path))?;
             }
         }
         Ok(())

@@ -1,20 +1,34 @@
 //! pancake's contract between stages and with other languages.
 //!
-//! - [`legacy`], [`events`], [`dump`]: the types generated from `proto/*.proto`.
+//! Stages depend on this crate and never on each other. The types most
+//! callers need are re-exported here ([`Manifest`], [`PartReader`],
+//! [`PartWriter`], [`OutputFolder`], [`IoError`], ...); the modules are
+//! namespaces for the rest, by concern:
+//!
+//! - [`legacy`], [`events`], [`dump`]: the types generated from `proto/*.proto`
+//!   (rows of the legacy tables, domain events, part header and trailer).
+//! - [`record`]: the [`Record`] trait every stored message implements, and
+//!   the time helpers and event order that parts and loaders share.
 //! - [`part`]: the part file, one gzip member of length-delimited messages,
 //!   header first and trailer last, written and read with bounded memory.
 //! - [`manifest`]: `manifest.json`, the index of a dump or event stream,
-//!   written atomically after every finished part.
-//! - [`verify`]: checks every part of a dump against its trailer and the
-//!   manifest.
-//! - [`IoError`]: the one shape of an I/O failure (path, action, cause), and
-//!   the rule every pancake error follows: a message quotes its cause and
-//!   does not also return it from `source()`.
+//!   written atomically after every finished part; and what its tables add
+//!   up to ([`manifest::Totals`]), for summaries.
 //! - [`folder`]: the folder a stage writes, held exclusively by one process
 //!   and judged (new, resume, nothing to do, refuse) the same way by every
 //!   stage.
+//! - [`accounting`]: an event stream's `transform` section, the accounting
+//!   that proves no row was lost.
+//! - [`verify`]: checks every part of a dump against its trailer and the
+//!   manifest, and the `transform` section against the parts.
+//! - [`names`]: the names event kinds and reject reasons have in manifests,
+//!   summaries and routing keys.
+//! - [`json`]: any record as JSON, through the descriptors.
+//! - [`IoError`]: the one shape of an I/O failure (path, action, cause), and
+//!   the rule every pancake error follows: a message quotes its cause and
+//!   does not also return it from `source()`.
 //!
-//! Stages depend on this crate and never on each other.
+//! The legacy tables as a dump names them are [`LegacyTable`].
 
 pub mod accounting;
 pub mod folder;
@@ -24,7 +38,7 @@ pub mod manifest;
 pub mod names;
 pub mod part;
 pub mod record;
-pub mod table;
+mod table;
 pub mod verify;
 
 /// Rows of the legacy SQL Server tables (`pancake.legacy.v1`).
@@ -42,9 +56,12 @@ pub mod dump {
     include!(concat!(env!("OUT_DIR"), "/pancake.dump.v1.rs"));
 }
 
+pub use accounting::{TableAccount, TransformSection};
 pub use folder::{FolderError, OutputFolder};
 pub use io_error::IoError;
-pub use manifest::{Manifest, ManifestError, ManifestWriter, PartEntry, TableEntry};
+pub use manifest::{
+    Manifest, ManifestError, ManifestWriter, PartEntry, TableEntry, TableSummary, Totals,
+};
 pub use part::{
     PartError, PartLimits, PartReader, PartSpec, PartWriter, ReadOptions, WriteOptions,
 };

@@ -6,6 +6,7 @@
 //! the parts that are whole, and `complete` is true only once the run that
 //! wrote it finished.
 
+use crate::IoError;
 use crate::part::{MAX_RECORD_BYTES, PartLimits, RecordStats, checksum_hex};
 use crate::record::format_micros;
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,29 @@ impl TableEntry {
     // Sums saturate: a manifest's counts are checked when it is loaded, its
     // file sizes are not, and a display must not overflow on them.
 
+    /// What the table's parts add up to: parts, records, bytes.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            parts: self.parts.len() as u64,
+            records: self.records(),
+            bytes: self.bytes(),
+            record_bytes: self.record_bytes(),
+        }
+    }
+
+    /// The table as a summary shows it: its totals and its key and time
+    /// ranges, without the list of parts. Serializes as `pancake inspect
+    /// --json` prints a table.
+    pub fn summary(&self) -> TableSummary<'_> {
+        TableSummary {
+            name: &self.name,
+            record_type: &self.record_type,
+            totals: self.totals(),
+            key_range: self.key_range(),
+            time_range: self.time_range(),
+        }
+    }
+
     pub fn records(&self) -> u64 {
         self.parts
             .iter()
@@ -164,22 +188,64 @@ impl TableEntry {
     }
 }
 
+/// What the parts of a table (or of several tables) add up to. Sums
+/// saturate rather than overflow on a manifest's file sizes, which are not
+/// checked when it is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Finished parts.
+    pub parts: u64,
+    /// Records (rows of a legacy dump, events of an event stream).
+    pub records: u64,
+    /// Bytes of the part files.
+    pub bytes: u64,
+    /// Bytes of the record frames before compression.
+    pub record_bytes: u64,
+}
+
+impl Totals {
+    /// The totals of `tables` together: `Totals::of(&manifest.tables)`.
+    pub fn of<'a>(tables: impl IntoIterator<Item = &'a TableEntry>) -> Totals {
+        tables
+            .into_iter()
+            .fold(Totals::default(), |mut all, table| {
+                all.add(&table.totals());
+                all
+            })
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &Totals) {
+        self.parts = self.parts.saturating_add(other.parts);
+        self.records = self.records.saturating_add(other.records);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.record_bytes = self.record_bytes.saturating_add(other.record_bytes);
+    }
+}
+
+/// A table in a summary ([`TableEntry::summary`]): name, record type,
+/// totals, key and time ranges (`null` when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableSummary<'a> {
+    pub name: &'a str,
+    pub record_type: &'a str,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub key_range: Option<[i64; 2]>,
+    pub time_range: Option<[String; 2]>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{}: cannot {action}: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("{}: no manifest.json here: this is not a pancake dump or event stream, or the run that writes it has not finished a part yet", .dir.display())]
     Missing { dir: PathBuf },
-    #[error("{}: not a valid manifest: {source}; it was damaged or edited by hand; re-run the stage that wrote it", .path.display())]
+    #[error("{}: not a valid manifest: {cause}; it was damaged or edited by hand; re-run the stage that wrote it", .path.display())]
     Invalid {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        /// What the JSON parser said. Quoted in the message, so not a `source()`.
+        cause: serde_json::Error,
     },
     #[error("{}: larger than {MAX_MANIFEST_BYTES} bytes; not a pancake manifest", .path.display())]
     TooLarge { path: PathBuf },
@@ -200,18 +266,6 @@ pub enum ManifestError {
         found: u32,
         supported: u32,
     },
-}
-
-impl ManifestError {
-    /// For `map_err`: an I/O error while doing `action` to `path`.
-    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ManifestError {
-        let path = path.to_path_buf();
-        move |source| ManifestError::Io {
-            path,
-            action,
-            source,
-        }
-    }
 }
 
 impl Manifest {
@@ -244,12 +298,12 @@ impl Manifest {
                     dir: dir.to_path_buf(),
                 });
             }
-            Err(e) => return Err(ManifestError::io("read", &path)(e)),
+            Err(e) => return Err(IoError::new("read", path, e).into()),
         };
         if meta.len() > MAX_MANIFEST_BYTES {
             return Err(ManifestError::TooLarge { path });
         }
-        let text = std::fs::read(&path).map_err(ManifestError::io("read", &path))?;
+        let text = std::fs::read(&path).map_err(IoError::at("read", &path))?;
         // Check the version before the shape: a newer layout should say so,
         // not fail on a field it renamed. Only that field is kept: a tree of
         // the whole document would take several times its size.
@@ -271,9 +325,9 @@ impl Manifest {
             });
         }
         let manifest: Manifest =
-            serde_json::from_slice(&text).map_err(|source| ManifestError::Invalid {
+            serde_json::from_slice(&text).map_err(|cause| ManifestError::Invalid {
                 path: path.clone(),
-                source,
+                cause,
             })?;
         manifest.check_counts(&path)?;
         Ok(manifest)
@@ -286,7 +340,7 @@ impl Manifest {
     fn check_counts(&self, path: &Path) -> Result<(), ManifestError> {
         // The most bytes one record frame takes: the record and its prefix.
         const MAX_FRAME: u64 = MAX_RECORD_BYTES + 10;
-        for table in self.tables.iter().chain(&self.sidecars) {
+        for table in self.all_tables() {
             for part in &table.parts {
                 let (records, bytes) = (part.records, part.record_bytes);
                 let detail = if records > PartLimits::MAX_RECORDS {
@@ -325,13 +379,23 @@ impl Manifest {
         text.push(b'\n');
         {
             use std::io::Write;
-            let mut file =
-                std::fs::File::create(&temp).map_err(ManifestError::io("create", &temp))?;
-            file.write_all(&text)
-                .map_err(ManifestError::io("write", &temp))?;
-            file.sync_all().map_err(ManifestError::io("sync", &temp))?;
+            let mut file = std::fs::File::create(&temp).map_err(IoError::at("create", &temp))?;
+            file.write_all(&text).map_err(IoError::at("write", &temp))?;
+            file.sync_all().map_err(IoError::at("sync", &temp))?;
         }
-        std::fs::rename(&temp, &path).map_err(ManifestError::io("rename into place", &path))
+        std::fs::rename(&temp, &path).map_err(IoError::at("rename into place", &path))?;
+        Ok(())
+    }
+
+    /// What the data tables add up to (sidecars left out, as readers of
+    /// the data skip them).
+    pub fn totals(&self) -> Totals {
+        Totals::of(&self.tables)
+    }
+
+    /// The data tables and then the sidecars.
+    pub fn all_tables(&self) -> impl Iterator<Item = &TableEntry> {
+        self.tables.iter().chain(&self.sidecars)
     }
 
     pub fn table(&self, name: &str) -> Option<&TableEntry> {
@@ -340,17 +404,14 @@ impl Manifest {
 
     /// A table or sidecar by name.
     pub fn any_table(&self, name: &str) -> Option<&TableEntry> {
-        self.tables
-            .iter()
-            .chain(&self.sidecars)
-            .find(|t| t.name == name)
+        self.all_tables().find(|t| t.name == name)
     }
 
     /// Deletes what a killed run left in `dir`: `.tmp` files, and parts that
     /// were finished on disk but never committed to this manifest. A
     /// resumed run writes them again.
     pub fn remove_uncommitted(&self, dir: &Path) -> Result<(), ManifestError> {
-        for table in self.tables.iter().chain(&self.sidecars) {
+        for table in self.all_tables() {
             let Ok(entries) = std::fs::read_dir(dir.join(&table.name)) else {
                 continue;
             };
@@ -359,7 +420,7 @@ impl Manifest {
                 if !table.parts.iter().any(|p| p.file == relative) {
                     let path = entry.path();
                     std::fs::remove_file(&path)
-                        .map_err(ManifestError::io("remove an uncommitted part", &path))?;
+                        .map_err(IoError::at("remove an uncommitted part", &path))?;
                 }
             }
         }
@@ -406,11 +467,7 @@ impl ManifestWriter {
     /// Saves `manifest` (marked incomplete) to `dir` and keeps it.
     pub fn create(dir: &Path, mut manifest: Manifest) -> Result<ManifestWriter, ManifestError> {
         manifest.complete = false;
-        std::fs::create_dir_all(dir).map_err(|source| ManifestError::Io {
-            path: dir.to_path_buf(),
-            action: "create the folder",
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(IoError::at("create the folder", dir))?;
         manifest.save(dir)?;
         Ok(ManifestWriter {
             dir: dir.to_path_buf(),

@@ -2,6 +2,7 @@
 //! routing keys and JSON: `member-registered`, `duplicate_key`.
 
 use crate::events::{EventKind, RejectReason};
+use std::collections::BTreeMap;
 
 /// Every event kind, in the order summaries list them.
 pub const EVENT_KINDS: [EventKind; 13] = [
@@ -71,9 +72,86 @@ pub fn reason_by_name(name: &str) -> Option<RejectReason> {
     REJECT_REASONS.into_iter().find(|&r| reason_name(r) == name)
 }
 
+/// Counts by name in the order summaries list them: every known name first
+/// (zero when absent), then any other name the counts have. Serializes as a
+/// JSON object with its keys in that order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamedCounts(pub Vec<(String, u64)>);
+
+impl NamedCounts {
+    /// Events per kind, in [`EVENT_KINDS`] order.
+    pub fn events(counts: &BTreeMap<String, u64>) -> NamedCounts {
+        NamedCounts::ordered(EVENT_KINDS.iter().map(|&k| kind_name(k)), counts)
+    }
+
+    /// Rejects per reason, in [`REJECT_REASONS`] order.
+    pub fn rejects(counts: &BTreeMap<String, u64>) -> NamedCounts {
+        NamedCounts::ordered(REJECT_REASONS.iter().map(|&r| reason_name(r)), counts)
+    }
+
+    fn ordered<'a>(
+        known: impl Iterator<Item = &'a str> + Clone,
+        counts: &BTreeMap<String, u64>,
+    ) -> NamedCounts {
+        let mut all: Vec<(String, u64)> = known
+            .clone()
+            .map(|name| (name.to_owned(), counts.get(name).copied().unwrap_or(0)))
+            .collect();
+        for (name, &n) in counts {
+            if !known.clone().any(|k| k == name) {
+                all.push((name.clone(), n));
+            }
+        }
+        NamedCounts(all)
+    }
+
+    /// The sum of the counts (saturating).
+    pub fn total(&self) -> u64 {
+        self.0.iter().fold(0, |a, (_, n)| a.saturating_add(*n))
+    }
+}
+
+impl serde::Serialize for NamedCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, n) in &self.0 {
+            map.serialize_entry(name, n)?;
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_counts_list_known_names_first_in_order_then_others() {
+        let counts: BTreeMap<String, u64> = [("bad_date", 2), ("orphan", 1), ("zzz", 7)]
+            .into_iter()
+            .map(|(k, n)| (k.to_owned(), n))
+            .collect();
+        let named = NamedCounts::rejects(&counts);
+        let names: Vec<&str> = named.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "orphan",
+                "duplicate_key",
+                "null_required",
+                "bad_date",
+                "self_reference",
+                "zzz"
+            ]
+        );
+        assert_eq!(named.total(), 10);
+        assert_eq!(
+            serde_json::to_string(&named).unwrap(),
+            r#"{"orphan":1,"duplicate_key":0,"null_required":0,"bad_date":2,"self_reference":0,"zzz":7}"#
+        );
+        assert_eq!(NamedCounts::events(&BTreeMap::new()).0.len(), 13);
+    }
 
     #[test]
     fn names_round_trip_and_are_distinct() {

@@ -142,7 +142,7 @@ fn assert_names_file(err: &PartError, path: &Path) {
 
 fn variant(err: &PartError) -> &'static str {
     match err {
-        PartError::Io { .. } => "Io",
+        PartError::Io(_) => "Io",
         PartError::Truncated { .. } => "Truncated",
         PartError::Corrupt { .. } => "Corrupt",
         PartError::BadHeader { .. } => "BadHeader",
@@ -633,13 +633,15 @@ fn a_missing_file_is_an_io_error() {
     let missing = forge.path.with_file_name("part-000009.pb.gz");
     let err = PartReader::open(&missing, &options()).err().unwrap();
     match &err {
-        PartError::Io { action, source, .. } => {
-            assert_eq!(*action, "open");
-            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        PartError::Io(io) => {
+            assert_eq!(io.action, "open");
+            assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
         }
         other => panic!("expected Io, got {other:?}"),
     }
     assert_names_file(&err, &missing);
+    // The operating system's words are in the message, so not also its source().
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
 }
 
 #[test]
@@ -839,7 +841,10 @@ fn a_record_that_does_not_decode_is_refused() {
     records.extend_from_slice(&junk);
     records.extend_from_slice(&frames(&forge.records[4..]));
     let file = gzip(&content(&header(), &records, None));
-    match forge.fails(&file) {
+    let err = forge.fails(&file);
+    // The decoder's words are in the message, so not also its source().
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
+    match err {
         PartError::Decode {
             record,
             record_type,
@@ -1200,6 +1205,8 @@ fn an_invalid_or_missing_manifest_is_an_error() {
             .starts_with(&format!("{}: not a valid manifest", path.display())),
         "{err}"
     );
+    // The parser's words are in the message, so not also its source().
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
 
     std::fs::write(
         &path,

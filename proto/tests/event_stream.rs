@@ -648,3 +648,46 @@ fn every_kind_and_reason_is_counted_by_its_own_name() {
     assert!(at("member-registered") < at("member-blocked"));
     assert!(at("member-blocked") < at("photo-liked"));
 }
+
+#[test]
+fn a_summary_takes_its_sums_from_the_manifest_and_the_section() {
+    use pancake_proto::manifest::Totals;
+    use pancake_proto::names::NamedCounts;
+    let report = verify_with(|_| {});
+    let manifest = &report.manifest;
+
+    // The data tables, sidecars left out: 1 + 2 parts of 6 + 6 events.
+    let totals = manifest.totals();
+    assert_eq!((totals.parts, totals.records), (3, 12));
+    let messages = manifest.table("messages").unwrap();
+    assert_eq!(messages.totals().parts, 2);
+    assert_eq!(messages.totals().records, messages.records());
+    assert_eq!(messages.totals().bytes, messages.bytes());
+    assert_eq!(Totals::of(&manifest.sidecars).records, 1 + 2);
+    assert_eq!(manifest.all_tables().count(), 4);
+    let json = serde_json::to_value(messages.summary()).unwrap();
+    assert_eq!(json["name"], "messages");
+    assert_eq!(json["parts"], 2);
+    assert_eq!(json["records"], 6);
+    assert_eq!(json["bytes"], messages.bytes());
+    assert_eq!(json["key_range"], serde_json::Value::Null);
+    assert!(json["time_range"].is_array(), "{json}");
+
+    let section = report.transform.as_ref().unwrap();
+    let all = section.overall();
+    assert_eq!((all.input_parts, all.parts_done), (3, 3));
+    assert_eq!((all.rows, all.rows_with_events, all.rejected), (10, 7, 3));
+    assert_eq!(all.repaired, 1);
+    assert_eq!(all.events, section.kinds);
+    assert_eq!(all.rejects, section.rejects);
+    assert_eq!(section.tables_done(), 2);
+    let (table, account) = section.account_of("messages_rejects").unwrap();
+    assert_eq!((table, account.rows), ("messages", 6));
+    assert_eq!(section.account_of("members").unwrap().1.rows, 4);
+    assert!(section.account_of("photos").is_none());
+    assert!(section.account_of("members_rejects_rejects").is_none());
+
+    let rejects = NamedCounts::rejects(&all.rejects);
+    assert_eq!(rejects.total(), all.rejected);
+    assert_eq!(rejects.0[0], ("orphan".to_owned(), 1));
+}

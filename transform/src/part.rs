@@ -7,9 +7,9 @@
 //! starts, whatever the thread count: the output is the same bytes with one
 //! thread or eight.
 
+use crate::TableAccount;
 use crate::error::TransformError;
 use crate::rows::{Context, Rejection, Row};
-use crate::section::TableAccount;
 use pancake_proto::LegacyTable;
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::{Event, Reject, RejectReason};
@@ -41,7 +41,6 @@ pub struct PartJob {
 /// What one input part became.
 #[derive(Debug)]
 pub struct PartOutput {
-    pub number: u32,
     pub account: TableAccount,
     pub events: Vec<PartEntry>,
     pub rejects: PartEntry,
@@ -204,7 +203,6 @@ pub fn finish_part(
     }
     let rejects = writer.finish()?;
     Ok(PartOutput {
-        number: job.number,
         account,
         events,
         rejects,

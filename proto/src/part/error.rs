@@ -1,7 +1,8 @@
 //! What can be wrong with a part, said so the person at the terminal knows
 //! which file, which record and what to do.
 
-use std::path::{Path, PathBuf};
+use crate::IoError;
+use std::path::PathBuf;
 
 /// Hint for a part that is damaged: the data is only as good as its source.
 const RECREATE: &str = "re-create it by re-running the stage that wrote it";
@@ -10,13 +11,8 @@ const RECREATE: &str = "re-create it by re-running the stage that wrote it";
 /// records only: the header comes before record 0, the trailer after the last.
 #[derive(Debug, thiserror::Error)]
 pub enum PartError {
-    #[error("{}: cannot {action}: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 
     #[error("{}: truncated at record {record}: the gzip stream ends early (an interrupted copy, a full disk or a crash while writing); {RECREATE}", .path.display())]
     Truncated { path: PathBuf, record: u64 },
@@ -60,13 +56,13 @@ pub enum PartError {
     #[error("{}: {extra} stray bytes after the gzip member; a part is exactly one gzip member; {RECREATE}", .path.display())]
     TrailingData { path: PathBuf, extra: String },
 
-    #[error("{}: corrupt at record {record}: it does not decode as {record_type} ({source}); {RECREATE}", .path.display())]
+    #[error("{}: corrupt at record {record}: it does not decode as {record_type} ({cause}); {RECREATE}", .path.display())]
     Decode {
         path: PathBuf,
         record: u64,
         record_type: String,
-        #[source]
-        source: prost::DecodeError,
+        /// What the decoder said. Quoted in the message, so not a `source()`.
+        cause: prost::DecodeError,
     },
 
     #[error("{}: unknown record type {record_type}: this pancake has no schema for it", .path.display())]
@@ -74,23 +70,10 @@ pub enum PartError {
 }
 
 impl PartError {
-    /// For `map_err`: an I/O error while doing `action` to `path`.
-    pub(crate) fn io(
-        action: &'static str,
-        path: &Path,
-    ) -> impl FnOnce(std::io::Error) -> PartError {
-        let path = path.to_path_buf();
-        move |source| PartError::Io {
-            path,
-            action,
-            source,
-        }
-    }
-
     /// The part file the error is about.
     pub fn path(&self) -> &std::path::Path {
         match self {
-            PartError::Io { path, .. }
+            PartError::Io(IoError { path, .. })
             | PartError::Truncated { path, .. }
             | PartError::Corrupt { path, .. }
             | PartError::BadHeader { path, .. }

@@ -6,6 +6,7 @@
 
 use super::PartError;
 use super::frame::{Prefix, encode_varint, read_varint};
+use crate::IoError;
 use crate::dump::{DumpKind, PartHeader, PartTrailer};
 use crate::record::{Record, schema_fingerprint};
 use flate2::bufread::GzDecoder;
@@ -72,11 +73,7 @@ pub struct PartReader {
 impl PartReader {
     /// Opens a part and reads and checks its header.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<PartReader, PartError> {
-        let file = File::open(path).map_err(|source| PartError::Io {
-            path: path.to_path_buf(),
-            action: "open",
-            source,
-        })?;
+        let file = File::open(path).map_err(IoError::at("open", path))?;
         let decoder = GzDecoder::new(BufReader::with_capacity(128 * 1024, file));
         let mut reader = PartReader {
             path: path.to_path_buf(),
@@ -153,11 +150,11 @@ impl PartReader {
         };
         R::decode(bytes)
             .map(Some)
-            .map_err(|source| PartError::Decode {
+            .map_err(|cause| PartError::Decode {
                 path: self.path.clone(),
                 record: index,
                 record_type: R::TYPE_NAME.to_owned(),
-                source,
+                cause,
             })
     }
 
@@ -367,11 +364,7 @@ fn stream_error(path: &Path, record: u64, e: io::Error) -> PartError {
             record,
             detail: e.to_string(),
         },
-        _ => PartError::Io {
-            path,
-            action: "read",
-            source: e,
-        },
+        _ => IoError::new("read", path, e).into(),
     }
 }
 

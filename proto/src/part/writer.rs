@@ -2,6 +2,7 @@
 //! come, so memory does not grow with the part.
 
 use super::{FrameBuffer, PartError, PartLimits, PartSpec, RecordStats, temp_path};
+use crate::IoError;
 use crate::dump::{PartHeader, PartTrailer};
 use crate::manifest::PartEntry;
 use crate::record::{Record, schema_fingerprint};
@@ -74,9 +75,9 @@ impl PartWriter {
             });
         };
         if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(PartError::io("create the folder", folder))?;
+            std::fs::create_dir_all(folder).map_err(IoError::at("create the folder", folder))?;
         }
-        let file = File::create(&temp).map_err(PartError::io("create", &temp))?;
+        let file = File::create(&temp).map_err(IoError::at("create", &temp))?;
         let encoder = flate2::GzBuilder::new().write(
             BufWriter::with_capacity(256 * 1024, file),
             flate2::Compression::new(options.level.min(9)),
@@ -159,21 +160,21 @@ impl PartWriter {
         let mut encoder = self.encoder.take().expect("finish runs once");
         encoder
             .write_all(&self.pending)
-            .map_err(PartError::io("write", &self.temp))?;
+            .map_err(IoError::at("write", &self.temp))?;
         let file = encoder
             .finish()
-            .map_err(PartError::io("write", &self.temp))?
+            .map_err(IoError::at("write", &self.temp))?
             .into_inner()
             .map_err(|e| e.into_error())
-            .map_err(PartError::io("write", &self.temp))?;
-        file.sync_all().map_err(PartError::io("sync", &self.temp))?;
+            .map_err(IoError::at("write", &self.temp))?;
+        file.sync_all().map_err(IoError::at("sync", &self.temp))?;
         let bytes = file
             .metadata()
-            .map_err(PartError::io("stat", &self.temp))?
+            .map_err(IoError::at("stat", &self.temp))?
             .len();
         drop(file);
         std::fs::rename(&self.temp, &self.path)
-            .map_err(PartError::io("rename into place", &self.path))?;
+            .map_err(IoError::at("rename into place", &self.path))?;
         Ok(PartEntry::new(
             self.spec.part_number,
             self.spec.relative_path(),
@@ -204,11 +205,7 @@ impl PartWriter {
     /// in `pending`.
     fn write_raw(&mut self, mut bytes: &[u8]) -> Result<(), PartError> {
         let encoder = self.encoder.as_mut().expect("not finished");
-        let io = |source| PartError::Io {
-            path: self.temp.clone(),
-            action: "write",
-            source,
-        };
+        let io = |cause| IoError::new("write", &self.temp, cause);
         while !bytes.is_empty() {
             if self.pending.is_empty() && bytes.len() >= CHUNK {
                 let (chunk, rest) = bytes.split_at(CHUNK);
