@@ -623,7 +623,7 @@ fn a_lock_file_left_by_a_killed_run_is_ignored_by_every_reader_and_writer() {
     }
 
     // The loaders' reader: every event of the stream.
-    let merge = pancake_load::merge::EventMerge::open(&events).unwrap();
+    let merge = pancake_load::EventMerge::open(&events).unwrap();
     let total = merge.total_events();
     assert!(total > 0);
     let read = merge.collect::<Result<Vec<_>, _>>().unwrap();

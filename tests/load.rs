@@ -7,19 +7,15 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions};
 use lapin::types::FieldTable;
 mod common;
 
-use common::{command, text, tiny_stream};
-use pancake_load::modules::MODULES;
-use pancake_load::rabbitmq::{self, Checkpoint, RabbitOptions, connect, queue_name};
+use common::{amqp_url, command, rabbit_options, text, tiny_stream};
+use pancake_load::MODULES;
+use pancake_load::rabbitmq::{self, Checkpoint, connect, queue_name};
 use pancake_proto::events::Event;
 use prost::Message as _;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into())
-}
 
 const WINDOW: usize = 50;
 
@@ -52,9 +48,7 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
         format!("pancake-cli-x-{tag}"),
         format!("pancake-cli-q-{tag}"),
     );
-    let mut options = RabbitOptions::new(events.clone(), amqp_url());
-    options.exchange = exchange.clone();
-    options.queue_prefix = prefix.clone();
+    let options = rabbit_options(&events, &amqp_url(), &exchange, &prefix);
     let checkpoint = Checkpoint::path(&options).unwrap();
 
     let mut child = load_command(&events, &exchange, &prefix)
@@ -97,7 +91,7 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
         text(&third.stdout)
     );
 
-    let all: Vec<Event> = pancake_load::merge::EventMerge::open(&events)
+    let all: Vec<Event> = pancake_load::EventMerge::open(&events)
         .unwrap()
         .map(|e| e.unwrap())
         .collect();
@@ -230,7 +224,7 @@ fn an_older_checkpoint_is_not_used_and_the_summary_says_so() {
         "{stdout}"
     );
     assert!(stdout.contains("started from the first event"), "{stdout}");
-    let total = pancake_load::merge::EventMerge::open(&events)
+    let total = pancake_load::EventMerge::open(&events)
         .unwrap()
         .total_events();
     assert!(
@@ -314,9 +308,7 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
         format!("pancake-cli-x-{tag}"),
         format!("pancake-cli-q-{tag}"),
     );
-    let mut options = RabbitOptions::new(events.clone(), proxy.url());
-    options.exchange = exchange.clone();
-    options.queue_prefix = prefix.clone();
+    let options = rabbit_options(&events, &proxy.url(), &exchange, &prefix);
     let checkpoint = Checkpoint::path(&options).unwrap();
     let run = || {
         let mut c = load_command(&events, &exchange, &prefix);

@@ -35,10 +35,10 @@
 mod common;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pancake_load::modules::{MODULES, ModuleSpec};
 use pancake_load::postgres::project::{AUDIT, PartRows};
 use pancake_load::postgres::server::Server;
 use pancake_load::postgres::{DEFAULT_DATABASE_URL, PgOptions, PgReport, drop_databases, load};
+use pancake_load::{MODULES, ModuleSpec};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
 use pancake_proto::{Manifest, PartReader, ReadOptions};

@@ -28,7 +28,7 @@
 mod common;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use pancake_load::merge::EventMerge;
+use pancake_load::EventMerge;
 use pancake_load::rabbitmq::{
     AmqpTarget, Checkpoint, DEFAULT_AMQP_URL, RabbitOptions, bare_publish, connect,
     delete_topology, load,

@@ -33,7 +33,7 @@
 //! the finishing phase (keys and indexes, waiting changes, the modules'
 //! steps, ANALYZE).
 
-use pancake_load::modules::MODULES;
+use pancake_load::MODULES;
 use pancake_load::postgres::project::{PartRows, TableSpec};
 use pancake_load::postgres::{self, DEFAULT_DATABASE_URL, PgOptions, Progress};
 use pancake_proto::dump::DumpKind;

@@ -13,7 +13,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, ExchangeKind};
-use pancake_load::merge::EventMerge;
+use pancake_load::EventMerge;
 use pancake_proto::events::EventBatch;
 use pancake_proto::names::kind_name;
 use prost::Message as _;

@@ -1,12 +1,28 @@
 //! Load: event streams into RabbitMQ, or into one PostgreSQL database per
 //! module.
 //!
-//! - [`modules`]: the modules as data: name and the event kinds each consumes.
-//! - [`merge`]: the transform's sorted runs merged into one global order.
-//! - [`rabbitmq`]: publishing with publisher confirms, per event or batched.
+//! The layout, module by module:
+//!
+//! - `merge` ([`EventMerge`], [`Position`], [`MergeError`]): the
+//!   transform's sorted runs merged into one global order, with bounded
+//!   memory, and resumable at a [`Position`]. Both loaders read it.
+//! - `modules` ([`MODULES`], [`ModuleSpec`], [`prefixed`]): the modules as
+//!   data: name and the event kinds each consumes, and the one way a prefix
+//!   joins a module's name into its queue or database name
+//!   (`<prefix>_<module>`).
+//! - [`rabbitmq`]: publishing with publisher confirms, per event or
+//!   batched, resumed from a checkpoint and reconnecting when the broker
+//!   goes away.
 //! - [`postgres`]: COPY into per-module databases, each part exactly once.
+//!
+//! The two loaders keep their own namespaces, because each has its
+//! `load`, `Progress`, options, report and error; everything else a caller
+//! needs is here at the root.
 
-pub mod merge;
-pub mod modules;
+mod merge;
+mod modules;
 pub mod postgres;
 pub mod rabbitmq;
+
+pub use merge::{EventMerge, MergeError, Position};
+pub use modules::{MODULES, ModuleSpec, consumers, prefixed};

@@ -10,8 +10,8 @@ use pancake_proto::names::EVENT_KINDS;
 /// One module of the new architecture.
 #[derive(Debug, Clone, Copy)]
 pub struct ModuleSpec {
-    /// The module's name: its queue is `pancake.<name>`, its database
-    /// `<name>`.
+    /// The module's name: its queue and its database are named
+    /// `<prefix>_<name>` ([`prefixed`]).
     pub name: &'static str,
     /// What it keeps, for people.
     pub about: &'static str,
@@ -89,6 +89,19 @@ impl ModuleSpec {
     }
 }
 
+/// `<prefix>_<name>`: how every queue and database is named after a
+/// module, the one joiner for prefixes across pancake. A prefix given with
+/// its separator (`nc_`, `nc.`) is the same prefix as without it (`nc`), and
+/// an empty prefix means none: just `<name>`.
+pub fn prefixed(prefix: &str, name: &str) -> String {
+    let prefix = prefix.trim_end_matches(['_', '.']);
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}_{name}")
+    }
+}
+
 /// The modules that consume `kind`.
 pub fn consumers(kind: EventKind) -> impl Iterator<Item = &'static ModuleSpec> {
     MODULES.iter().filter(move |m| m.consumes(kind))
@@ -118,5 +131,16 @@ mod tests {
         assert_eq!(ModuleSpec::by_name("nope"), None);
         assert!(ModuleSpec::by_name("chat").unwrap().consumes(MessageRead));
         assert!(!ModuleSpec::by_name("chat").unwrap().consumes(FlirtSent));
+    }
+
+    #[test]
+    fn a_prefix_joins_with_an_underscore_whether_or_not_it_was_given_one() {
+        assert_eq!(prefixed("pancake", "profile"), "pancake_profile");
+        for prefix in ["nc", "nc_", "nc."] {
+            assert_eq!(prefixed(prefix, "chat"), "nc_chat", "{prefix:?}");
+        }
+        assert_eq!(prefixed("", "audit"), "audit");
+        assert_eq!(prefixed("_", "audit"), "audit");
+        assert_eq!(prefixed("a.b", "block"), "a.b_block");
     }
 }

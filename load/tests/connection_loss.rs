@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use pancake_load::modules::MODULES;
-use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
+use pancake_load::MODULES;
+use pancake_load::rabbitmq::{self, queue_name};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +15,7 @@ use std::time::Duration;
 async fn closing_every_connection_mid_run_loses_nothing() {
     let exchange = unique("x");
     let prefix = unique("q");
-    let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
-    options.exchange = exchange.clone();
-    options.declare_queues = true;
-    options.queue_prefix = prefix.clone();
+    let mut options = rabbit_options(events(), &amqp_url(), &exchange, &prefix);
     options.confirm_window = 32;
     options.max_events_per_sec = Some(4_000);
     let closer = tokio::spawn(async {

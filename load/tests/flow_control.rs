@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use pancake_load::rabbitmq::{self, RabbitOptions};
+use pancake_load::rabbitmq;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn watermark(value: &str) {
@@ -31,29 +31,11 @@ impl Drop for Restore {
     }
 }
 
-#[derive(Default)]
-struct Seen {
-    blocked: AtomicU32,
-    unblocked: AtomicU32,
-}
-
-impl rabbitmq::Progress for Seen {
-    fn blocked(&self, _reason: &str) {
-        self.blocked.fetch_add(1, Ordering::SeqCst);
-    }
-    fn unblocked(&self) {
-        self.unblocked.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_alarm_pauses_the_load_and_it_finishes_after() {
     let exchange = unique("x");
     let prefix = unique("q");
-    let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
-    options.exchange = exchange.clone();
-    options.declare_queues = true;
-    options.queue_prefix = prefix.clone();
+    let mut options = rabbit_options(events(), &amqp_url(), &exchange, &prefix);
     options.confirm_window = 100;
     options.max_events_per_sec = Some(3_000);
     let seen = Arc::new(Seen::default());
@@ -88,10 +70,6 @@ async fn a_memory_alarm_pauses_the_load_and_it_finishes_after() {
     );
     assert_eq!(report.events, all_events().len() as u64);
     assert_eq!(report.confirmed, report.messages);
-    let (connection, _) = rabbitmq::connect(&amqp_url()).await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    rabbitmq::delete_topology(&channel, &exchange, &prefix)
-        .await
-        .unwrap();
+    delete_topology_at(&amqp_url(), &exchange, &prefix).await;
     let _ = rabbitmq::Checkpoint::path(&options).map(std::fs::remove_file);
 }

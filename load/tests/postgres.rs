@@ -755,7 +755,7 @@ async fn row_counts_follow_the_event_counts() {
     assert!(!report.up_to_date());
     for (name, checks) in expected {
         let m = module(&report, name);
-        let spec = pancake_load::modules::ModuleSpec::by_name(name).unwrap();
+        let spec = pancake_load::ModuleSpec::by_name(name).unwrap();
         let consumed = all.iter().filter(|e| spec.consumes(e.kind())).count() as u64;
         assert!(m.created, "{name}");
         assert!(!m.up_to_date, "{name}");
@@ -1725,7 +1725,7 @@ async fn interrupt_and_resume(tag: &str, jobs: usize, statements: &[&str]) {
         let gone = |e: &PgError| matches!(e, PgError::Gone { .. } | PgError::Server { .. });
         assert!(
             match &e {
-                PgError::Part { source, .. } => gone(source),
+                PgError::Part { cause, .. } => gone(cause),
                 e => matches!(e, PgError::Gone { .. }),
             },
             "{statement}: {e:?}"

@@ -185,7 +185,7 @@ fn via_port(port: u16) -> String {
 /// `e` is a connect timeout of 1 s at `addr`, or a part's that is.
 fn assert_timed_out(e: &PgError, addr: &str) {
     let inner = match e {
-        PgError::Part { source, .. } => source.as_ref(),
+        PgError::Part { cause, .. } => cause.as_ref(),
         e => e,
     };
     assert!(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use pancake_load::modules::MODULES;
+use pancake_load::MODULES;
 use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
 use pancake_proto::events::Event;
 use pancake_proto::record::event_order;
@@ -15,10 +15,7 @@ use std::sync::Arc;
 async fn load_and_check(batch: usize, channels: usize) {
     let exchange = unique("x");
     let prefix = unique("q");
-    let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
-    options.exchange = exchange.clone();
-    options.declare_queues = true;
-    options.queue_prefix = prefix.clone();
+    let mut options = rabbit_options(events(), &amqp_url(), &exchange, &prefix);
     options.batch = batch;
     options.channels = channels;
     options.confirm_window = 64;
@@ -56,9 +53,7 @@ async fn load_and_check(batch: usize, channels: usize) {
                 .all(|&k| module.kinds.iter().any(|m| *m as i32 == k))
         );
     }
-    rabbitmq::delete_topology(&channel, &exchange, &prefix)
-        .await
-        .unwrap();
+    delete_topology_at(&amqp_url(), &exchange, &prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,10 +156,7 @@ async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> 
 async fn stream_load_and_check(batch: usize) {
     let exchange = unique("x");
     let prefix = unique("s");
-    let mut options = RabbitOptions::new(events().to_path_buf(), amqp_url());
-    options.exchange = exchange.clone();
-    options.declare_queues = true;
-    options.queue_prefix = prefix.clone();
+    let mut options = rabbit_options(events(), &amqp_url(), &exchange, &prefix);
     options.stream = true;
     options.batch = batch;
     let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
@@ -198,23 +190,12 @@ async fn batched_stream_mode_stores_every_event_once_in_order() {
     stream_load_and_check(100).await;
 }
 
-/// Loads `events` into `url` with a fresh topology named by `exchange` and
-/// `prefix`, returning the report.
+/// Options to load `events` into `url` with a fresh topology named by
+/// `exchange` and `prefix`, and a confirm window of 50.
 fn options_for(events: &std::path::Path, url: &str, exchange: &str, prefix: &str) -> RabbitOptions {
-    let mut options = RabbitOptions::new(events.to_path_buf(), url.to_owned());
-    options.exchange = exchange.to_owned();
-    options.declare_queues = true;
-    options.queue_prefix = prefix.to_owned();
+    let mut options = rabbit_options(events, url, exchange, prefix);
     options.confirm_window = 50;
     options
-}
-
-async fn delete_topology_at(url: &str, exchange: &str, prefix: &str) {
-    let (connection, _) = rabbitmq::connect(url).await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    rabbitmq::delete_topology(&channel, exchange, prefix)
-        .await
-        .unwrap();
 }
 
 /// Every event of the stream reached every module queue at `url` that

@@ -4,6 +4,7 @@
 // Each test file uses some of these.
 #![allow(dead_code)]
 
+use pancake_load::rabbitmq::{DEFAULT_AMQP_URL, RabbitOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -49,4 +50,18 @@ pub fn tiny_stream(dir: &Path, scale: &str, transform_args: &[&str]) -> PathBuf 
     let out = pancake(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     events
+}
+
+/// The broker the RabbitMQ tests use: `AMQP_URL`, or the local one.
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.into())
+}
+
+/// The options `pancake load rabbitmq --in EVENTS --exchange EXCHANGE
+/// --queue-prefix PREFIX` runs with at `url` (what names its checkpoint).
+pub fn rabbit_options(events: &Path, url: &str, exchange: &str, prefix: &str) -> RabbitOptions {
+    let mut options = RabbitOptions::new(events.to_path_buf(), url.to_owned());
+    options.exchange = exchange.to_owned();
+    options.queue_prefix = prefix.to_owned();
+    options
 }

@@ -11,7 +11,7 @@ use super::{PgError, PgOptions, targets};
 use crate::merge::MergeError;
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
-use pancake_proto::{Manifest, PartReader, ReadOptions};
+use pancake_proto::{IoError, Manifest, PartReader, ReadOptions};
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
@@ -42,9 +42,12 @@ pub async fn plain_copy(
     for (spec, _, _) in &modules {
         for (i, table) in spec.postgres.tables.iter().enumerate() {
             let path = work.join(format!("{}.{}.copy", spec.name, table.name));
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&path).map_err(IoError::at("create", &path))?,
+            );
             let header = CopyData::new().finish();
-            file.write_all(&header[..HEADER]).map_err(io)?;
+            file.write_all(&header[..HEADER])
+                .map_err(IoError::at("write", &path))?;
             files.push((spec.name, i, path, file, 0u64));
         }
     }
@@ -65,10 +68,10 @@ pub async fn plain_copy(
                 record += 1;
                 for ((spec, _, _), rows) in modules.iter().zip(&mut rows) {
                     if spec.consumes(event.kind()) {
-                        (spec.postgres.project)(&event, rows).map_err(|source| PgError::Event {
+                        (spec.postgres.project)(&event, rows).map_err(|cause| PgError::Event {
                             file: path.clone(),
                             record,
-                            source,
+                            cause,
                         })?;
                     }
                 }
@@ -84,7 +87,7 @@ pub async fn plain_copy(
                     entry
                         .3
                         .write_all(&body[HEADER..body.len() - TRAILER])
-                        .map_err(io)?;
+                        .map_err(IoError::at("write", &entry.2))?;
                     entry.4 += n;
                 }
             }
@@ -92,8 +95,9 @@ pub async fn plain_copy(
     }
     let mut rendered = Vec::new();
     for (module, i, path, mut file, rows) in files {
-        file.write_all(&(-1i16).to_be_bytes()).map_err(io)?;
-        file.flush().map_err(io)?;
+        file.write_all(&(-1i16).to_be_bytes())
+            .map_err(IoError::at("write", &path))?;
+        file.flush().map_err(IoError::at("write", &path))?;
         rendered.push((module, i, path, rows));
     }
 
@@ -135,7 +139,7 @@ async fn copy_module(
             continue;
         }
         let table = &spec.postgres.tables[*i];
-        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut file = std::fs::File::open(path).map_err(IoError::at("open", path))?;
         let mut buf = vec![0u8; 1 << 20];
         let started = Instant::now();
         let mut copy = conn
@@ -143,7 +147,7 @@ async fn copy_module(
             .await
             .map_err(|e| server.error(database, "starting COPY", e))?;
         loop {
-            let n = file.read(&mut buf).map_err(io)?;
+            let n = file.read(&mut buf).map_err(IoError::at("read", path))?;
             if n == 0 {
                 break;
             }
@@ -159,12 +163,4 @@ async fn copy_module(
         ceiling.rows += rows;
     }
     Ok(())
-}
-
-fn io(e: std::io::Error) -> PgError {
-    PgError::Server {
-        server: "local files".into(),
-        action: "rendering rows for the COPY ceiling".into(),
-        message: e.to_string(),
-    }
 }

@@ -6,6 +6,7 @@ use super::project::ProjectError;
 use super::server::Server;
 use crate::merge::MergeError;
 use crate::modules::MODULES;
+use pancake_proto::IoError;
 use std::path::PathBuf;
 
 /// What can stop a load. Each names the server, database, part or event,
@@ -143,23 +144,25 @@ pub enum PgError {
     #[error(transparent)]
     Stream(#[from] MergeError),
 
-    #[error("{file}: record {record}: {source}; the stream is damaged: transform it again")]
+    #[error("{file}: record {record}: {cause}; the stream is damaged: transform it again")]
     Event {
         file: PathBuf,
         record: u64,
-        source: ProjectError,
+        cause: ProjectError,
     },
 
     #[error("unknown module '{0}': the modules are {known}", known = module_names())]
     UnknownModule(String),
 
-    #[error("loading part {part} into {database}: {source}")]
+    #[error("loading part {part} into {database}: {cause}")]
     Part {
         database: String,
         part: String,
-        #[source]
-        source: Box<PgError>,
+        cause: Box<PgError>,
     },
+
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 fn module_names() -> String {

@@ -5,11 +5,11 @@
 //! 1. Each selected module's database is created when missing and locked
 //!    for this load ([`lock`]: one loader per database; a second is refused
 //!    at once), then brought to the module's schema version
-//!    ([`schema::prepare`]); a database that holds another stream, a newer
+//!    (`schema::prepare`); a database that holds another stream, a newer
 //!    schema or someone else's tables is refused before anything is
 //!    written. Every connection is made within `connect_timeout`.
 //! 2. A decoder thread reads the stream's parts. Each part is decoded once
-//!    and checked against its trailer and the manifest ([`part`]); every
+//!    and checked against its trailer and the manifest (`part`); every
 //!    module that has not loaded it yet gets its rows from it
 //!    ([`project`]), encoded for binary COPY.
 //! 3. `--jobs` writers take those (module, part) units and load each in one
@@ -21,14 +21,17 @@
 //!    tables, retroactive blocks), then ANALYZE.
 
 pub mod ceiling;
+#[doc(hidden)]
 pub mod copy;
-pub mod errors;
+mod errors;
+#[doc(hidden)]
 pub mod lock;
-pub mod part;
-pub mod payload;
+mod part;
+mod payload;
+#[doc(hidden)]
 pub mod project;
 mod report;
-pub mod schema;
+mod schema;
 pub mod server;
 mod url;
 mod write;

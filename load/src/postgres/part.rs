@@ -76,10 +76,10 @@ pub fn decode(
             let spec = specs[*m];
             if spec.consumes(event.kind()) {
                 *events += 1;
-                (spec.postgres.project)(&event, part_rows).map_err(|source| PgError::Event {
+                (spec.postgres.project)(&event, part_rows).map_err(|cause| PgError::Event {
                     file: path.clone(),
                     record: read,
-                    source,
+                    cause,
                 })?;
             }
         }

@@ -70,7 +70,7 @@ pub(super) async fn load_parts(
                 let wrap = |e| PgError::Part {
                     database: server.shown_with(database),
                     part: part.clone(),
-                    source: Box::new(e),
+                    cause: Box::new(e),
                 };
                 let conn = match &mut conns[module] {
                     Some(conn) => conn,

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions};
 use lapin::types::FieldTable;
 use pancake_datasets::{GenerateOptions, Preset, generate};
+use pancake_load::rabbitmq::RabbitOptions;
 use pancake_proto::events::{Event, EventBatch};
 use pancake_transform::{TransformOptions, transform};
 use prost::Message as _;
@@ -18,6 +19,27 @@ use std::time::Duration;
 
 pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into())
+}
+
+/// Options to load `events` into `url` with a topology of its own: the
+/// exchange `exchange`, and the module queues of `prefix`, which the load
+/// declares.
+pub fn rabbit_options(events: &Path, url: &str, exchange: &str, prefix: &str) -> RabbitOptions {
+    let mut options = RabbitOptions::new(events.to_path_buf(), url.to_owned());
+    options.exchange = exchange.to_owned();
+    options.declare_queues = true;
+    options.queue_prefix = prefix.to_owned();
+    options
+}
+
+/// Deletes what a load with `exchange` and `prefix` declared at `url`,
+/// with everything queued.
+pub async fn delete_topology_at(url: &str, exchange: &str, prefix: &str) {
+    let (connection, _) = pancake_load::rabbitmq::connect(url).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    pancake_load::rabbitmq::delete_topology(&channel, exchange, prefix)
+        .await
+        .unwrap();
 }
 
 /// `tiny`, generated and transformed once per test binary.
@@ -42,7 +64,7 @@ pub fn events() -> &'static Path {
 
 /// Every event of the stream, in global order.
 pub fn all_events() -> Vec<Event> {
-    pancake_load::merge::EventMerge::open(events())
+    pancake_load::EventMerge::open(events())
         .unwrap()
         .map(|e| e.unwrap())
         .collect()
@@ -92,11 +114,7 @@ pub fn events_of(delivery: &lapin::message::Delivery) -> Vec<Event> {
 
 /// Every event a module should get arrived at least once, and repeats stay
 /// within `most_repeats`.
-pub fn assert_complete(
-    module: &pancake_load::modules::ModuleSpec,
-    got: &[Event],
-    most_repeats: usize,
-) {
+pub fn assert_complete(module: &pancake_load::ModuleSpec, got: &[Event], most_repeats: usize) {
     let expected: std::collections::BTreeSet<&str> = all_events_cached()
         .iter()
         .filter(|e| module.consumes(e.kind()))
@@ -323,6 +341,9 @@ impl Drop for Proxy {
 pub struct Seen {
     pub events: std::sync::atomic::AtomicU64,
     pub retries: std::sync::Mutex<Vec<pancake_load::rabbitmq::Retry>>,
+    /// Times the broker blocked publishing, and unblocked it.
+    pub blocked: std::sync::atomic::AtomicU32,
+    pub unblocked: std::sync::atomic::AtomicU32,
 }
 
 impl pancake_load::rabbitmq::Progress for Seen {
@@ -333,14 +354,22 @@ impl pancake_load::rabbitmq::Progress for Seen {
     fn reconnecting(&self, retry: &pancake_load::rabbitmq::Retry) {
         self.retries.lock().unwrap().push(retry.clone());
     }
+    fn blocked(&self, _reason: &str) {
+        self.blocked
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn unblocked(&self) {
+        self.unblocked
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
-/// Messages waiting in each of the module queues `<prefix>.<module>` that
+/// Messages waiting in each of the module queues `<prefix>_<module>` that
 /// exist (a missing queue counts as empty).
 pub async fn queued(url: &str, prefix: &str) -> u64 {
     let (connection, _) = pancake_load::rabbitmq::connect(url).await.unwrap();
     let mut total = 0;
-    for module in pancake_load::modules::MODULES {
+    for module in pancake_load::MODULES {
         // A passive declare of a missing queue closes the channel: one each.
         let channel = connection.create_channel().await.unwrap();
         let queue = pancake_load::rabbitmq::queue_name(prefix, module);
