@@ -45,26 +45,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            // The error and its causes on one line, joined by ": " ({:#}).
+            // Every error quotes its cause inline only when it does not
+            // also return it as its source, so each cause shows once.
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// The error and its causes on one line, leaving out a cause whose text the
-/// message before it already quotes (our errors name their source inline).
-fn error_chain(error: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
-        if !line.contains(&text) {
-            if !line.is_empty() {
-                line.push_str(": ");
-            }
-            line.push_str(&text);
-        }
-    }
-    line
 }
 
 /// Rust ignores SIGPIPE, so `pancake inspect ... | head` would panic on the

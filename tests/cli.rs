@@ -649,3 +649,245 @@ fn a_lock_file_left_by_a_killed_run_is_ignored_by_every_reader_and_writer() {
     let verify = pancake(&["verify", again.to_str().unwrap()]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
 }
+
+// ---------------------------------------------------------------------------
+// The flags: one name per idea, the old spellings still accepted, each
+// default shown once.
+// ---------------------------------------------------------------------------
+
+/// Runs `pancake` with `args` and `env` set, and no server URL from the
+/// environment of the test run.
+fn pancake_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = common::command(args);
+    for var in ["DATABASE_URL", "AMQP_URL", "MSSQL_URL"] {
+        c.env_remove(var);
+    }
+    c.envs(env.iter().copied());
+    c.output().unwrap()
+}
+
+#[test]
+fn the_old_flag_spellings_are_still_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("dump");
+    generate_tiny(&dump);
+    // The part size is --part-records everywhere; transform's --part-events
+    // names the same setting.
+    for (flag, n) in [("--part-records", 2000), ("--part-events", 1000)] {
+        let events = tmp.path().join(flag.trim_start_matches('-'));
+        let n = n.to_string();
+        let out = pancake(&[
+            "transform",
+            "--in",
+            dump.to_str().unwrap(),
+            "--out",
+            events.to_str().unwrap(),
+            flag,
+            &n,
+        ]);
+        assert!(out.status.success(), "{flag}: {}", text(&out.stderr));
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(events.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(
+            manifest["transform"]["part_events"].to_string(),
+            n,
+            "{flag}"
+        );
+    }
+    // extract's --part-rows (here only parsed: --print-mapping needs no
+    // server).
+    for flag in ["--part-records", "--part-rows"] {
+        let out = pancake_with(&["extract", "--print-mapping", flag, "5"], &[]);
+        assert!(out.status.success(), "{flag}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("[members]"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    // The module prefix is --prefix; --db-prefix and --queue-prefix are
+    // taken for it. Each command gets as far as its first check of another
+    // argument: the flag itself was accepted (a flag clap does not know
+    // exits 2).
+    let missing = tmp.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec![
+                "load",
+                "postgres",
+                "--in",
+                missing,
+                "--database-url",
+                "postgres://",
+            ],
+            "--database-url",
+        ),
+        (
+            vec!["load", "rabbitmq", "--in", missing, "--amqp-url", "amqp://"],
+            "amqp://",
+        ),
+        (vec!["seed", "--preset", "norway"], "unknown preset"),
+        (vec!["bench", "--stages", "nope"], "unknown stage"),
+    ] {
+        let spellings: &[&str] = match args[0] {
+            "load" if args[1] == "rabbitmq" => &["--prefix", "--queue-prefix"],
+            "load" => &["--prefix", "--db-prefix", "--queue-prefix"],
+            "seed" => &["--prefix", "--db-prefix"],
+            _ => &["--prefix", "--db-prefix"],
+        };
+        for flag in spellings {
+            let mut args = args.clone();
+            args.extend([*flag, "nc_"]);
+            let out = pancake_with(&args, &[]);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains(says), "{args:?}: {stderr}");
+        }
+    }
+    // Accepted, but not shown: help names each idea once.
+    for args in [
+        &["extract", "--help"][..],
+        &["transform", "--help"],
+        &["load", "postgres", "--help"],
+        &["load", "rabbitmq", "--help"],
+        &["seed", "--help"],
+        &["bench", "--help"],
+    ] {
+        let help = text(&pancake_with(args, &[]).stdout);
+        for old in [
+            "--part-rows",
+            "--part-events",
+            "--db-prefix",
+            "--queue-prefix",
+        ] {
+            assert!(!help.contains(old), "{args:?} shows {old}: {help}");
+        }
+    }
+}
+
+/// The help of every subcommand, long and short.
+fn every_help(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    let commands: [&[&str]; 9] = [
+        &["generate"],
+        &["extract"],
+        &["transform"],
+        &["load", "rabbitmq"],
+        &["load", "postgres"],
+        &["seed"],
+        &["bench"],
+        &["verify"],
+        &["inspect"],
+    ];
+    let mut helps = Vec::new();
+    for command in commands {
+        for flag in ["--help", "-h"] {
+            let mut args = command.to_vec();
+            args.push(flag);
+            let out = pancake_with(&args, env);
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+            helps.push((args.join(" "), text(&out.stdout)));
+        }
+    }
+    helps
+}
+
+#[test]
+fn help_shows_each_default_once_and_the_default_urls_but_never_the_environment() {
+    let secrets = [
+        ("DATABASE_URL", "postgres://u:pg-secret-4711@h/db"),
+        ("AMQP_URL", "amqp://u:amqp-secret-4711@h/%2f"),
+        ("MSSQL_URL", "mssql://u:mssql-secret-4711@h/db"),
+    ];
+    for (command, help) in every_help(&secrets) {
+        assert!(!help.contains("secret-4711"), "{command}: {help}");
+        // One block per option: its first line starts with - after at most
+        // six spaces; description lines are indented further.
+        let mut blocks: Vec<String> = Vec::new();
+        for line in help.lines() {
+            let indent = line.len() - line.trim_start().len();
+            if line.trim_start().starts_with('-') && indent <= 6 {
+                blocks.push(String::new());
+            }
+            if let Some(block) = blocks.last_mut() {
+                block.push(' ');
+                block.push_str(line.trim());
+            }
+        }
+        for block in &blocks {
+            assert!(
+                block.matches("[default:").count() <= 1,
+                "{command}: a default shown twice: {block}"
+            );
+        }
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        if command.starts_with("generate") || command.starts_with("transform") {
+            assert!(
+                flat.contains("[default: one per core]"),
+                "{command}: {flat}"
+            );
+            assert!(!flat.contains("[default: 0]"), "{command}: {flat}");
+        }
+        if command.starts_with("load postgres")
+            || command.starts_with("seed")
+            || command.starts_with("bench")
+        {
+            assert!(
+                flat.contains("[default: postgres://postgres:postgres@127.0.0.1:5432/postgres]"),
+                "{command}: {flat}"
+            );
+        }
+        if command.starts_with("load rabbitmq") || command.starts_with("bench") {
+            assert!(
+                flat.contains("[default: amqp://guest:guest@127.0.0.1:5672/%2f]"),
+                "{command}: {flat}"
+            );
+        }
+        if command.starts_with("load rabbitmq") {
+            assert!(flat.contains("<prefix>_<module>"), "{command}: {flat}");
+            assert!(!flat.contains("pancake.<module>"), "{command}: {flat}");
+        }
+        if command.starts_with("load") || command.starts_with("seed") {
+            assert!(flat.contains("--prefix <NAME>"), "{command}: {flat}");
+            assert!(flat.contains("[default: pancake]"), "{command}: {flat}");
+        }
+        if command.starts_with("extract") {
+            assert!(
+                flat.contains("MSSQL_URL environment variable"),
+                "{command}: {flat}"
+            );
+        }
+    }
+}
+
+#[test]
+fn extract_without_a_server_says_mssql_url_works_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("dump");
+    let out = pancake_with(&["extract", "--out", out_dir.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no server to extract from: give --mssql-url or set MSSQL_URL"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!out_dir.exists(), "nothing written");
+}
+
+#[test]
+fn bench_runs_tiny_unless_told_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = common::command(&["bench", "--stages", "generate"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The report goes to bench/<preset>-x<scale>.
+    let report = tmp.path().join("bench").join("tiny-x1");
+    assert!(report.join("report.json").exists(), "{}", text(&out.stdout));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    // tiny's rows.
+    assert_eq!(json["stages"][0]["count"], 6005, "{json}");
+}

@@ -243,7 +243,7 @@ fn load_postgres(c: &mut Criterion) {
     let mut fresh = |modules: &[&str]| {
         n += 1;
         let mut options = PgOptions::new(input.clone(), url.clone());
-        options.db_prefix = format!("bench{}_{n}_", std::process::id());
+        options.prefix = format!("bench{}_{n}", std::process::id());
         options.modules = modules.iter().map(|m| m.to_string()).collect();
         options
     };

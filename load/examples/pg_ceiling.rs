@@ -384,7 +384,7 @@ fn timed_load(args: &[String]) -> Result<(), Error> {
     };
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
     let mut options = PgOptions::new(PathBuf::from(input), url);
-    options.db_prefix = prefix.clone();
+    options.prefix = prefix.clone();
     options.reset = true;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {

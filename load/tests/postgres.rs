@@ -4,7 +4,7 @@
 //! every way a load is refused, none of them showing a password.
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (scripts/services.sh starts it) or at
-//! DATABASE_URL. Every test has its own database prefix (`t<pid>_<tag>_`)
+//! DATABASE_URL. Every test has its own database prefix (`t<pid>_<tag>`)
 //! and drops its databases when it ends, passed or failed.
 
 mod common;
@@ -44,7 +44,7 @@ async fn admin() -> PgConnection {
 
 /// A connection to the database of `module`, as DATABASE_URL's user.
 async fn module_db(options: &PgOptions, module: &str) -> PgConnection {
-    let database = format!("{}{module}", options.db_prefix);
+    let database = options.database(module);
     server()
         .database(&database)
         .connect()
@@ -765,10 +765,10 @@ async fn row_counts_follow_the_event_counts() {
         assert_eq!(
             m.database,
             format!(
-                "postgres://{}@{}/{}{name}",
+                "postgres://{}@{}/{}_{name}",
                 server().get_username(),
                 host_port(),
-                options.db_prefix
+                options.prefix
             ),
         );
 
@@ -1380,8 +1380,8 @@ async fn a_module_can_live_on_another_server() {
     let _cleanup = fresh(&options).await;
     let report = load_ok(&options).await;
 
-    let chat = format!("{}chat", options.db_prefix);
-    let profile = format!("{}profile", options.db_prefix);
+    let chat = options.database("chat");
+    let profile = options.database("profile");
     assert_eq!(
         module(&report, "chat").database,
         format!("postgres://pancake_second@{}/{chat}", host_port())
@@ -1509,7 +1509,7 @@ async fn a_user_who_may_not_create_databases_is_told_what_to_do() {
     let _cleanup = fresh(&options).await;
     options.database_url = url_as("pancake_nocreate", "nocreate-secret");
     let e = load(&options, Arc::new(())).await.unwrap_err();
-    let database = format!("{}block", options.db_prefix);
+    let database = options.database("block");
     assert!(
         matches!(&e, PgError::CannotCreate { user, database: d, .. }
             if user == "pancake_nocreate" && *d == database),
@@ -1586,7 +1586,7 @@ async fn a_database_with_foreign_tables_is_left_alone() {
     let mut options = options("foreign", &["block"]);
     options.database_url = url;
     let _cleanup = fresh(&options).await;
-    let database = format!("{}block", options.db_prefix);
+    let database = options.database("block");
     let mut conn = admin().await;
     sqlx::raw_sql(&format!("CREATE DATABASE {database}"))
         .execute(&mut conn)
@@ -1637,7 +1637,7 @@ const ARMED_AFTER: i64 = 3;
 /// Once `parts` parts of `module` are loaded, ends the loader's sessions
 /// running `statement` until one was ended. Returns how many were.
 async fn terminate_after(options: &PgOptions, module: &str, parts: i64, statement: &str) -> i64 {
-    let database = format!("{}{module}", options.db_prefix);
+    let database = options.database(module);
     let mut watcher = admin().await;
     let mut db: Option<PgConnection> = None;
     loop {

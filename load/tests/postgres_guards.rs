@@ -5,7 +5,7 @@
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (or DATABASE_URL) and RabbitMQ on
 //! 127.0.0.1:5672 (or AMQP_URL). Every test has its own database prefix
-//! (`t<pid>_<tag>_`) and drops its databases when it ends.
+//! (`t<pid>_<tag>`) and drops its databases when it ends.
 
 mod common;
 
@@ -48,7 +48,7 @@ fn stream_events() -> i64 {
 /// The audit database of `options` holds every event of the stream, once,
 /// and its load finished.
 async fn assert_complete_audit(options: &PgOptions) {
-    let mut conn = connect(&format!("{}audit", options.db_prefix)).await;
+    let mut conn = connect(&options.database("audit")).await;
     let all = stream_events();
     assert_eq!(scalar(&mut conn, "SELECT count(*) FROM events").await, all);
     assert_eq!(
@@ -71,7 +71,7 @@ async fn assert_complete_audit(options: &PgOptions) {
 async fn a_load_into_a_database_another_load_holds_is_refused_at_once() {
     let options = options("held", &["block", "audit"]);
     let _cleanup = fresh(&options).await;
-    let audit = format!("{}audit", options.db_prefix);
+    let audit = options.database("audit");
     // An empty database, held as a running load holds it.
     let mut admin = connect("postgres").await;
     sqlx::raw_sql(&format!("CREATE DATABASE \"{audit}\""))
@@ -142,6 +142,68 @@ async fn two_loads_into_one_prefix_one_is_refused_and_the_other_completes() {
         (Err(a), Err(b)) => panic!("both loads failed: {a}; {b}"),
     }
     assert_complete_audit(&options).await;
+}
+
+// ---- --reset drops only pancake's own databases ---------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_refuses_a_database_with_tables_pancake_did_not_create_and_drops_nothing() {
+    let options = options("resetforeign", &["block", "audit"]);
+    let _cleanup = fresh(&options).await;
+    // block: a database a load made; audit: someone else's, under the name
+    // audit would have.
+    let mut block_only = options.clone();
+    block_only.modules = vec!["block".into()];
+    guarded(&block_only).await.unwrap();
+    let block = options.database("block");
+    let audit = options.database("audit");
+    let mut admin = connect("postgres").await;
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{audit}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let mut theirs = connect(&audit).await;
+    sqlx::raw_sql("CREATE TABLE notes (x int); INSERT INTO notes VALUES (1)")
+        .execute(&mut theirs)
+        .await
+        .unwrap();
+    theirs.close().await.unwrap();
+
+    let mut reset = options.clone();
+    reset.reset = true;
+    let e = guarded(&reset).await.unwrap_err();
+    assert!(
+        matches!(&e, PgError::NotPancake { database } if database.ends_with(&audit)),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("pancake neither loads into it nor drops it (--reset)"),
+        "{e}"
+    );
+    // Nothing was dropped: neither their table nor the module loaded before.
+    let mut theirs = connect(&audit).await;
+    assert_eq!(scalar(&mut theirs, "SELECT count(*) FROM notes").await, 1);
+    assert_eq!(
+        scalar(
+            &mut theirs,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'pancake'"
+        )
+        .await,
+        0,
+        "pancake wrote into someone else's database"
+    );
+    let mut conn = connect(&block).await;
+    assert!(scalar(&mut conn, "SELECT count(*) FROM pancake.parts").await > 0);
+    conn.close().await.unwrap();
+
+    // Its own database a reset drops and loads again.
+    block_only.reset = true;
+    let report = guarded(&block_only).await.unwrap();
+    assert!(
+        report.modules[0].created,
+        "block was dropped and made again"
+    );
 }
 
 // ---- timeouts ---------------------------------------------------------------
@@ -267,7 +329,7 @@ async fn a_url_without_a_host_is_refused_saying_so() {
     assert!(!text.contains("secretpw"), "{text}");
     let mut admin = connect("postgres").await;
     let made: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname LIKE $1")
-        .bind(format!("{}%", options.db_prefix))
+        .bind(format!("{}%", options.prefix))
         .fetch_one(&mut admin)
         .await
         .unwrap();
@@ -377,7 +439,7 @@ async fn a_part_the_manifest_misstates(tag: &str, edit: fn(&mut serde_json::Valu
         "{text}"
     );
 
-    let mut conn = connect(&format!("{}audit", options.db_prefix)).await;
+    let mut conn = connect(&options.database("audit")).await;
     let listed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pancake.parts WHERE stream_table = $1 AND part = 1",
     )

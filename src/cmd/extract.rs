@@ -1,10 +1,11 @@
 //! `pancake extract`: the legacy SQL Server into a dump.
 
+use super::args::{WriteArgs, runtime};
 use crate::progress;
 use anyhow::{Context, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use pancake_extract::{ExtractOptions, ExtractReport, Isolation, Mapping, Progress, Source};
-use pancake_proto::{LegacyTable, PartLimits, WriteOptions};
+use pancake_proto::LegacyTable;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,12 +31,9 @@ use std::time::Duration;
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// The server, as a URL or an ADO.NET connection string (see above).
-    #[arg(
-        long,
-        env = "MSSQL_URL",
-        hide_env_values = true,
-        required_unless_present = "print_mapping"
-    )]
+    /// Required: give it here or in the MSSQL_URL environment variable
+    /// (which keeps the password out of the shell's history).
+    #[arg(long, env = "MSSQL_URL", hide_env_values = true)]
     mssql_url: Option<String>,
     /// Output folder for the dump.
     #[arg(long, required_unless_present = "print_mapping")]
@@ -47,15 +45,8 @@ pub struct Args {
     /// Rows per query.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     page_rows: u32,
-    /// Most rows in one part (at most 100,000,000).
-    #[arg(long, alias = "part-records", default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..=PartLimits::MAX_RECORDS))]
-    part_rows: u64,
-    /// Most bytes of records (before compression) in one part.
-    #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
-    part_bytes: u64,
-    /// gzip level of the parts, 0 (none) to 9 (smallest).
-    #[arg(long, default_value_t = WriteOptions::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(0..=9))]
-    compression_level: u32,
+    #[command(flatten)]
+    write: WriteArgs,
     /// Sessions open on the server at once; each reads one table at a time.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     connections: u64,
@@ -101,7 +92,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", mapping.to_toml());
         return Ok(ExitCode::SUCCESS);
     }
-    let url = args.mssql_url.as_deref().unwrap_or_default();
+    let Some(url) = args.mssql_url.as_deref() else {
+        bail!(
+            "no server to extract from: give --mssql-url or set MSSQL_URL, as a URL (mssql://USER:PASSWORD@HOST:1433/DB) or an ADO.NET connection string (see pancake extract --help)"
+        );
+    };
     let source = Source::parse(url).context("--mssql-url")?;
     for note in source.notes() {
         eprintln!("note: {note}");
@@ -121,13 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.tables = tables;
     options.mapping = mapping;
     options.page_rows = args.page_rows;
-    options.write = WriteOptions {
-        level: args.compression_level,
-        limits: PartLimits {
-            max_records: args.part_rows,
-            max_bytes: args.part_bytes,
-        },
-    };
+    options.write = args.write.options();
     options.connections = args.connections as usize;
     options.max_rows_per_sec = args.max_rows_per_sec;
     options.isolation = match args.isolation {
@@ -141,10 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let source_name = options.source.redacted();
     eprintln!("extracting {source_name} into {}", out.display());
     let bars = Arc::new(Bars::new());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime()?;
     let result = runtime.block_on(pancake_extract::extract(options, bars.clone()));
     bars.finish();
     let report = result.with_context(|| format!("extracting into {}", out.display()))?;

@@ -1,10 +1,11 @@
 //! `pancake generate`: a synthetic legacy dump from a preset.
 
+use super::args::{PresetArgs, WriteArgs};
 use crate::progress;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::ProgressBar;
-use pancake_datasets::{GenerateOptions, Preset, Progress, generate};
-use pancake_proto::{LegacyTable, PartLimits, WriteOptions};
+use pancake_datasets::{GenerateOptions, Progress, generate};
+use pancake_proto::LegacyTable;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,13 +13,8 @@ use std::process::ExitCode;
 /// seed, with a fixed share of marked dirty rows.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Size of the data set: tiny (a few thousand rows), finland (about 1.5
-    /// million events) or sweden (about 500 million events).
-    #[arg(long, default_value = "tiny")]
-    preset: String,
-    /// Multiplies every table's row count.
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
+    #[command(flatten)]
+    data: PresetArgs,
     /// The same seed gives a byte-identical dump.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -26,17 +22,10 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Worker threads [default: one per core].
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     threads: usize,
-    /// gzip level of the parts, 0 (none) to 9 (smallest).
-    #[arg(long, default_value_t = WriteOptions::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(0..=9))]
-    compression_level: u32,
-    /// Most records in one part (at most 100,000,000).
-    #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..=PartLimits::MAX_RECORDS))]
-    part_records: u64,
-    /// Most bytes of records (before compression) in one part.
-    #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
-    part_bytes: u64,
+    #[command(flatten)]
+    write: WriteArgs,
     /// Generate again even if the folder already holds this exact dump.
     #[arg(long)]
     force: bool,
@@ -53,42 +42,20 @@ impl Progress for Bar {
     }
 }
 
-/// The preset named `name`, checked together with `--scale`.
-pub fn preset(name: &str, scale: f64) -> anyhow::Result<Preset> {
-    let Some(preset) = Preset::by_name(name) else {
-        bail!(
-            "unknown preset {name:?}; choose one of: {}",
-            Preset::names().join(", ")
-        );
-    };
-    if !(scale.is_finite() && scale > 0.0) {
-        bail!("--scale must be a positive number, got {scale}");
-    }
-    Ok(preset)
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let preset = preset(&args.preset, args.scale)?;
+    let preset = args.data.preset()?;
+    let scale = args.data.scale;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("dumps").join(preset.name));
     let options = GenerateOptions {
         preset,
-        scale: args.scale,
+        scale,
         seed: args.seed,
         threads: args.threads,
-        write: WriteOptions {
-            level: args.compression_level,
-            limits: PartLimits {
-                max_records: args.part_records,
-                max_bytes: args.part_bytes,
-            },
-        },
+        write: args.write.options(),
     };
-    let bar = Bar(progress::bar(
-        preset.scaled(args.scale).total_rows(),
-        "rows",
-    ));
+    let bar = Bar(progress::bar(preset.scaled(scale).total_rows(), "rows"));
     let report = generate(&out, &options, args.force, &bar)
         .with_context(|| format!("generating {} into {}", preset.name, out.display()))?;
     bar.0.finish_and_clear();

@@ -8,7 +8,7 @@ use pancake_proto::manifest::{DumpKindName, Manifest, TableEntry};
 use pancake_proto::names::{EVENT_KINDS, REJECT_REASONS, kind_name, reason_name};
 use pancake_proto::part::{PartReader, ReadOptions};
 use pancake_proto::verify::{TableAccount, TransformSection};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -55,20 +55,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             print_records(&args.dir, &manifest, table, n)?;
         }
     } else if args.json {
-        let mut summary = summary_json(&manifest, &tables);
-        if let Some(counts) = event_counts(&manifest, args.table.as_deref()) {
-            let (kinds, rejects) = match counts.account {
-                Ok(account) => (
-                    counts_object(named_counts(&kind_names(), &account.events)),
-                    counts_object(named_counts(&reason_names(), &account.rejects)),
-                ),
-                Err(_) => (Value::Null, Value::Null),
-            };
-            summary["kinds"] = kinds;
-            summary["rejects"] = rejects;
-        }
-        let mut text = String::new();
-        write_json(&mut text, &summary, 0, None);
+        let summary = Summary::of(&manifest, &tables, args.table.as_deref());
+        let text = serde_json::to_string_pretty(&summary).context("writing the summary as JSON")?;
         println!("{text}");
     } else {
         print_summary(&args.dir, &manifest, &tables, args.table.is_some());
@@ -79,36 +67,98 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn table_json(table: &TableEntry) -> Value {
-    json!({
-        "name": table.name,
-        "record_type": table.record_type,
-        "parts": table.parts.len(),
-        "records": table.records(),
-        "bytes": table.bytes(),
-        "record_bytes": table.record_bytes(),
-        "key_range": table.key_range(),
-        "time_range": table.time_range(),
-    })
+/// One table (or sidecar) in `inspect --json`.
+#[derive(Serialize)]
+struct TableSummary<'a> {
+    name: &'a str,
+    record_type: &'a str,
+    parts: usize,
+    records: u64,
+    bytes: u64,
+    record_bytes: u64,
+    key_range: Option<[i64; 2]>,
+    time_range: Option<[String; 2]>,
 }
 
-fn summary_json(manifest: &Manifest, tables: &[&TableEntry]) -> Value {
-    let mut object = json!({
-        "kind": manifest.kind.as_str(),
-        "source": manifest.source,
-        "created_at": manifest.created_at,
-        "snapshot_at": manifest.snapshot_at,
-        "complete": manifest.complete,
-        "tables": tables.iter().map(|t| table_json(t)).collect::<Vec<_>>(),
-        "sidecars": manifest.sidecars.iter().map(table_json).collect::<Vec<_>>(),
-        "records": tables.iter().map(|t| t.records()).sum::<u64>(),
-        "bytes": tables.iter().map(|t| t.bytes()).sum::<u64>(),
-    });
-    // Each stage's own section (generator, extract, transform) as it wrote it.
-    for (name, section) in &manifest.sections {
-        object[name] = section.clone();
+impl<'a> TableSummary<'a> {
+    fn of(table: &'a TableEntry) -> TableSummary<'a> {
+        TableSummary {
+            name: &table.name,
+            record_type: &table.record_type,
+            parts: table.parts.len(),
+            records: table.records(),
+            bytes: table.bytes(),
+            record_bytes: table.record_bytes(),
+            key_range: table.key_range(),
+            time_range: table.time_range(),
+        }
     }
-    object
+}
+
+/// `inspect --json`: the manifest's summary, the tables shown, an event
+/// stream's counts, and each stage's own section as it wrote it.
+#[derive(Serialize)]
+struct Summary<'a> {
+    kind: &'static str,
+    source: &'a str,
+    created_at: &'a str,
+    snapshot_at: Option<&'a str>,
+    complete: bool,
+    tables: Vec<TableSummary<'a>>,
+    sidecars: Vec<TableSummary<'a>>,
+    /// Of the tables shown.
+    records: u64,
+    bytes: u64,
+    /// Events per kind, for an event stream (null when its transform
+    /// section does not say); absent for a legacy dump.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kinds: Option<Option<Counts>>,
+    /// Rejects per reason, as `kinds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejects: Option<Option<Counts>>,
+    /// Each stage's own section (generator, extract, transform).
+    #[serde(flatten)]
+    sections: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> Summary<'a> {
+    fn of(manifest: &'a Manifest, tables: &[&'a TableEntry], table: Option<&str>) -> Summary<'a> {
+        let (kinds, rejects) = match event_counts(manifest, table).map(|c| c.account) {
+            None => (None, None),
+            Some(Err(_)) => (Some(None), Some(None)),
+            Some(Ok(account)) => (
+                Some(Some(Counts(named_counts(&kind_names(), &account.events)))),
+                Some(Some(Counts(named_counts(
+                    &reason_names(),
+                    &account.rejects,
+                )))),
+            ),
+        };
+        Summary {
+            kind: manifest.kind.as_str(),
+            source: &manifest.source,
+            created_at: &manifest.created_at,
+            snapshot_at: manifest.snapshot_at.as_deref(),
+            complete: manifest.complete,
+            tables: tables.iter().map(|t| TableSummary::of(t)).collect(),
+            sidecars: manifest.sidecars.iter().map(TableSummary::of).collect(),
+            records: tables.iter().map(|t| t.records()).sum(),
+            bytes: tables.iter().map(|t| t.bytes()).sum(),
+            kinds,
+            rejects,
+            sections: &manifest.sections,
+        }
+    }
+}
+
+/// Counts by name, written as a JSON object in this order (the order
+/// summaries list kinds and reasons in) rather than alphabetically.
+struct Counts(Vec<(String, u64)>);
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, n)| (name, n)))
+    }
 }
 
 fn kind_names() -> Vec<&'static str> {
@@ -173,22 +223,7 @@ fn event_counts(manifest: &Manifest, table: Option<&str>) -> Option<EventCounts>
             None => input,
         });
     counts.account = match table {
-        None => {
-            let mut all = TableAccount {
-                events: section.kinds.clone(),
-                rejects: section.rejects.clone(),
-                ..TableAccount::default()
-            };
-            for t in section.tables.values() {
-                all.input_parts += t.input_parts;
-                all.parts_done += t.parts_done;
-                all.rows += t.rows;
-                all.rows_with_events += t.rows_with_events;
-                all.rejected += t.rejected;
-                all.repaired += t.repaired;
-            }
-            Ok(all)
-        }
+        None => Ok(all_tables(&section)),
         Some(name) => {
             let of = section
                 .tables
@@ -206,6 +241,21 @@ fn event_counts(manifest: &Manifest, table: Option<&str>) -> Option<EventCounts>
     Some(counts)
 }
 
+/// The counts of every table together, with the events and rejects the
+/// section states for all of them. (`TableAccount::add` sums all but the
+/// part counts; proto has no total that keeps those.)
+fn all_tables(section: &TransformSection) -> TableAccount {
+    let mut all = TableAccount::default();
+    for t in section.tables.values() {
+        all.add(t);
+        all.input_parts += t.input_parts;
+        all.parts_done += t.parts_done;
+    }
+    all.events = section.kinds.clone();
+    all.rejects = section.rejects.clone();
+    all
+}
+
 /// Every known name in order with its count (zero if absent), then any
 /// other names the section has.
 fn named_counts(known: &[&str], counts: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
@@ -219,11 +269,6 @@ fn named_counts(known: &[&str], counts: &BTreeMap<String, u64>) -> Vec<(String, 
         }
     }
     all
-}
-
-/// A JSON object of counts; [`write_json`] puts the keys back in order.
-fn counts_object(counts: Vec<(String, u64)>) -> Value {
-    Value::Object(counts.into_iter().map(|(k, n)| (k, json!(n))).collect())
 }
 
 fn print_event_counts(counts: &EventCounts) {
@@ -270,45 +315,6 @@ fn print_event_counts(counts: &EventCounts) {
     };
     table("EVENTS", named_counts(&kind_names(), &account.events));
     table("REJECTS", named_counts(&reason_names(), &account.rejects));
-}
-
-/// Pretty JSON as serde_json writes it, but with the keys of event and
-/// reject counts (`kinds`, `events`, `rejects`) in the order summaries list
-/// kinds and reasons rather than alphabetically.
-fn write_json(out: &mut String, value: &Value, indent: usize, key: Option<&str>) {
-    let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n("  ", n));
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                pad(out, indent + 1);
-                write_json(out, item, indent + 1, None);
-                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-            }
-            pad(out, indent);
-            out.push(']');
-        }
-        Value::Object(map) if !map.is_empty() => {
-            let known = match key {
-                Some("kinds" | "events") => kind_names(),
-                Some("rejects") => reason_names(),
-                _ => Vec::new(),
-            };
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by_key(|k| known.iter().position(|n| n == k).unwrap_or(known.len()));
-            out.push_str("{\n");
-            for (i, k) in keys.iter().enumerate() {
-                pad(out, indent + 1);
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push_str(": ");
-                write_json(out, &map[k.as_str()], indent + 1, Some(k));
-                out.push_str(if i + 1 < keys.len() { ",\n" } else { "\n" });
-            }
-            pad(out, indent);
-            out.push('}');
-        }
-        other => out.push_str(&other.to_string()),
-    }
 }
 
 fn range<T: std::fmt::Display>(range: Option<[T; 2]>) -> String {
@@ -405,6 +411,16 @@ fn print_summary(dir: &Path, manifest: &Manifest, tables: &[&TableEntry], parts:
     }
 }
 
+/// One line of `inspect --records`.
+#[derive(Serialize)]
+struct RecordLine<'a> {
+    table: &'a str,
+    part: u32,
+    /// Its place in the part, from 0.
+    record: u64,
+    data: serde_json::Value,
+}
+
 /// The first `n` records of a table, as JSON lines. Reads only as far as it
 /// prints.
 fn print_records(
@@ -437,9 +453,14 @@ fn print_records(
             let record = record_to_json(&table.record_type, bytes).map_err(|e| {
                 anyhow::anyhow!("{}: record {index}: {e}", dir.join(&part.file).display())
             })?;
-            let line =
-                json!({"table": table.name, "part": part.number, "record": index, "data": record});
-            writeln!(out, "{line}").context("writing to stdout")?;
+            let line = RecordLine {
+                table: &table.name,
+                part: part.number,
+                record: index,
+                data: record,
+            };
+            serde_json::to_writer(&mut out, &line).context("writing to stdout")?;
+            writeln!(out).context("writing to stdout")?;
             printed += 1;
             index += 1;
         }

@@ -1,10 +1,11 @@
 //! `pancake load`: an event stream into RabbitMQ, or into PostgreSQL (see
 //! `load_postgres.rs`).
 
+use super::args::{AmqpArgs, PrefixArgs, runtime};
 use crate::progress;
 use anyhow::Context;
 use indicatif::ProgressBar;
-use pancake_load::rabbitmq::{self, AmqpTarget, DEFAULT_AMQP_URL, RabbitOptions};
+use pancake_load::rabbitmq::{self, AmqpTarget, RabbitOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -32,27 +33,19 @@ struct RabbitArgs {
     /// The event stream (from `pancake transform`).
     #[arg(long = "in", value_name = "EVENTS")]
     input: PathBuf,
-    /// The broker, amqp://USER:PASSWORD@HOST:PORT/VHOST (%2f is the
-    /// default vhost). The password is never shown.
-    #[arg(
-        long,
-        env = "AMQP_URL",
-        hide_env_values = true,
-        default_value = DEFAULT_AMQP_URL,
-        hide_default_value = true
-    )]
-    amqp_url: String,
+    #[command(flatten)]
+    broker: AmqpArgs,
     /// The durable topic exchange events are published to.
     #[arg(long, default_value = "pancake.events")]
     exchange: String,
-    /// Declare one durable queue per module (pancake.<module>), bound to the
-    /// kinds it consumes and to its batch key.
+    /// Declare one durable queue per module, <prefix>_<module>
+    /// (pancake_profile, pancake_chat, ... by default), bound to the kinds
+    /// it consumes and to its batch key.
     #[arg(long)]
     declare_queues: bool,
-    /// Module queues are named <prefix>.<module>.
-    #[arg(long, default_value = "pancake")]
-    queue_prefix: String,
-    /// Publish every event once into a RabbitMQ stream (<prefix>.stream,
+    #[command(flatten)]
+    prefix: PrefixArgs,
+    /// Publish every event once into a RabbitMQ stream (<prefix>_stream,
     /// declared with --declare-queues) that each module reads at its own
     /// offset, instead of a copy per module queue.
     #[arg(long)]
@@ -138,11 +131,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.amqp_url)?;
-    let mut options = RabbitOptions::new(args.input.clone(), args.amqp_url.clone());
+    let target = AmqpTarget::parse(&args.broker.amqp_url)?;
+    let mut options = RabbitOptions::new(args.input.clone(), args.broker.amqp_url.clone());
     options.exchange = args.exchange;
     options.declare_queues = args.declare_queues;
-    options.queue_prefix = args.queue_prefix;
+    options.queue_prefix = args.prefix.prefix;
     options.stream = args.stream;
     options.batch = args.batch as usize;
     options.confirm_window = args.confirm_window as usize;
@@ -159,10 +152,7 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
         load_target.mode()
     );
     let bar = Arc::new(Bar(progress::bar(0, "events")));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime()?;
     let result = runtime.block_on(rabbitmq::load(&options, bar.clone()));
     bar.0.finish_and_clear();
     let report = result.with_context(|| format!("loading {}", args.input.display()))?;

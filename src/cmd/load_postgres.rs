@@ -1,10 +1,11 @@
 //! `pancake load postgres`: an event stream into one database per module.
 //! `pancake seed` shares the progress display and the summary.
 
+use super::args::{TargetArgs, runtime};
 use crate::progress;
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar};
-use pancake_load::postgres::{self, DEFAULT_DATABASE_URL, PgOptions, PgReport};
+use pancake_load::postgres::{self, PgReport};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,68 +21,7 @@ pub struct Args {
     #[arg(long = "in", value_name = "EVENTS")]
     input: PathBuf,
     #[command(flatten)]
-    pub target: TargetArgs,
-}
-
-/// Where the module databases go.
-#[derive(clap::Args)]
-pub struct TargetArgs {
-    /// The server the module databases are created on,
-    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE; DATABASE is the one
-    /// connected to for creating them. The password is never shown.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        default_value = DEFAULT_DATABASE_URL,
-        hide_default_value = true
-    )]
-    pub database_url: String,
-    /// Put a module on another server: --module-url chat=postgres://...
-    /// (repeatable).
-    #[arg(long, value_name = "MODULE=URL", value_parser = module_url)]
-    pub module_url: Vec<(String, String)>,
-    /// Load only these modules (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "M,...")]
-    pub modules: Vec<String>,
-    /// Module databases are named <prefix><module>.
-    #[arg(long, default_value = "")]
-    pub db_prefix: String,
-    /// Most connections writing at once (modules and parts load
-    /// concurrently).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
-    pub jobs: u64,
-    /// Drop the module databases first and load from scratch.
-    #[arg(long)]
-    pub reset: bool,
-    /// Build keys and indexes before the bulk load instead of after it (for
-    /// measuring; after is faster).
-    #[arg(long)]
-    pub indexes_first: bool,
-    /// Seconds each connection may take to be made (TCP connect, handshake
-    /// and login) before the load gives up on that server.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub connect_timeout: u64,
-}
-
-fn module_url(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(m, u)| (m.to_owned(), u.to_owned()))
-        .ok_or_else(|| "expected MODULE=URL, e.g. chat=postgres://user@host/postgres".into())
-}
-
-impl TargetArgs {
-    pub fn options(&self, input: PathBuf) -> PgOptions {
-        let mut options = PgOptions::new(input, self.database_url.clone());
-        options.module_urls = self.module_url.clone();
-        options.modules = self.modules.clone();
-        options.db_prefix = self.db_prefix.clone();
-        options.jobs = self.jobs as usize;
-        options.reset = self.reset;
-        options.indexes_first = self.indexes_first;
-        options.connect_timeout = Duration::from_secs(self.connect_timeout);
-        options
-    }
+    target: TargetArgs,
 }
 
 /// One bar per module: its events, with rows in the message.
@@ -144,13 +84,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = result.with_context(|| format!("loading {}", args.input.display()))?;
     print_summary(&report);
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 /// Per module: parts, events/s, rows per table; then the whole load.

@@ -1,5 +1,7 @@
-//! One module per subcommand.
+//! One module per subcommand, and [`args`]: the argument groups and the
+//! runtime several of them share.
 
+pub mod args;
 pub mod bench;
 pub mod extract;
 pub mod generate;

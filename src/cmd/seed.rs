@@ -2,7 +2,8 @@
 //! a data set, transform it, load it into PostgreSQL. Each step reuses what
 //! an earlier run left (the same dump, the same stream, the loaded parts).
 
-use super::load_postgres::{Bars, TargetArgs, print_summary, runtime};
+use super::args::{PresetArgs, TargetArgs, runtime};
+use super::load_postgres::{Bars, print_summary};
 use crate::progress;
 use anyhow::Context;
 use indicatif::MultiProgress;
@@ -20,14 +21,10 @@ use std::time::Instant;
 /// module's database, its row counts and how to connect.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The data set: tiny (seconds) or finland (about 1.5 million events).
-    #[arg(long, default_value = "tiny")]
-    preset: String,
-    /// Multiplies every table's row count.
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
-    /// Where the dump and the event stream are kept [default:
-    /// dumps/<set> and events/<set>].
+    #[command(flatten)]
+    data: PresetArgs,
+    /// The folder that keeps the dump and the event stream, as
+    /// dumps/<set> and events/<set> in it.
     #[arg(long, default_value = ".")]
     work_dir: PathBuf,
     #[command(flatten)]
@@ -35,11 +32,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let preset = super::generate::preset(&args.preset, args.scale)?;
-    let set = if args.scale == 1.0 {
+    let preset = args.data.preset()?;
+    let scale = args.data.scale;
+    let set = if scale == 1.0 {
         preset.name.to_owned()
     } else {
-        format!("{}-x{}", preset.name, args.scale)
+        format!("{}-x{scale}", preset.name)
     };
     let dump = args.work_dir.join("dumps").join(&set);
     let events = args.work_dir.join("events").join(&set);
@@ -47,12 +45,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let multi = MultiProgress::new();
 
     // 1. generate (nothing to do when the folder holds this exact dump).
-    let bar = super::generate::Bar(multi.add(progress::bar(
-        preset.scaled(args.scale).total_rows(),
-        "rows",
-    )));
+    let bar =
+        super::generate::Bar(multi.add(progress::bar(preset.scaled(scale).total_rows(), "rows")));
     bar.0.set_message("generating");
-    let options = GenerateOptions::new(preset, args.scale);
+    let options = GenerateOptions::new(preset, scale);
     let generated = generate(&dump, &options, false, &bar)
         .with_context(|| format!("generating {set} into {}", dump.display()))?;
     bar.0.finish_and_clear();

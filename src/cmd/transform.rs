@@ -25,11 +25,11 @@ pub struct Args {
     out: Option<PathBuf>,
     /// Worker threads [default: one per core]. The output is the same
     /// whatever the number.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     threads: usize,
-    /// Most events in one output part (a sorted run).
-    #[arg(long, default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
-    part_events: u64,
+    /// Most records (events) in one output part (a sorted run).
+    #[arg(long, alias = "part-events", default_value_t = PartLimits::DEFAULT_MAX_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
+    part_records: u64,
     /// The earliest valid date: rows dated before it are rejected.
     #[arg(long, default_value = "2000-01-01")]
     site_start: String,
@@ -107,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = args.out.clone().unwrap_or_default();
     let mut options = TransformOptions::new(args.input.clone(), out.clone());
     options.threads = args.threads;
-    options.part_events = args.part_events;
+    options.part_events = args.part_records;
     options.site_start = site_start;
     options.write.level = args.compression_level;
     options.force = args.force;

@@ -30,7 +30,7 @@ pub struct CopyCeiling {
 
 /// Renders every selected module's rows into files in `work` (not timed),
 /// then times plain COPYs of them into fresh databases
-/// `<prefix>ceiling_<module>`, dropped afterwards.
+/// `<prefix>_ceiling_<module>`, dropped afterwards.
 pub async fn plain_copy(
     options: &PgOptions,
     work: &std::path::Path,
@@ -117,7 +117,7 @@ pub async fn plain_copy(
 }
 
 fn scratch_name(options: &PgOptions, module: &str) -> String {
-    format!("{}ceiling_{module}", options.db_prefix)
+    options.database(&format!("ceiling_{module}"))
 }
 
 async fn copy_module(

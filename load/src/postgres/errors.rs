@@ -123,12 +123,12 @@ pub enum PgError {
     },
 
     #[error(
-        "{database} already holds tables that pancake did not create: choose another --db-prefix, or drop that database"
+        "{database} already holds tables that pancake did not create, so pancake neither loads into it nor drops it (--reset): choose another --prefix, or drop that database yourself"
     )]
     NotPancake { database: String },
 
     #[error(
-        "{database} holds another event stream, {holds}; this is {this}. Drop the database (--reset) to load this one, or use another --db-prefix"
+        "{database} holds another event stream, {holds}; this is {this}. Drop the database (--reset) to load this one, or use another --prefix"
     )]
     OtherStream {
         database: String,

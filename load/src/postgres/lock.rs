@@ -81,9 +81,10 @@ async fn holder(conn: &mut PgConnection) -> Result<Option<i32>, sqlx::Error> {
 }
 
 /// Drops the module databases of `targets`, none while another load holds
-/// one (the drop would end that load's sessions): each existing one is
-/// locked first, and a database held by another load refuses the reset
-/// before anything is dropped.
+/// one (the drop would end that load's sessions) and none that holds tables
+/// pancake did not create: each existing one is locked and checked first,
+/// and a database held by another load or holding someone else's tables
+/// refuses the reset before anything is dropped.
 pub(super) async fn reset(
     targets: &[(&'static ModuleSpec, Server, String)],
 ) -> Result<(), PgError> {
@@ -91,7 +92,7 @@ pub(super) async fn reset(
     for (_, server, database) in targets {
         let locked = match server.database_exists(database).await {
             Ok(false) => continue,
-            Ok(true) => LoadLock::acquire(server, database).await,
+            Ok(true) => hold_for_reset(server, database).await,
             Err(e) => Err(e),
         };
         match locked {
@@ -111,6 +112,25 @@ pub(super) async fn reset(
     // Their sessions ended with their databases.
     drop(held);
     Ok(())
+}
+
+/// The load lock of `database`, once it is known to be pancake's: a
+/// database with tables pancake did not create is not to be dropped.
+async fn hold_for_reset(server: &Server, database: &str) -> Result<LoadLock, PgError> {
+    let mut lock = LoadLock::acquire(server, database).await?;
+    match super::schema::foreign(&mut lock.conn).await {
+        Ok(false) => Ok(lock),
+        Ok(true) => {
+            lock.release().await;
+            Err(PgError::NotPancake {
+                database: server.shown_with(database),
+            })
+        }
+        Err(e) => {
+            lock.release().await;
+            Err(server.error(database, "reading the schema", e))
+        }
+    }
 }
 
 /// Creates the module databases that are missing and locks each for this

@@ -65,11 +65,12 @@ pub struct PgOptions {
     pub module_urls: Vec<(String, String)>,
     /// The modules to load; empty is all.
     pub modules: Vec<String>,
-    /// Module databases are named `<prefix><module>`.
-    pub db_prefix: String,
+    /// Module databases are named `<prefix>_<module>` ([`database_name`]).
+    pub prefix: String,
     /// Most connections writing at once.
     pub jobs: usize,
-    /// Drop the module databases first.
+    /// Drop the module databases first (never one that holds tables
+    /// pancake did not create).
     pub reset: bool,
     /// Build keys and indexes before the bulk load instead of after (to
     /// measure what building them afterwards saves).
@@ -85,12 +86,27 @@ impl PgOptions {
             database_url,
             module_urls: Vec::new(),
             modules: Vec::new(),
-            db_prefix: String::new(),
+            prefix: "pancake".into(),
             jobs: 4,
             reset: false,
             indexes_first: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
+    }
+
+    /// The database of `module` under these options' prefix.
+    pub fn database(&self, module: &str) -> String {
+        database_name(&self.prefix, module)
+    }
+}
+
+/// The database of `module` under `prefix`: `<prefix>_<module>`. A
+/// trailing `_` or `.` of the prefix is dropped (`nc_` and `nc` both give
+/// `nc_profile`); an empty prefix gives the bare module name.
+pub fn database_name(prefix: &str, module: &str) -> String {
+    match prefix.trim_end_matches(['_', '.']) {
+        "" => module.to_owned(),
+        prefix => format!("{prefix}_{module}"),
     }
 }
 
@@ -171,7 +187,7 @@ pub fn targets(options: &PgOptions) -> Result<Vec<(&'static ModuleSpec, Server, 
                 Some((module, url)) => parse(module, url)?,
                 None => default.clone(),
             };
-            Ok((spec, server, format!("{}{}", options.db_prefix, spec.name)))
+            Ok((spec, server, options.database(spec.name)))
         })
         .collect()
 }
@@ -345,4 +361,19 @@ fn events_for(manifest: &Manifest, module: &ModuleSpec) -> u64 {
                 .unwrap_or(0)
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_name;
+
+    #[test]
+    fn a_database_is_the_prefix_and_the_module_joined_by_an_underscore() {
+        assert_eq!(database_name("pancake", "profile"), "pancake_profile");
+        // The old spelling, with its separator, names the same database.
+        assert_eq!(database_name("nc_", "profile"), "nc_profile");
+        assert_eq!(database_name("nc.", "chat"), "nc_chat");
+        assert_eq!(database_name("", "audit"), "audit");
+        assert_eq!(database_name("_", "audit"), "audit");
+    }
 }

@@ -82,22 +82,13 @@ pub async fn prepare(
         "locking the schema",
     )
     .await?;
-    let ours: bool = sqlx::query_scalar("SELECT to_regclass('pancake.schema_version') IS NOT NULL")
-        .fetch_one(&mut *tx)
+    if foreign(&mut tx)
         .await
-        .map_err(|e| fail("reading the schema", e))?;
-    if !ours {
-        let foreign: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| fail("reading the schema", e))?;
-        if foreign > 0 {
-            return Err(PgError::NotPancake {
-                database: server.shown_with(database),
-            });
-        }
+        .map_err(|e| fail("reading the schema", e))?
+    {
+        return Err(PgError::NotPancake {
+            database: server.shown_with(database),
+        });
     }
     exec(
         server,
@@ -192,6 +183,18 @@ pub async fn prepare(
         .await
         .map_err(|e| fail("committing the schema", e))?;
     Ok(standing)
+}
+
+/// Whether the database `conn` is connected to holds tables that pancake
+/// did not create: tables, but not pancake's bookkeeping. A load refuses
+/// such a database, and `--reset` does not drop it.
+pub async fn foreign(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT to_regclass('pancake.schema_version') IS NULL
+            AND EXISTS (SELECT FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema'))",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// The module's tables have the columns the projection copies into.

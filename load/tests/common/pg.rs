@@ -22,7 +22,7 @@ pub fn host_port() -> String {
 /// Options for `tiny` into the test's own databases, `t<pid>_<tag>_<module>`.
 pub fn options(tag: &str, modules: &[&str]) -> PgOptions {
     let mut options = PgOptions::new(events().to_path_buf(), db_url());
-    options.db_prefix = format!("t{}_{tag}_", std::process::id());
+    options.prefix = format!("t{}_{tag}", std::process::id());
     options.modules = modules.iter().map(|m| (*m).to_owned()).collect();
     options
 }

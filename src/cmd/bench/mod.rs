@@ -10,12 +10,13 @@
 mod measure;
 mod report;
 
+use super::args::{AmqpArgs, DatabaseArgs, PresetArgs, runtime};
 use crate::progress;
 use anyhow::{Context, bail};
 use measure::Meter;
 use pancake_datasets::{GenerateOptions, generate};
-use pancake_load::postgres::{self, DEFAULT_DATABASE_URL, PgOptions};
-use pancake_load::rabbitmq::{self, DEFAULT_AMQP_URL, RabbitOptions};
+use pancake_load::postgres::{self, PgOptions};
+use pancake_load::rabbitmq::{self, RabbitOptions};
 use pancake_transform::{TransformOptions, decode_only, transform};
 use report::{Ceiling, Report, Stage};
 use std::path::PathBuf;
@@ -28,12 +29,16 @@ const STAGES: [&str; 4] = ["generate", "transform", "load-postgres", "load-rabbi
 /// Run the stages on one data set and measure each beside its ceiling:
 /// events (or rows) per second, wall and CPU time, peak memory, bytes read
 /// and written. Writes report.json, report.md and events-per-second.svg.
+///
+/// load-postgres drops and makes the databases <prefix>_<module> and
+/// <prefix>_ceiling_<module> on --database-url (never one that holds
+/// tables pancake did not create) and drops them afterwards unless --keep;
+/// load-rabbitmq declares its own exchange and queues (prefix
+/// pancake-bench-<pid>) on --amqp-url and deletes them afterwards.
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value = "finland")]
-    preset: String,
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
+    #[command(flatten)]
+    data: PresetArgs,
     /// Comma-separated, run in this order.
     #[arg(
         long,
@@ -47,25 +52,23 @@ pub struct Args {
     /// Where the dump and event stream go [default: <report>/data].
     #[arg(long)]
     work_dir: Option<PathBuf>,
-    /// The PostgreSQL server; databases <prefix><module> and
-    /// <prefix>ceiling_<module> are made and dropped there.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL, hide_default_value = true)]
-    database_url: String,
-    /// The RabbitMQ broker; queues pancake-bench.* are made and deleted.
-    #[arg(
-        long,
-        env = "AMQP_URL",
-        hide_env_values = true,
-        default_value = DEFAULT_AMQP_URL,
-        hide_default_value = true
-    )]
-    amqp_url: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    broker: AmqpArgs,
     /// Events per RabbitMQ message (the README's recommendation).
     #[arg(long, default_value_t = 100)]
     batch: usize,
-    /// The bench databases are named <prefix><module>.
-    #[arg(long, default_value = "bench_")]
-    db_prefix: String,
+    /// The bench databases are named <prefix>_<module> (bench_profile,
+    /// ...; a trailing _ or . is dropped). Not pancake's default, so that a
+    /// bench never replaces what `pancake seed` loaded.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "bench",
+        alias = "db-prefix"
+    )]
+    prefix: String,
     /// Keep the bench databases for a look afterwards.
     #[arg(long)]
     keep: bool,
@@ -98,13 +101,14 @@ impl rabbitmq::Progress for Count {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let preset = super::generate::preset(&args.preset, args.scale)?;
+    let preset = args.data.preset()?;
+    let scale = args.data.scale;
     for s in &args.stages {
         if !STAGES.contains(&s.as_str()) {
             bail!("unknown stage {s:?}; the stages are {}", STAGES.join(", "));
         }
     }
-    let set = format!("{}-x{}", preset.name, args.scale);
+    let set = format!("{}-x{scale}", preset.name);
     let report_dir = args
         .report
         .clone()
@@ -116,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let dump = work.join("dump");
     let events = work.join("events");
-    let runtime = super::load_postgres::runtime()?;
+    let runtime = runtime()?;
     let mut stages = Vec::new();
 
     for stage in &args.stages {
@@ -125,7 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let count = Count(meter.count.clone());
         let done = match stage.as_str() {
             "generate" => {
-                let options = GenerateOptions::new(preset, args.scale);
+                let options = GenerateOptions::new(preset, scale);
                 let r = generate(&dump, &options, true, &count)
                     .with_context(|| format!("generating into {}", dump.display()))?;
                 let rows = r.section.total_rows();
@@ -171,8 +175,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
             "load-postgres" => {
-                let mut options = PgOptions::new(events.clone(), args.database_url.clone());
-                options.db_prefix = args.db_prefix.clone();
+                let mut options =
+                    PgOptions::new(events.clone(), args.database.database_url.clone());
+                options.prefix = args.prefix.clone();
                 options.reset = true;
                 let r = runtime
                     .block_on(postgres::load(&options, Arc::new(count)))
@@ -207,7 +212,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             "load-rabbitmq" => {
                 let tag = format!("pancake-bench-{}", std::process::id());
-                let mut options = RabbitOptions::new(events.clone(), args.amqp_url.clone());
+                let mut options = RabbitOptions::new(events.clone(), args.broker.amqp_url.clone());
                 options.exchange = format!("{tag}.x");
                 options.queue_prefix = tag.clone();
                 options.declare_queues = true;
@@ -260,7 +265,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         machine: report::Machine::this(),
         preset: preset.name.to_owned(),
-        scale: args.scale,
+        scale,
         stages,
     };
     report
