@@ -19,7 +19,7 @@ fn extract_command(port: u16, out: &Path, rows_per_sec: &str) -> Command {
         .args([
             "--page-rows",
             "50",
-            "--part-rows",
+            "--part-records",
             "300",
             "--connections",
             "1",

@@ -77,7 +77,7 @@ fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     let tmp = tempfile::tempdir().unwrap();
     // Many small parts, loaded one at a time, so that the kill lands
     // between commits with parts on both sides.
-    let events = tiny_stream(tmp.path(), "3", &["--part-events", "300"]);
+    let events = tiny_stream(tmp.path(), "3", &["--part-records", "300"]);
     let pid = std::process::id();
     let (killed, whole) = (format!("k{pid}_"), format!("w{pid}_"));
     drop_all(&killed);
@@ -211,7 +211,7 @@ fn wait_bounded(mut child: std::process::Child, what: &str) -> Output {
 fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
     let tmp = tempfile::tempdir().unwrap();
     // Many small parts loaded one at a time: the first load lasts.
-    let events = tiny_stream(tmp.path(), "3", &["--part-events", "300"]);
+    let events = tiny_stream(tmp.path(), "3", &["--part-records", "300"]);
     let prefix = format!("l{}_", std::process::id());
     drop_all(&prefix);
     let load = |extra: &[&str]| {

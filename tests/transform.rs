@@ -46,7 +46,7 @@ fn transform_args(out: &Path) -> Vec<&str> {
         s(out),
         "--threads",
         "1",
-        "--part-events",
+        "--part-records",
         "200",
     ]
 }
@@ -243,7 +243,7 @@ fn the_summary_lists_events_per_kind_and_rejects_per_reason() {
         s(dump()),
         "--out",
         s(&out),
-        "--part-events",
+        "--part-records",
         "100000",
     ]);
     assert!(run.status.success(), "{}", text(&run.stderr));

@@ -141,7 +141,7 @@ fn end_to_end(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(rows));
-    // Default --part-events (250,000) makes messages runs of 125,000 rows:
+    // Default --part-records (250,000) makes messages runs of 125,000 rows:
     // x0.1's one 120,000-row messages part is one chunk, whatever the threads.
     // 50,000 events a part cut it into five, which two threads share.
     for (threads, part_events) in [(1, 250_000), (2, 250_000), (2, 50_000)] {

@@ -106,7 +106,7 @@ impl ExtractSection {
                 wanted.isolation.as_str().into(),
             ),
             (
-                "--part-rows",
+                "--part-records",
                 self.part_rows == wanted.part_rows,
                 self.part_rows.to_string(),
                 wanted.part_rows.to_string(),

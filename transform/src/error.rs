@@ -34,7 +34,7 @@ pub enum TransformError {
     Folder(#[from] FolderError),
 
     #[error(
-        "{table}: from input part {part} on, the output parts would number more than 4294967295 at --part-events {part_events}; raise --part-events, and check the input's manifest: its row counts may have been edited by hand (`pancake verify` the input)"
+        "{table}: from input part {part} on, the output parts would number more than 4294967295 at --part-records {part_events}; raise --part-records, and check the input's manifest: its row counts may have been edited by hand (`pancake verify` the input)"
     )]
     TooManyOutputParts {
         table: &'static str,

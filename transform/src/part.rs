@@ -1,7 +1,7 @@
 //! One input part in, its sorted event runs and its rejects out.
 //!
 //! An input part is cut into chunks of rows small enough that a chunk's
-//! events fit `--part-events`; each chunk becomes one output part, sorted by
+//! events fit `--part-records`; each chunk becomes one output part, sorted by
 //! (occurred_at, event id). The number of chunks follows from the input
 //! manifest alone, so every output part's number is known before any work
 //! starts, whatever the thread count: the output is the same bytes with one

@@ -110,7 +110,7 @@ pub(crate) fn difference(manifest: &Manifest, wanted: &TransformSection) -> Opti
         )
     } else if found.part_events != wanted.part_events {
         format!(
-            "--part-events was {}, now {}",
+            "--part-records was {}, now {}",
             found.part_events, wanted.part_events
         )
     } else if found.input != wanted.input {

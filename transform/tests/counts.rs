@@ -203,7 +203,7 @@ fn output_part_numbers_never_wrap() {
         other => panic!("expected TooManyOutputParts, got {other}"),
     }
     let text = err.to_string();
-    assert!(text.contains("raise --part-events"), "{text}");
+    assert!(text.contains("raise --part-records"), "{text}");
     assert!(text.contains("`pancake verify` the input"), "{text}");
     assert!(largest() < 64 << 20, "{} bytes at once", largest());
 }

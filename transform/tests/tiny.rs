@@ -215,7 +215,7 @@ fn a_complete_stream_is_kept_and_other_settings_or_another_stages_output_are_ref
     let e = transform(&o, &()).unwrap_err().to_string();
     assert!(
         e.starts_with(&format!(
-            "{} holds a complete transform made with other settings (--part-events was 500, now 700).",
+            "{} holds a complete transform made with other settings (--part-records was 500, now 700).",
             out.display()
         )),
         "{e}"
