@@ -101,8 +101,7 @@ fn panel(stage: &Stage, area: &Area) -> Result<(), Box<dyn Error>> {
         .draw()?;
 
     // The phases: bands, then their names (after every band, so that no
-    // band covers a name), staggered in three rows so that short
-    // neighbours do not print over each other.
+    // band covers a name).
     for (i, p) in m.phases.iter().enumerate() {
         chart.draw_series([Rectangle::new(
             [(p.start_s, 0.0), (p.end_s, Y_TOP)],
@@ -113,10 +112,11 @@ fn panel(stage: &Stage, area: &Area) -> Result<(), Box<dyn Error>> {
             BLACK.mix(0.25),
         )])?;
     }
-    for (i, p) in m.phases.iter().enumerate() {
+    let width = chart.plotting_area().dim_in_pixel().0 as f64;
+    for (p, (x, row)) in m.phases.iter().zip(label_places(&m.phases, x_max, width)) {
         chart.draw_series([Text::new(
             p.name.clone(),
-            (p.start_s, Y_TOP - 1.0 - (i % 3) as f64 * 5.5),
+            (x, Y_TOP - 1.0 - row as f64 * 5.5),
             ("sans-serif", 12).into_font().color(&BLACK.mix(0.85)),
         )])?;
     }
@@ -135,6 +135,30 @@ fn panel(stage: &Stage, area: &Area) -> Result<(), Box<dyn Error>> {
         ))?;
     }
     legend(stage, last, &side)
+}
+
+/// Where each phase's name goes: (x, row). A name starts at its band, or
+/// ends at the plot's right edge where it would run past it, in the first
+/// of four rows where it prints over no other name (estimated widths).
+fn label_places(phases: &[Phase], x_max: f64, width: f64) -> Vec<(f64, usize)> {
+    const ROWS: usize = 4;
+    let per_px = x_max / width.max(1.0);
+    // Where each row is free from, in seconds.
+    let mut free = [f64::NEG_INFINITY; ROWS];
+    phases
+        .iter()
+        .map(|p| {
+            let w = (p.name.chars().count() as f64 * 7.0 + 6.0) * per_px;
+            let x = p.start_s.min(x_max - w).max(0.0);
+            let row = (0..ROWS).find(|&r| free[r] <= x).unwrap_or_else(|| {
+                (0..ROWS)
+                    .min_by(|&a, &b| free[a].total_cmp(&free[b]))
+                    .unwrap_or(0)
+            });
+            free[row] = x + w;
+            (x, row)
+        })
+        .collect()
 }
 
 /// What the samples count, e.g. "rows copied".
@@ -206,5 +230,111 @@ fn seconds(p: &Phase) -> String {
         format!("{d:.2} s")
     } else {
         format!("{d:.1} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::bench::measure::Measured;
+    use crate::cmd::bench::report::{Ceiling, Machine};
+
+    fn phase(name: &str, start_s: f64, end_s: f64) -> Phase {
+        Phase {
+            name: name.into(),
+            start_s,
+            end_s,
+        }
+    }
+
+    fn report() -> Report {
+        let load = Stage {
+            stage: "load-postgres".into(),
+            unit: "rows".into(),
+            count: 1000,
+            per_sec: 100.0,
+            note: String::new(),
+            ceiling: Some(Ceiling {
+                what: "plain COPY of the same rows".into(),
+                per_sec: 400.0,
+                ratio: 0.25,
+            }),
+            measured: Measured {
+                wall_s: 10.0,
+                counted: "rows copied".into(),
+                samples: vec![(0.0, 0), (3.0, 0), (5.0, 600), (7.0, 1000), (10.0, 1000)],
+                phases: vec![
+                    phase("setup", 0.0, 2.0),
+                    phase("COPY", 2.0, 7.0),
+                    phase("keys and indexes", 7.0, 9.9),
+                    phase("finishing", 9.9, 10.0),
+                ],
+                ..Measured::default()
+            },
+        };
+        let generate = Stage {
+            stage: "generate".into(),
+            unit: "rows".into(),
+            count: 10,
+            per_sec: 10.0,
+            note: String::new(),
+            ceiling: None,
+            measured: Measured {
+                wall_s: 1.0,
+                counted: "rows generated".into(),
+                samples: vec![(0.0, 0), (1.0, 10)],
+                phases: vec![
+                    phase("members", 0.0, 0.97),
+                    phase("blocks", 0.97, 0.98),
+                    phase("favorites", 0.98, 0.99),
+                    phase("photos", 0.99, 1.0),
+                ],
+                ..Measured::default()
+            },
+        };
+        Report {
+            date: "today".into(),
+            machine: Machine {
+                cores: 2,
+                memory_bytes: 1 << 30,
+            },
+            preset: "tiny".into(),
+            scale: 1.0,
+            stages: vec![generate, load],
+        }
+    }
+
+    #[test]
+    fn the_chart_names_each_phase_its_duration_and_the_ceiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        draw(&report(), &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for text in [
+            ">\nCOPY\n<",
+            ">\nkeys and indexes\n<",
+            "keys and indexes: 2.90 s",
+            "finishing: 0.10 s",
+            "plain COPY of the same rows",
+            "400 rows/s",
+            "rows copied, % of all",
+            "seconds into the stage",
+        ] {
+            assert!(svg.contains(text), "{text:?} not in the chart");
+        }
+    }
+
+    #[test]
+    fn names_of_neighbouring_short_phases_take_rows_of_their_own_and_stay_in_the_plot() {
+        let r = report();
+        let phases = &r.stages[0].measured.phases;
+        let places = label_places(phases, 1.0, 700.0);
+        let rows: Vec<usize> = places.iter().map(|p| p.1).collect();
+        assert_eq!(rows, [0, 0, 1, 2]);
+        // "favorites" would run past the right edge from 0.98: it ends
+        // there instead.
+        let favorites = places[2].0;
+        assert!(favorites < 0.98, "{favorites}");
+        assert!(favorites + 9.0 * 7.0 / 700.0 <= 1.0, "{favorites}");
     }
 }
