@@ -1,6 +1,7 @@
 //! `pancake bench` on `tiny`, every stage, against the local PostgreSQL and
 //! RabbitMQ: the three report files, each stage measured beside its
-//! ceiling, and nothing left behind on the servers.
+//! ceiling, its samples in time order, its phases named in the JSON and
+//! the chart, and nothing left behind on the servers.
 
 use std::process::Command;
 
@@ -65,11 +66,45 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("| transform |"), "{md}");
     assert!(md.contains("decode-only pass"), "{md}");
-    let svg = std::fs::read_to_string(report.join("events-per-second.svg")).unwrap();
+    let svg = std::fs::read_to_string(report.join("progress.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(
         svg.contains("load-postgres"),
         "the chart has a line per stage"
+    );
+    samples_go_forward_to_the_stage_end(stages);
+    load_postgres_counts_what_it_sends(&stages[2]);
+    phases_are_named_in_order(stages);
+    // The chart names what the JSON does: every phase (on its band and in
+    // the legend with its duration) and every ceiling.
+    let texts = svg_texts(&svg);
+    for s in stages {
+        for phase in s["measured"]["phases"].as_array().unwrap() {
+            let name = phase["name"].as_str().unwrap();
+            assert!(texts.iter().any(|t| t == name), "{name} not on a band");
+            assert!(
+                texts.iter().any(|t| t.starts_with(&format!("{name}: "))),
+                "{name} not in a legend"
+            );
+        }
+    }
+    for ceiling in [
+        "decode-only pass",
+        "plain COPY of the same rows",
+        "bare publisher",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(ceiling)),
+            "{ceiling} not in the chart"
+        );
+    }
+    assert!(
+        texts.iter().any(|t| t == "seconds into the stage"),
+        "the x axis says its unit"
+    );
+    assert!(
+        texts.iter().any(|t| t == "rows copied, % of all"),
+        "the y axis says its unit"
     );
     // With --keep the databases stay, under the prefix asked for: the
     // profile module holds tiny's members.
@@ -99,4 +134,117 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
+}
+
+/// Each stage's samples never go back in time, end at the stage's wall
+/// time, and count up to the stage's count.
+fn samples_go_forward_to_the_stage_end(stages: &[serde_json::Value]) {
+    for s in stages {
+        let name = s["stage"].as_str().unwrap();
+        let m = &s["measured"];
+        let samples: Vec<(f64, u64)> = serde_json::from_value(m["samples"].clone()).unwrap();
+        for w in samples.windows(2) {
+            assert!(w[0].0 <= w[1].0, "{name}: {:?} then {:?}", w[0], w[1]);
+            assert!(w[0].1 <= w[1].1, "{name}: {:?} then {:?}", w[0], w[1]);
+        }
+        assert_eq!(
+            samples.last().unwrap().0,
+            m["wall_s"].as_f64().unwrap(),
+            "{name}"
+        );
+        assert!(!m["counted"].as_str().unwrap().is_empty(), "{name}");
+    }
+    // Rows and events counted as the stage counts them.
+    let last = |s: &serde_json::Value| {
+        s["measured"]["samples"].as_array().unwrap().last().unwrap()[1]
+            .as_u64()
+            .unwrap()
+    };
+    // Generate counts the rows it makes: 6,000, of which it writes 5
+    // twice (duplicate keys), the 6,005 of its count.
+    assert_eq!(last(&stages[0]), 6000);
+    assert_eq!(
+        last(&stages[1]),
+        6780,
+        "transform counts the events it wrote"
+    );
+    assert_eq!(last(&stages[2]), 13138);
+    assert_eq!(last(&stages[3]), 6780);
+}
+
+/// Load postgres sends its rows over a socket: what it sent is counted
+/// (tiny's 13,138 rows are well over 100 kB of binary COPY data), apart
+/// from the files the process wrote.
+fn load_postgres_counts_what_it_sends(stage: &serde_json::Value) {
+    let m = &stage["measured"];
+    let sent = m["sent"]["bytes"].as_u64().unwrap();
+    assert!(sent > 100_000, "sent {sent} bytes");
+    assert!(m["sent"]["what"].as_str().unwrap().contains("COPY"), "{m}");
+    assert!(m["file_bytes_read"].as_u64().unwrap() > 100_000, "{m}");
+    assert!(m["file_bytes_written"].is_u64(), "{m}");
+}
+
+/// Each stage's phases cover its time in order; load postgres's are its
+/// setup, the COPY, keys and indexes, and the finishing steps.
+fn phases_are_named_in_order(stages: &[serde_json::Value]) {
+    let names = |s: &serde_json::Value| -> Vec<String> {
+        s["measured"]["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&stages[0]),
+        [
+            "setup",
+            "members",
+            "flirts",
+            "messages",
+            "blocks",
+            "favorites",
+            "profile_visits",
+            "photos",
+            "photo_likes"
+        ]
+    );
+    assert_eq!(
+        names(&stages[1]),
+        [
+            "setup",
+            "indexing members",
+            "indexing photos",
+            "transforming"
+        ]
+    );
+    assert_eq!(
+        names(&stages[2]),
+        ["setup", "COPY", "keys and indexes", "finishing"]
+    );
+    assert_eq!(names(&stages[3]), ["setup", "checking parts", "publishing"]);
+    for s in stages {
+        let name = s["stage"].as_str().unwrap();
+        let phases = s["measured"]["phases"].as_array().unwrap();
+        let wall = s["measured"]["wall_s"].as_f64().unwrap();
+        let mut at = phases[0]["start_s"].as_f64().unwrap();
+        for p in phases {
+            let (start, end) = (p["start_s"].as_f64().unwrap(), p["end_s"].as_f64().unwrap());
+            assert_eq!(start, at, "{name}: {phases:?}");
+            assert!(start <= end, "{name}: {phases:?}");
+            at = end;
+        }
+        assert_eq!(at, wall, "{name}: the last phase ends with the stage");
+    }
+}
+
+/// The text of every `<text>` element of an SVG, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_owned())
+        })
+        .collect()
 }

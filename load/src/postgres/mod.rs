@@ -118,6 +118,9 @@ pub trait Progress: Send + Sync {
     fn part_loaded(&self, _module: &'static str, _events: u64, _rows: u64) {}
     /// A module's keys, indexes and set-based steps are running.
     fn finishing(&self, _module: &'static str) {}
+    /// A module's keys and indexes are built; its waiting changes and
+    /// set-based steps run next.
+    fn indexes_built(&self, _module: &'static str) {}
 }
 
 impl Progress for () {}
@@ -304,6 +307,8 @@ async fn load_locked(
             let mut conn = server.connect(database).await?;
             let finished = if must {
                 progress.finishing(spec.name);
+                schema::build_indexes(server, database, &mut conn, spec).await?;
+                progress.indexes_built(spec.name);
                 Some(schema::finish(server, database, &mut conn, spec).await?)
             } else {
                 None

@@ -20,6 +20,9 @@ pub struct ModuleReport {
     pub events: u64,
     /// Rows copied now.
     pub rows: u64,
+    /// Bytes of COPY data (rows in PostgreSQL's binary format) sent now:
+    /// nearly all the load sends to the server.
+    pub copy_bytes: u64,
     /// Rows per table in the database after the load.
     pub tables: Vec<(String, u64)>,
     pub finished: schema::Finished,

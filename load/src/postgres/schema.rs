@@ -275,16 +275,16 @@ pub struct Finished {
     pub changes_waiting: u64,
 }
 
-/// After every part is loaded: keys and indexes, the changes that waited
-/// for their rows, the module's own set-based steps (derived tables,
-/// retroactive blocks), all in one transaction, then statistics.
+/// After every part is loaded and the keys and indexes are built
+/// ([`build_indexes`]): the changes that waited for their rows, the
+/// module's own set-based steps (derived tables, retroactive blocks), all
+/// in one transaction, then statistics.
 pub async fn finish(
     server: &Server,
     database: &str,
     conn: &mut PgConnection,
     module: &ModuleSpec,
 ) -> Result<Finished, PgError> {
-    build_indexes(server, database, conn, module).await?;
     let fail = |action: &str, e: sqlx::Error| server.error(database, action, e);
     let mut tx = begin_with_memory(server, database, conn).await?;
     let mut finished = Finished::default();

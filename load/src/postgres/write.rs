@@ -55,7 +55,7 @@ pub(super) async fn load_parts(
         let shared = shared.clone();
         let progress = progress.clone();
         writers.spawn(async move {
-            let mut done: Vec<(usize, u64, u64, u64)> = Vec::new();
+            let mut done: Vec<(usize, u64, u64, u64, u64)> = Vec::new();
             // This writer's connection to each module database, made when
             // it first has a unit for it (within the connect timeout).
             let mut conns: Vec<Option<PgConnection>> = shared.iter().map(|_| None).collect();
@@ -76,11 +76,11 @@ pub(super) async fn load_parts(
                     Some(conn) => conn,
                     slot => slot.insert(server.connect(database).await.map_err(&wrap)?),
                 };
-                let rows = write_unit(conn, server, database, spec, unit)
+                let (rows, bytes) = write_unit(conn, server, database, spec, unit)
                     .await
                     .map_err(wrap)?;
                 progress.part_loaded(spec.name, events, rows);
-                done.push((module, events, rows, nul));
+                done.push((module, events, rows, bytes, nul));
             }
             for conn in conns.into_iter().flatten() {
                 let _ = conn.close().await;
@@ -98,11 +98,12 @@ pub(super) async fn load_parts(
         };
         match result {
             Ok(done) => {
-                for (module, events, rows, nul) in done {
+                for (module, events, rows, bytes, nul) in done {
                     let r = &mut modules[module].report;
                     r.parts_loaded += 1;
                     r.events += events;
                     r.rows += rows;
+                    r.copy_bytes += bytes;
                     r.nul_replaced += nul;
                 }
             }
@@ -123,14 +124,15 @@ pub(super) async fn load_parts(
     read
 }
 
-/// Loads one unit in one transaction, marking its part as loaded.
+/// Loads one unit in one transaction, marking its part as loaded. Returns
+/// the rows copied and the bytes of COPY data sent.
 async fn write_unit(
     conn: &mut PgConnection,
     server: &Server,
     database: &str,
     spec: &'static ModuleSpec,
     unit: Unit,
-) -> Result<u64, PgError> {
+) -> Result<(u64, u64), PgError> {
     let fail = |action: &str, e: sqlx::Error| server.error(database, action, e);
     let mut tx = conn
         .begin()
@@ -138,20 +140,25 @@ async fn write_unit(
         .map_err(|e| fail("starting a transaction", e))?;
     let mut counts = BTreeMap::new();
     let mut total = 0;
+    let mut bytes = 0;
     for (table, data) in unit.copies.tables {
         let table = &spec.postgres.tables[table];
         let rows = data.rows();
-        copy_in(&mut tx, &table.copy_statement(), data.finish())
+        let data = data.finish();
+        bytes += data.len() as u64;
+        copy_in(&mut tx, &table.copy_statement(), data)
             .await
             .map_err(|e| fail(&format!("copying into {}", table.name), e))?;
         counts.insert(table.name, rows);
         total += rows;
     }
     if !unit.copies.pending.is_empty() {
+        let data = unit.copies.pending.finish();
+        bytes += data.len() as u64;
         copy_in(
             &mut tx,
             "COPY pancake.pending (tbl, key, col, at) FROM STDIN (FORMAT binary)",
-            unit.copies.pending.finish(),
+            data,
         )
         .await
         .map_err(|e| fail("copying changes for other parts", e))?;
@@ -167,7 +174,7 @@ async fn write_unit(
     tx.commit()
         .await
         .map_err(|e| fail("committing the part", e))?;
-    Ok(total)
+    Ok((total, bytes))
 }
 
 /// Sends a COPY body in 1 MiB messages, aborting the COPY on a failure so

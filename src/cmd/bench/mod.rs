@@ -1,12 +1,13 @@
 //! `pancake bench`: the stages in sequence on one data set, each measured
 //! beside its ceiling, written up as report.json, report.md and an SVG of
-//! the rate over time.
+//! each stage's progress over time with its phases and ceiling.
 //!
 //! Stages run in this process, one after another, through the same library
 //! calls as the commands; the ceilings run right after their stage: the
 //! decode-only pass for transform, plain COPY of the same rows for
 //! PostgreSQL, the bare publisher for RabbitMQ.
 
+mod chart;
 mod measure;
 mod report;
 
@@ -22,13 +23,12 @@ use report::{Ceiling, Report, Stage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const STAGES: [&str; 4] = ["generate", "transform", "load-postgres", "load-rabbitmq"];
 
 /// Run the stages on one data set and measure each beside its ceiling:
 /// events (or rows) per second, wall and CPU time, peak memory, bytes read
-/// and written. Writes report.json, report.md and events-per-second.svg.
+/// and written. Writes report.json, report.md and progress.svg.
 ///
 /// load-postgres drops and makes the databases <prefix>_<module> and
 /// <prefix>_ceiling_<module> on --database-url (never one that holds
@@ -74,32 +74,6 @@ pub struct Args {
     keep: bool,
 }
 
-struct Count(Arc<AtomicU64>);
-
-impl pancake_datasets::Progress for Count {
-    fn rows_done(&self, rows: u64) {
-        self.0.fetch_add(rows, Ordering::Relaxed);
-    }
-}
-
-impl pancake_transform::Progress for Count {
-    fn events(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-impl postgres::Progress for Count {
-    fn part_loaded(&self, _module: &'static str, _events: u64, rows: u64) {
-        self.0.fetch_add(rows, Ordering::Relaxed);
-    }
-}
-
-impl rabbitmq::Progress for Count {
-    fn events(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let preset = args.data.preset()?;
     let scale = args.data.scale;
@@ -126,7 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for stage in &args.stages {
         eprintln!("bench: {stage} ...");
         let meter = Meter::start();
-        let count = Count(meter.count.clone());
+        let count = meter.count();
         let done = match stage.as_str() {
             "generate" => {
                 let options = GenerateOptions::new(preset, scale);
@@ -182,7 +156,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let r = runtime
                     .block_on(postgres::load(&options, Arc::new(count)))
                     .context("loading into PostgreSQL")?;
-                let measured = meter.finish();
+                let mut measured = meter.finish();
+                measured.sent = Some(measure::Sent {
+                    bytes: r.modules.iter().map(|m| m.copy_bytes).sum(),
+                    what: "binary COPY data to PostgreSQL (without the protocol's framing)".into(),
+                });
                 let rows: u64 = r.modules.iter().map(|m| m.rows).sum();
                 let per_sec = rows as f64 / measured.wall_s;
                 let ceiling = runtime
@@ -273,8 +251,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing the report into {}", report_dir.display()))?;
     print!("{}", report.markdown());
     println!(
-        "\nwrote {0}/report.json, {0}/report.md and {0}/events-per-second.svg",
-        report_dir.display()
+        "\nwrote {0}/report.json, {0}/report.md and {0}/{1}",
+        report_dir.display(),
+        chart::FILE
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,9 @@
 //! The bench report: `report.json` (everything), `report.md` (the table a
-//! person reads) and `events-per-second.svg` (each stage's rate over time).
+//! person reads) and `progress.svg` (each stage's progress over time, its
+//! phases and its ceiling; [`super::chart`]).
 
+use super::chart;
 use super::measure::Measured;
-use plotters::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 
@@ -64,8 +65,7 @@ impl Report {
         let json = serde_json::to_string_pretty(self).expect("the report serializes");
         std::fs::write(dir.join("report.json"), json + "\n")?;
         std::fs::write(dir.join("report.md"), self.markdown())?;
-        self.chart(&dir.join("events-per-second.svg"))
-            .map_err(|e| std::io::Error::other(e.to_string()))
+        chart::draw(self, &dir.join(chart::FILE)).map_err(|e| std::io::Error::other(e.to_string()))
     }
 
     pub fn markdown(&self) -> String {
@@ -77,8 +77,8 @@ impl Report {
             self.machine.cores,
             self.machine.memory_bytes as f64 / 1e9
         );
-        md.push_str("| stage | per second | ceiling | ratio | wall s | CPU s | peak memory | read | written |\n");
-        md.push_str("|---|---|---|---|---|---|---|---|---|\n");
+        md.push_str("| stage | per second | ceiling | ratio | wall s | CPU s | peak memory | files read | files written | sent |\n");
+        md.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
         for s in &self.stages {
             let (ceiling, ratio) = match &s.ceiling {
                 Some(c) => (
@@ -88,7 +88,7 @@ impl Report {
                 None => ("-".into(), "-".into()),
             };
             md.push_str(&format!(
-                "| {} | {} {} | {} | {} | {:.1} | {:.1} | {} | {} | {} |\n",
+                "| {} | {} {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
                 s.stage,
                 whole(s.per_sec),
                 s.unit,
@@ -97,89 +97,46 @@ impl Report {
                 s.measured.wall_s,
                 s.measured.cpu_s,
                 crate::progress::bytes(s.measured.peak_rss_bytes),
-                crate::progress::bytes(s.measured.bytes_read),
-                crate::progress::bytes(s.measured.bytes_written),
+                crate::progress::bytes(s.measured.file_bytes_read),
+                crate::progress::bytes(s.measured.file_bytes_written),
+                s.measured
+                    .sent
+                    .as_ref()
+                    .map_or("-".into(), |sent| crate::progress::bytes(sent.bytes)),
             ));
         }
         md.push('\n');
         for s in &self.stages {
             md.push_str(&format!(
-                "- {}: {} {}; {}\n",
+                "- {}: {} {}; {}",
                 s.stage,
                 whole(s.count as f64),
                 s.unit,
                 s.note
             ));
+            if let Some(sent) = &s.measured.sent {
+                md.push_str(&format!("; sent {}", sent.what));
+            }
+            let phases: Vec<String> = s
+                .measured
+                .phases
+                .iter()
+                .map(|p| format!("{} {:.1} s", p.name, p.end_s - p.start_s))
+                .collect();
+            if !phases.is_empty() {
+                md.push_str(&format!("; phases: {}", phases.join(", ")));
+            }
+            md.push('\n');
         }
-        md.push_str("\nPeak memory is the process's resident peak during the stage; read and written count bytes through system calls (files and sockets). The rate over time is in events-per-second.svg.\n");
+        md.push_str(&format!(
+            "\nPeak memory is the process's resident peak during the stage. Files read and written count bytes through read(2) and write(2) (/proc/self/io): files and pipes, not sockets; sent counts what the stage sent to its server by its own count. Each stage's progress over time, its phases and its ceiling are in {}.\n",
+            chart::FILE
+        ));
         md
-    }
-
-    /// Each stage's rate between samples, on its own time axis.
-    fn chart(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-        let series: Vec<(String, Vec<(f64, f64)>)> = self
-            .stages
-            .iter()
-            .map(|s| {
-                let points = s
-                    .measured
-                    .samples
-                    .windows(2)
-                    .filter(|w| w[1].0 > w[0].0)
-                    .map(|w| (w[1].0, (w[1].1 - w[0].1) as f64 / (w[1].0 - w[0].0)))
-                    .collect();
-                (format!("{} ({}/s)", s.stage, s.unit), points)
-            })
-            .collect();
-        let max_t = series
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|x| x.0))
-            .fold(1.0, f64::max);
-        let max_rate = series
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|x| x.1))
-            .fold(1.0, f64::max)
-            * 1.1;
-        let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "pancake bench, {} x{}: rate over time",
-                    self.preset, self.scale
-                ),
-                ("sans-serif", 20),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..max_t, 0f64..max_rate)?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds into the stage")
-            .y_desc("per second")
-            .y_label_formatter(&|v| whole(*v))
-            .draw()?;
-        for (i, (label, points)) in series.into_iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()?;
-        root.present()?;
-        Ok(())
     }
 }
 
 /// 1234567.8 -> "1,234,568".
-fn whole(v: f64) -> String {
+pub(super) fn whole(v: f64) -> String {
     crate::progress::count(v.max(0.0).round() as u64)
 }
