@@ -8,6 +8,7 @@ use common::*;
 use pancake_datasets::world::{EARLIEST_VALID, SNAPSHOT};
 use pancake_datasets::{DIRTY_ROWS, GeneratorSection, Preset, dirty_kind_name};
 use pancake_proto::legacy::{self, DirtyKind, DirtyRow, RawText};
+use pancake_proto::names::DIRTY_KINDS;
 use pancake_proto::{Manifest, Record};
 use prost_types::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -193,14 +194,7 @@ fn the_marks_are_exactly_the_dirty_rows_and_the_counts_match() {
 
     // Every kind of dirt is there, in about the promised share.
     let kinds: HashSet<DirtyKind> = found.iter().map(|f| f.1).collect();
-    for kind in [
-        DirtyKind::Orphan,
-        DirtyKind::DuplicateKey,
-        DirtyKind::NullRequired,
-        DirtyKind::BadDate,
-        DirtyKind::SelfReference,
-        DirtyKind::LoneSurrogate,
-    ] {
+    for kind in DIRTY_KINDS {
         assert!(kinds.contains(&kind), "no {kind:?} rows in tiny");
     }
     let section = report.section;
