@@ -76,6 +76,22 @@ impl Checker {
             Some(_) => None,
         }
     }
+
+    /// A row of member `from` about member `to` at time `at`: the first
+    /// problem with the two members or the time.
+    fn between(
+        &self,
+        from: Option<i32>,
+        to: Option<i32>,
+        at: Option<Timestamp>,
+    ) -> Option<DirtyKind> {
+        first(&[self.member(from), self.member(to), time(at)])
+    }
+}
+
+/// A member's row about themselves.
+fn self_reference(from: Option<i32>, to: Option<i32>) -> Option<DirtyKind> {
+    (from == to).then_some(DirtyKind::SelfReference)
 }
 
 fn first<T: Copy>(checks: &[Option<T>]) -> Option<T> {
@@ -116,12 +132,8 @@ fn validate(dir: &Path) -> Vec<Finding> {
         }
     });
     checker.table::<legacy::Flirt>(dir, "flirts", |c, f| {
-        first(&[
-            c.member(f.sender_id),
-            c.member(f.recipient_id),
-            time(f.sent_at),
-        ])
-        .or((f.sender_id == f.recipient_id).then_some(SelfReference))
+        c.between(f.sender_id, f.recipient_id, f.sent_at)
+            .or(self_reference(f.sender_id, f.recipient_id))
     });
     checker.table::<legacy::Message>(dir, "messages", |c, m| {
         first(&[
@@ -133,26 +145,14 @@ fn validate(dir: &Path) -> Vec<Finding> {
         .or(surrogate(&m.raw_texts, m.body.as_deref()).then_some(LoneSurrogate))
     });
     checker.table::<legacy::Block>(dir, "blocks", |c, b| {
-        first(&[
-            c.member(b.blocker_id),
-            c.member(b.blocked_id),
-            time(b.created_at),
-        ])
-        .or((b.blocker_id == b.blocked_id).then_some(SelfReference))
+        c.between(b.blocker_id, b.blocked_id, b.created_at)
+            .or(self_reference(b.blocker_id, b.blocked_id))
     });
     checker.table::<legacy::Favorite>(dir, "favorites", |c, f| {
-        first(&[
-            c.member(f.member_id),
-            c.member(f.favorite_member_id),
-            time(f.created_at),
-        ])
+        c.between(f.member_id, f.favorite_member_id, f.created_at)
     });
     checker.table::<legacy::ProfileVisit>(dir, "profile_visits", |c, v| {
-        first(&[
-            c.member(v.visitor_id),
-            c.member(v.visited_id),
-            time(v.visited_at),
-        ])
+        c.between(v.visitor_id, v.visited_id, v.visited_at)
     });
     checker.table::<legacy::Photo>(dir, "photos", |c, p| {
         first(&[

@@ -26,6 +26,7 @@ mod parts;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -64,27 +65,26 @@ fn shrank(by: usize) {
     LIVE.fetch_sub(by, Ordering::Relaxed);
 }
 
+/// A new block of `size` bytes from `allocate`, if admitted, counted if
+/// given.
+fn counted(size: usize, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    if !admit(size) {
+        return std::ptr::null_mut();
+    }
+    let p = allocate();
+    if !p.is_null() {
+        grew(size);
+    }
+    p
+}
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !admit(layout.size()) {
-            return std::ptr::null_mut();
-        }
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
+        counted(layout.size(), || unsafe { System.alloc(layout) })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if !admit(layout.size()) {
-            return std::ptr::null_mut();
-        }
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
+        counted(layout.size(), || unsafe { System.alloc_zeroed(layout) })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -126,6 +126,17 @@ fn bounded<T>(what: &str, case: impl FnOnce() -> T) -> Result<T, TestCaseError> 
     prop_assert!(largest < BOUND, "{what}: one allocation of {largest} bytes");
     prop_assert!(peak < BOUND, "{what}: {peak} bytes live at the peak");
     Ok(out)
+}
+
+/// `text`, an error's message, starts with `path`: it names the file.
+fn names(text: &str, path: &Path) -> Result<(), TestCaseError> {
+    prop_assert!(
+        text.starts_with(&path.display().to_string()),
+        "the error names {}: {}",
+        path.display(),
+        text
+    );
+    Ok(())
 }
 
 fn runner(cases: u32) -> TestRunner {

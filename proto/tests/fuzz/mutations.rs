@@ -8,7 +8,6 @@ use pancake_proto::legacy::{self, DirtyRow};
 use pancake_proto::part::MAX_RECORD_BYTES;
 use pancake_proto::{PartLimits, Record};
 use proptest::prelude::*;
-use prost::Message as _;
 
 /// A change to a part's bytes. Positions and frame numbers are taken modulo
 /// what there is.
@@ -62,7 +61,7 @@ pub enum Mutation {
 }
 
 /// Lengths a hostile prefix might claim.
-pub fn length() -> impl Strategy<Value = u64> {
+fn length() -> impl Strategy<Value = u64> {
     prop_oneof![
         0u64..300,
         Just(1 << 40),
@@ -96,17 +95,15 @@ pub fn record_type() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Any mutation, every kind as likely: the byte-level ones and those that
+/// know the framing.
 pub fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
-        (any::<usize>(), 1..=255u8).prop_map(|(at, mask)| Mutation::Flip { at, mask }),
-        any::<usize>().prop_map(|at| Mutation::Truncate { at }),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
-            .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
-        (any::<usize>(), 1..64usize).prop_map(|(at, len)| Mutation::Remove { at, len }),
-        (any::<usize>(), length()).prop_map(|(frame, length)| Mutation::Prefix { frame, length }),
-        (any::<usize>(), length())
+        4 => raw_mutation(),
+        1 => (any::<usize>(), length()).prop_map(|(frame, length)| Mutation::Prefix { frame, length }),
+        1 => (any::<usize>(), length())
             .prop_map(|(frame, length)| Mutation::HugeFrame { frame, length }),
-        (
+        1 => (
             prop::option::of(count()),
             prop::option::of(count()),
             prop::option::of(any::<u64>())
@@ -116,7 +113,7 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
                 bytes,
                 checksum
             }),
-        (
+        1 => (
             prop::option::of(prop_oneof![Just(1u32), any::<u32>()]),
             prop::option::of(-1..4i32),
             prop::option::of(prop_oneof![Just(0u32), any::<u32>()]),
@@ -132,8 +129,8 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
                     record_type,
                 }
             ),
-        any::<usize>().prop_map(|frame| Mutation::DropFrame { frame }),
-        any::<usize>().prop_map(|frame| Mutation::RepeatFrame { frame }),
+        1 => any::<usize>().prop_map(|frame| Mutation::DropFrame { frame }),
+        1 => any::<usize>().prop_map(|frame| Mutation::RepeatFrame { frame }),
     ]
 }
 
@@ -193,16 +190,12 @@ pub fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
             bytes: record_bytes,
             checksum,
         } => {
-            if let Some((start, prefix, body)) = frames.last().copied() {
-                let old = &bytes[start + prefix..start + prefix + body];
-                let mut trailer = PartTrailer::decode(old).unwrap_or_default();
-                trailer.record_count = count.unwrap_or(trailer.record_count);
-                trailer.record_bytes = record_bytes.unwrap_or(trailer.record_bytes);
-                trailer.checksum = checksum.unwrap_or(trailer.checksum);
-                bytes.splice(
-                    start..start + prefix + body,
-                    trailer.encode_length_delimited_to_vec(),
-                );
+            if let Some(last) = frames.last().copied() {
+                rewrite(bytes, last, |trailer: &mut PartTrailer| {
+                    trailer.record_count = count.unwrap_or(trailer.record_count);
+                    trailer.record_bytes = record_bytes.unwrap_or(trailer.record_bytes);
+                    trailer.checksum = checksum.unwrap_or(trailer.checksum);
+                });
             }
         }
         Mutation::Header {
@@ -212,22 +205,18 @@ pub fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
             table,
             record_type,
         } => {
-            if let Some((start, prefix, body)) = frames.first().copied() {
-                let old = &bytes[start + prefix..start + prefix + body];
-                let mut header = PartHeader::decode(old).unwrap_or_default();
-                header.format_version = version.unwrap_or(header.format_version);
-                header.kind = kind.unwrap_or(header.kind);
-                header.part_number = part.unwrap_or(header.part_number);
-                if let Some(table) = table {
-                    header.table = table.clone();
-                }
-                if let Some(record_type) = record_type {
-                    header.record_type = record_type.clone();
-                }
-                bytes.splice(
-                    start..start + prefix + body,
-                    header.encode_length_delimited_to_vec(),
-                );
+            if let Some(first) = frames.first().copied() {
+                rewrite(bytes, first, |header: &mut PartHeader| {
+                    header.format_version = version.unwrap_or(header.format_version);
+                    header.kind = kind.unwrap_or(header.kind);
+                    header.part_number = part.unwrap_or(header.part_number);
+                    if let Some(table) = table {
+                        header.table = table.clone();
+                    }
+                    if let Some(record_type) = record_type {
+                        header.record_type = record_type.clone();
+                    }
+                });
             }
         }
         Mutation::DropFrame { frame: n } => {
@@ -244,7 +233,21 @@ pub fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
     }
 }
 
-pub fn varint(value: u64) -> Vec<u8> {
+/// Rewrites the message `M` in the frame (start, prefix length, body length)
+/// of `bytes`: decoded (a default one if it does not decode), changed, and
+/// framed again in its place.
+fn rewrite<M: prost::Message + Default>(
+    bytes: &mut Vec<u8>,
+    (start, prefix, body): (usize, usize, usize),
+    change: impl FnOnce(&mut M),
+) {
+    let end = start + prefix + body;
+    let mut message = M::decode(&bytes[start + prefix..end]).unwrap_or_default();
+    change(&mut message);
+    bytes.splice(start..end, message.encode_length_delimited_to_vec());
+}
+
+fn varint(value: u64) -> Vec<u8> {
     let mut out = Vec::new();
     prost::encoding::encode_varint(value, &mut out);
     out
@@ -252,7 +255,7 @@ pub fn varint(value: u64) -> Vec<u8> {
 
 /// The frames of a stream: (start, prefix length, body length), as far as
 /// they parse.
-pub fn frames(plain: &[u8]) -> Vec<(usize, usize, usize)> {
+fn frames(plain: &[u8]) -> Vec<(usize, usize, usize)> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < plain.len() {
