@@ -2,8 +2,10 @@
 //! generator's dirty-row marks as a sidecar.
 
 use crate::{Expect, long_body, raw, round_trip, ts};
+use pancake_proto::Record;
 use pancake_proto::dump::DumpKind;
 use pancake_proto::legacy;
+use std::fmt::Debug;
 
 #[test]
 fn members_round_trip() {
@@ -99,15 +101,11 @@ fn flirts_round_trip() {
             sent_at: Some(ts(1900, 1, 1, 0, 0, 0, 0)),
         },
     ];
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "flirts",
-        false,
-        &[flirts],
-        &[Expect {
-            key_range: Some([3, 10_000_000_000]),
-            time_range: Some(["1900-01-01T00:00:00Z", "2010-03-14T15:09:26.535Z"]),
-        }],
+        flirts,
+        [3, 10_000_000_000],
+        ["1900-01-01T00:00:00Z", "2010-03-14T15:09:26.535Z"],
     );
 }
 
@@ -160,15 +158,11 @@ fn messages_round_trip() {
             raw_texts: vec![raw("body", &[0xd83d])],
         },
     ];
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "messages",
-        false,
-        &[messages],
-        &[Expect {
-            key_range: Some([99, 103]),
-            time_range: Some(["1900-01-01T00:00:00Z", "2038-01-19T03:14:08Z"]),
-        }],
+        messages,
+        [99, 103],
+        ["1900-01-01T00:00:00Z", "2038-01-19T03:14:08Z"],
     );
 }
 
@@ -194,15 +188,11 @@ fn blocks_round_trip() {
             ..legacy::Block::default()
         },
     ];
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "blocks",
-        false,
-        &[blocks],
-        &[Expect {
-            key_range: Some([7, 9]),
-            time_range: Some(["1900-01-01T00:00:00Z", "2008-08-08T08:08:08Z"]),
-        }],
+        blocks,
+        [7, 9],
+        ["1900-01-01T00:00:00Z", "2008-08-08T08:08:08Z"],
     );
 }
 
@@ -228,15 +218,11 @@ fn favorites_round_trip() {
             ..legacy::Favorite::default()
         },
     ];
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "favorites",
-        false,
-        &[favorites],
-        &[Expect {
-            key_range: Some([1, 3]),
-            time_range: Some(["2015-01-01T00:00:00Z", "2015-01-02T00:00:00Z"]),
-        }],
+        favorites,
+        [1, 3],
+        ["2015-01-01T00:00:00Z", "2015-01-02T00:00:00Z"],
     );
 }
 
@@ -254,15 +240,11 @@ fn profile_visits_round_trip() {
             },
         })
         .collect();
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "profile_visits",
-        false,
-        &[visits],
-        &[Expect {
-            key_range: Some([1_000, 1_049]),
-            time_range: Some(["2020-01-01T00:00:00Z", "2020-01-28T00:00:00Z"]),
-        }],
+        visits,
+        [1_000, 1_049],
+        ["2020-01-01T00:00:00Z", "2020-01-28T00:00:00Z"],
     );
 }
 
@@ -284,15 +266,11 @@ fn photos_round_trip() {
             raw_texts: vec![raw("url", &[0xdfff])],
         },
     ];
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "photos",
-        false,
-        &[photos],
-        &[Expect {
-            key_range: Some([5, 6]),
-            time_range: Some(["2001-09-09T01:46:40Z", "2001-09-09T01:46:40Z"]),
-        }],
+        photos,
+        [5, 6],
+        ["2001-09-09T01:46:40Z", "2001-09-09T01:46:40Z"],
     );
 }
 
@@ -312,15 +290,11 @@ fn photo_likes_round_trip() {
             liked_at: None,
         },
     ];
-    round_trip(
-        DumpKind::LegacyDump,
+    one_part(
         "photo_likes",
-        false,
-        &[likes],
-        &[Expect {
-            key_range: Some([1, 2]),
-            time_range: Some(["1950-06-15T12:00:00.000001Z", "1950-06-15T12:00:00.000001Z"]),
-        }],
+        likes,
+        [1, 2],
+        ["1950-06-15T12:00:00.000001Z", "1950-06-15T12:00:00.000001Z"],
     );
 }
 
@@ -367,4 +341,17 @@ fn an_empty_part_round_trips_with_no_ranges() {
             time_range: None,
         }],
     );
+}
+
+/// One part of `rows` of a legacy table, whose manifest entry must have
+/// `key_range` and `time_range`.
+fn one_part<R>(table: &str, rows: Vec<R>, key_range: [i64; 2], time_range: [&'static str; 2])
+where
+    R: Record + PartialEq + Debug,
+{
+    let expect = Expect {
+        key_range: Some(key_range),
+        time_range: Some(time_range),
+    };
+    round_trip(DumpKind::LegacyDump, table, false, &[rows], &[expect]);
 }
