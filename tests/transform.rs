@@ -5,7 +5,7 @@ mod common;
 
 use common::{pancake, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -120,6 +120,48 @@ const REASONS: [&str; 5] = [
     "self_reference",
 ];
 
+/// Starts the slow transform (`transform_args`) into `out`.
+fn spawn_transform(out: &Path, stdout: Stdio, stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pancake"))
+        .args(transform_args(out))
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `ready` until it gives a value while `child` runs; if the child
+/// ends first, panics with what `ended` says of its status. Gives up after
+/// two minutes.
+fn wait_until<T>(
+    child: &mut Child,
+    ended: impl Fn(ExitStatus) -> String,
+    mut ready: impl FnMut() -> Option<T>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{}", ended(status));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no part committed in 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `pancake verify` of `dir`, which must succeed: its stdout and stderr.
+fn verify_ok(dir: &Path) -> (String, String) {
+    let verify = pancake(&["verify", s(dir)]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    (text(&verify.stdout), text(&verify.stderr))
+}
+
 /// The line of a summary that starts with `name` (after indentation).
 fn summary_line<'a>(stdout: &'a str, name: &str) -> &'a str {
     stdout
@@ -134,40 +176,19 @@ fn a_killed_transform_continues_and_ends_with_the_parts_of_an_uninterrupted_run(
     let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
 
     // The uninterrupted run, alongside.
-    let reference = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(transform_args(&whole))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let reference = spawn_transform(&whole, Stdio::piped(), Stdio::piped());
 
     // The run to kill, once a few input parts are committed.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(transform_args(&killed))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let committed = loop {
-        if let Some(m) = manifest(&killed) {
-            let done = parts_done(&m);
-            if done >= 3 && m["complete"] == false {
-                child.kill().unwrap();
-                break done;
-            }
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the transform ended ({status}) before it could be killed; make it slower");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no part committed in 2 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(2));
+    let mut child = spawn_transform(&killed, Stdio::null(), Stdio::null());
+    let ended = |status| {
+        format!("the transform ended ({status}) before it could be killed; make it slower")
     };
+    let committed = wait_until(&mut child, ended, || {
+        let m = manifest(&killed)?;
+        let done = parts_done(&m);
+        (done >= 3 && m["complete"] == false).then_some(done)
+    });
+    child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success(), "killed: {status}");
     let left = manifest(&killed).unwrap();
@@ -192,18 +213,9 @@ fn a_killed_transform_continues_and_ends_with_the_parts_of_an_uninterrupted_run(
     );
 
     // Whole, and the very parts of the uninterrupted run.
-    let verify = pancake(&["verify", s(&killed)]);
-    assert!(verify.status.success(), "{}", text(&verify.stderr));
-    assert!(
-        text(&verify.stdout).starts_with("ok: "),
-        "{}",
-        text(&verify.stdout)
-    );
-    assert!(
-        !text(&verify.stderr).contains("warning"),
-        "stray files: {}",
-        text(&verify.stderr)
-    );
+    let (verify_out, verify_err) = verify_ok(&killed);
+    assert!(verify_out.starts_with("ok: "), "{verify_out}");
+    assert!(!verify_err.contains("warning"), "stray files: {verify_err}");
     assert!(temp_files(&killed).is_empty(), "{:?}", temp_files(&killed));
     let (a, b) = (parts(&whole), parts(&killed));
     assert!(a.len() > 100, "many parts: {}", a.len());
@@ -350,33 +362,29 @@ fn lock_holder(out: &Path) -> Option<u32> {
 
 /// Starts the slow transform into `out` and returns it once it holds the
 /// folder (its pid in the lock file) and has committed a part.
-fn start_slow_transform(out: &Path) -> std::process::Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(transform_args(out))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
+fn start_slow_transform(out: &Path) -> Child {
+    let mut child = spawn_transform(out, Stdio::null(), Stdio::piped());
+    let pid = child.id();
+    let ended = |status| {
+        format!(
+            "the transform ended ({status}) with no lock on {} seen; lock file: {:?}",
+            out.display(),
+            std::fs::read_to_string(out.join(LOCK_FILE))
+        )
+    };
+    wait_until(&mut child, ended, || {
         let writing = manifest(out).is_some_and(|m| parts_done(&m) >= 1 && m["complete"] == false);
-        if writing && lock_holder(out) == Some(child.id()) {
-            return child;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "the transform ended ({status}) with no lock on {} seen; lock file: {:?}",
-                out.display(),
-                std::fs::read_to_string(out.join(LOCK_FILE))
-            );
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no part committed in 2 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+        (writing && lock_holder(out) == Some(pid)).then_some(())
+    });
+    child
+}
+
+/// The run that held `out` has let go of it: no lock file is left.
+fn assert_lock_gone(out: &Path) {
+    assert!(
+        !out.join(LOCK_FILE).exists(),
+        "the lock file goes with the run"
+    );
 }
 
 #[test]
@@ -407,17 +415,9 @@ fn a_second_transform_into_a_folder_being_written_is_refused_and_the_first_ends_
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert_eq!(manifest(&out).unwrap()["complete"], true);
-    let verify = pancake(&["verify", s(&out)]);
-    assert!(verify.status.success(), "{}", text(&verify.stderr));
-    assert!(
-        !text(&verify.stderr).contains("warning"),
-        "{}",
-        text(&verify.stderr)
-    );
-    assert!(
-        !out.join(LOCK_FILE).exists(),
-        "the lock file goes with the run"
-    );
+    let (_, verify_err) = verify_ok(&out);
+    assert!(!verify_err.contains("warning"), "{verify_err}");
+    assert_lock_gone(&out);
 }
 
 #[test]
@@ -434,12 +434,8 @@ fn a_transform_killed_while_it_holds_its_folder_leaves_no_lock_that_blocks_the_n
     assert!(again.status.success(), "{}", text(&again.stderr));
     let stdout = text(&again.stdout);
     assert!(stdout.contains("continuing an earlier run"), "{stdout}");
-    let verify = pancake(&["verify", s(&out)]);
-    assert!(verify.status.success(), "{}", text(&verify.stderr));
-    assert!(
-        !out.join(LOCK_FILE).exists(),
-        "the lock file goes with the run"
-    );
+    verify_ok(&out);
+    assert_lock_gone(&out);
 }
 
 /// A hand-edited output manifest that keeps the settings but loses a

@@ -8,6 +8,7 @@ use common::*;
 use pancake_datasets::world::{EARLIEST_VALID, SNAPSHOT};
 use pancake_datasets::{DIRTY_ROWS, GeneratorSection, Preset, dirty_kind_name};
 use pancake_proto::legacy::{self, DirtyKind, DirtyRow, RawText};
+use pancake_proto::names::DIRTY_KINDS;
 use pancake_proto::{Manifest, Record};
 use prost_types::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -75,6 +76,22 @@ impl Checker {
             Some(_) => None,
         }
     }
+
+    /// A row of member `from` about member `to` at time `at`: the first
+    /// problem with the two members or the time.
+    fn between(
+        &self,
+        from: Option<i32>,
+        to: Option<i32>,
+        at: Option<Timestamp>,
+    ) -> Option<DirtyKind> {
+        first(&[self.member(from), self.member(to), time(at)])
+    }
+}
+
+/// A member's row about themselves.
+fn self_reference(from: Option<i32>, to: Option<i32>) -> Option<DirtyKind> {
+    (from == to).then_some(DirtyKind::SelfReference)
 }
 
 fn first<T: Copy>(checks: &[Option<T>]) -> Option<T> {
@@ -115,12 +132,8 @@ fn validate(dir: &Path) -> Vec<Finding> {
         }
     });
     checker.table::<legacy::Flirt>(dir, "flirts", |c, f| {
-        first(&[
-            c.member(f.sender_id),
-            c.member(f.recipient_id),
-            time(f.sent_at),
-        ])
-        .or((f.sender_id == f.recipient_id).then_some(SelfReference))
+        c.between(f.sender_id, f.recipient_id, f.sent_at)
+            .or(self_reference(f.sender_id, f.recipient_id))
     });
     checker.table::<legacy::Message>(dir, "messages", |c, m| {
         first(&[
@@ -132,26 +145,14 @@ fn validate(dir: &Path) -> Vec<Finding> {
         .or(surrogate(&m.raw_texts, m.body.as_deref()).then_some(LoneSurrogate))
     });
     checker.table::<legacy::Block>(dir, "blocks", |c, b| {
-        first(&[
-            c.member(b.blocker_id),
-            c.member(b.blocked_id),
-            time(b.created_at),
-        ])
-        .or((b.blocker_id == b.blocked_id).then_some(SelfReference))
+        c.between(b.blocker_id, b.blocked_id, b.created_at)
+            .or(self_reference(b.blocker_id, b.blocked_id))
     });
     checker.table::<legacy::Favorite>(dir, "favorites", |c, f| {
-        first(&[
-            c.member(f.member_id),
-            c.member(f.favorite_member_id),
-            time(f.created_at),
-        ])
+        c.between(f.member_id, f.favorite_member_id, f.created_at)
     });
     checker.table::<legacy::ProfileVisit>(dir, "profile_visits", |c, v| {
-        first(&[
-            c.member(v.visitor_id),
-            c.member(v.visited_id),
-            time(v.visited_at),
-        ])
+        c.between(v.visitor_id, v.visited_id, v.visited_at)
     });
     checker.table::<legacy::Photo>(dir, "photos", |c, p| {
         first(&[
@@ -193,14 +194,7 @@ fn the_marks_are_exactly_the_dirty_rows_and_the_counts_match() {
 
     // Every kind of dirt is there, in about the promised share.
     let kinds: HashSet<DirtyKind> = found.iter().map(|f| f.1).collect();
-    for kind in [
-        DirtyKind::Orphan,
-        DirtyKind::DuplicateKey,
-        DirtyKind::NullRequired,
-        DirtyKind::BadDate,
-        DirtyKind::SelfReference,
-        DirtyKind::LoneSurrogate,
-    ] {
+    for kind in DIRTY_KINDS {
         assert!(kinds.contains(&kind), "no {kind:?} rows in tiny");
     }
     let section = report.section;

@@ -64,16 +64,22 @@ pub struct TableAccount {
 impl TableAccount {
     /// Adds another account's counts (not its part counts).
     pub fn add(&mut self, other: &TableAccount) {
-        self.rows += other.rows;
-        self.rows_with_events += other.rows_with_events;
-        self.rejected += other.rejected;
-        self.repaired += other.repaired;
+        self.add_rows(other);
         for (k, n) in &other.events {
             *self.events.entry(k.clone()).or_default() += n;
         }
         for (k, n) in &other.rejects {
             *self.rejects.entry(k.clone()).or_default() += n;
         }
+    }
+
+    /// Adds another account's row counts: read, with events, rejected and
+    /// repaired.
+    fn add_rows(&mut self, other: &TableAccount) {
+        self.rows += other.rows;
+        self.rows_with_events += other.rows_with_events;
+        self.rejected += other.rejected;
+        self.repaired += other.repaired;
     }
 
     pub fn events_total(&self) -> u64 {
@@ -137,10 +143,7 @@ impl TransformSection {
         for t in self.tables.values() {
             all.input_parts += t.input_parts;
             all.parts_done += t.parts_done;
-            all.rows += t.rows;
-            all.rows_with_events += t.rows_with_events;
-            all.rejected += t.rejected;
-            all.repaired += t.repaired;
+            all.add_rows(t);
         }
         all
     }

@@ -22,7 +22,8 @@
 //! - [`verify`]: checks every part of a dump against its trailer and the
 //!   manifest, and the `transform` section against the parts.
 //! - [`names`]: the names event kinds and reject reasons have in manifests,
-//!   summaries and routing keys.
+//!   summaries and routing keys, and the lists of every kind, reason and
+//!   kind of dirt.
 //! - [`json`]: any record as JSON, through the descriptors.
 //! - [`IoError`]: the one shape of an I/O failure (path, action, cause), and
 //!   the rule every pancake error follows: a message quotes its cause and

@@ -1,7 +1,9 @@
 //! The names event kinds and reject reasons have in manifests, summaries,
-//! routing keys and JSON: `member-registered`, `duplicate_key`.
+//! routing keys and JSON: `member-registered`, `duplicate_key`; and the
+//! lists of every kind, reason and kind of dirt.
 
 use crate::events::{EventKind, RejectReason};
+use crate::legacy::DirtyKind;
 use std::collections::BTreeMap;
 
 /// Every event kind, in the order summaries list them.
@@ -28,6 +30,17 @@ pub const REJECT_REASONS: [RejectReason; 5] = [
     RejectReason::NullRequired,
     RejectReason::BadDate,
     RejectReason::SelfReference,
+];
+
+/// Every kind of dirt the generator marks rows with: the reject reasons,
+/// and lone surrogates, which the transform repairs instead.
+pub const DIRTY_KINDS: [DirtyKind; 6] = [
+    DirtyKind::Orphan,
+    DirtyKind::DuplicateKey,
+    DirtyKind::NullRequired,
+    DirtyKind::BadDate,
+    DirtyKind::SelfReference,
+    DirtyKind::LoneSurrogate,
 ];
 
 /// A kind as the modules speak it: `member-registered`.
@@ -169,7 +182,6 @@ mod tests {
 
     #[test]
     fn reject_reasons_share_the_generators_numbers() {
-        use crate::legacy::DirtyKind;
         assert_eq!(RejectReason::Orphan as i32, DirtyKind::Orphan as i32);
         assert_eq!(
             RejectReason::DuplicateKey as i32,

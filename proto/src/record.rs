@@ -46,22 +46,24 @@ legacy_record!(ProfileVisit, "ProfileVisit", visit_id, visited_at);
 legacy_record!(Photo, "Photo", photo_id, uploaded_at);
 legacy_record!(PhotoLike, "PhotoLike", like_id, liked_at);
 
-impl Record for legacy::DirtyRow {
-    const TYPE_NAME: &'static str = "pancake.legacy.v1.DirtyRow";
-    fn key(&self) -> Option<i64> {
-        Some(self.key)
-    }
+/// Records about a legacy row, keyed by the row's `key`, with no time of
+/// their own: the generator's dirty-row marks and the transform's rejects.
+macro_rules! row_record {
+    ($ty:ty, $name:literal) => {
+        impl Record for $ty {
+            const TYPE_NAME: &'static str = $name;
+            fn key(&self) -> Option<i64> {
+                Some(self.key)
+            }
+        }
+    };
 }
+
+row_record!(legacy::DirtyRow, "pancake.legacy.v1.DirtyRow");
+row_record!(events::Reject, "pancake.events.v1.Reject");
 
 impl Record for events::EventBatch {
     const TYPE_NAME: &'static str = "pancake.events.v1.EventBatch";
-}
-
-impl Record for events::Reject {
-    const TYPE_NAME: &'static str = "pancake.events.v1.Reject";
-    fn key(&self) -> Option<i64> {
-        Some(self.key)
-    }
 }
 
 impl Record for events::Event {

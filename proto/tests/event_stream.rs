@@ -5,12 +5,15 @@
 //! The stream is built by hand here (events with kinds, rejects with
 //! reasons), balanced, and then unbalanced one way at a time.
 
+mod common;
+
+use common::{problems, verify, write_part};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::{Event, EventKind, Reject, RejectReason};
 use pancake_proto::manifest::DumpKindName;
 use pancake_proto::names::{kind_name, reason_name};
-use pancake_proto::verify::{Problem, TableAccount, TransformSection, VerifyReport, verify_dump};
-use pancake_proto::{Manifest, ManifestWriter, PartSpec, PartWriter, Record, WriteOptions};
+use pancake_proto::verify::{Problem, TableAccount, TransformSection, VerifyReport};
+use pancake_proto::{Manifest, ManifestWriter, Record};
 use prost_types::Timestamp;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -134,24 +137,8 @@ impl Fixture {
             no_section: false,
             complete: true,
         };
-        fixture.retotal();
+        fixture.section.total();
         fixture
-    }
-
-    /// Sets the section's totals to the sums over its tables.
-    fn retotal(&mut self) {
-        let mut kinds = BTreeMap::new();
-        let mut rejects = BTreeMap::new();
-        for account in self.section.tables.values() {
-            for (k, n) in &account.events {
-                *kinds.entry(k.clone()).or_default() += n;
-            }
-            for (r, n) in &account.rejects {
-                *rejects.entry(r.clone()).or_default() += n;
-            }
-        }
-        self.section.kinds = kinds;
-        self.section.rejects = rejects;
     }
 
     fn account(&mut self, table: &str) -> &mut TableAccount {
@@ -181,13 +168,13 @@ impl Fixture {
                 .declare_table(&sidecar, Reject::TYPE_NAME, true)
                 .unwrap();
             for (n, events) in event_parts.iter().enumerate() {
-                let entry = write_part(dir, table, n as u32, events);
+                let entry = write_part(dir, DumpKind::EventStream, table, n as u32, events);
                 writer
                     .commit_part(table, Event::TYPE_NAME, false, entry)
                     .unwrap();
             }
             for (n, rejects) in reject_parts.iter().enumerate() {
-                let entry = write_part(dir, &sidecar, n as u32, rejects);
+                let entry = write_part(dir, DumpKind::EventStream, &sidecar, n as u32, rejects);
                 writer
                     .commit_part(&sidecar, Reject::TYPE_NAME, true, entry)
                     .unwrap();
@@ -207,34 +194,33 @@ impl Fixture {
     }
 }
 
-fn write_part<R: Record>(
-    dir: &Path,
-    table: &str,
-    number: u32,
-    records: &[R],
-) -> pancake_proto::PartEntry {
-    let spec = PartSpec::of::<R>(DumpKind::EventStream, table, number);
-    let mut writer = PartWriter::create(dir, spec, &WriteOptions::default()).unwrap();
-    for r in records {
-        writer.write(r).unwrap();
-    }
-    writer.finish().unwrap()
-}
-
 /// Builds the balanced stream, changes it with `edit`, writes and verifies it.
 fn verify_with(edit: impl FnOnce(&mut Fixture)) -> VerifyReport {
     let mut fixture = Fixture::balanced();
     edit(&mut fixture);
     let tmp = tempfile::tempdir().unwrap();
     fixture.write(tmp.path());
-    verify_dump(tmp.path(), |_| {}).unwrap()
+    verify(tmp.path())
+}
+
+/// The report's problems as text, which must be `n`.
+fn problem_texts(report: &VerifyReport, n: usize) -> Vec<String> {
+    let problems = problems(report, n, "problems");
+    problems.iter().map(Problem::to_string).collect()
+}
+
+/// Some text of `texts` says `says`.
+fn assert_one_says(texts: &[String], says: &str) {
+    assert!(
+        texts.iter().any(|t| t.contains(says)),
+        "{says:?}: {texts:#?}"
+    );
 }
 
 /// The report must hold exactly one problem, about `table` (or about no
 /// table), naming it first and saying each of `says`.
 fn one_problem(report: &VerifyReport, table: Option<&str>, says: &[&str]) -> Problem {
-    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
-    let problem = report.problems[0].clone();
+    let problem = problems(report, 1, "one problem")[0].clone();
     assert_eq!(problem.table.as_deref(), table, "{problem}");
     assert_eq!(problem.file, None, "{problem}");
     let text = problem.to_string();
@@ -328,7 +314,7 @@ fn more_events_counted_than_held_is_named_with_the_kind() {
             .events
             .get_mut("message-read")
             .unwrap() = 3;
-        f.retotal();
+        f.section.total();
     });
     one_problem(
         &report,
@@ -401,28 +387,20 @@ fn rejects_for_other_reasons_than_counted_are_named_by_reason() {
 fn reasons_that_do_not_add_up_to_the_rejected_rows_are_named() {
     let report = verify_with(|f| {
         f.account("messages").rejects.insert("bad_date".into(), 2);
-        f.retotal();
+        f.section.total();
     });
-    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
-    let texts: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    let texts = problem_texts(&report, 2);
     assert!(
         report
             .problems
             .iter()
             .all(|p| p.table.as_deref() == Some("messages"))
     );
-    assert!(
-        texts.iter().any(|t| t.contains(
-            "messages: 2 rows rejected but its rejects by reason add up to 3 (orphan 1, bad_date 2)"
-        )),
-        "{texts:#?}"
+    assert_one_says(
+        &texts,
+        "messages: 2 rows rejected but its rejects by reason add up to 3 (orphan 1, bad_date 2)",
     );
-    assert!(
-        texts
-            .iter()
-            .any(|t| t.contains("bad_date: 2 counted, 1 in messages_rejects")),
-        "{texts:#?}"
-    );
+    assert_one_says(&texts, "bad_date: 2 counted, 1 in messages_rejects");
 }
 
 #[test]
@@ -457,7 +435,7 @@ fn totals_that_are_not_the_sums_over_the_tables_are_named_by_kind_and_reason() {
             .events
             .insert("member-deleted".into(), 2);
     });
-    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
+    problems(&report, 2, "problems");
     assert_eq!(report.problems[0].table.as_deref(), Some("members"));
     assert!(
         report.problems[1]
@@ -482,7 +460,7 @@ fn a_complete_stream_with_input_parts_left_is_named() {
         f.account("messages").parts_done = 1;
         f.complete = false;
     });
-    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    problems(&report, 1, "problems");
     assert!(
         report.problems[0].reason.contains("not marked complete"),
         "{:#?}",
@@ -494,7 +472,7 @@ fn a_complete_stream_with_input_parts_left_is_named() {
         f.account("members").parts_done = 2;
         f.complete = false;
     });
-    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
+    problems(&report, 2, "problems");
     assert_eq!(report.problems[1].table.as_deref(), Some("members"));
     assert!(
         report.problems[1]
@@ -509,10 +487,9 @@ fn a_complete_stream_with_input_parts_left_is_named() {
 fn a_table_the_section_does_not_account_for_is_named() {
     let report = verify_with(|f| {
         f.section.tables.remove("messages");
-        f.retotal();
+        f.section.total();
     });
-    assert_eq!(report.problems.len(), 2, "{:#?}", report.problems);
-    let texts: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    let texts = problem_texts(&report, 2);
     assert!(
         texts.contains(&format!(
             "messages: holds 6 events that the transform section does not account for; {}",
@@ -538,7 +515,7 @@ fn a_table_the_section_does_not_account_for_is_named() {
         };
         photos.events.insert(kind_name(PhotoUploaded).into(), 2);
         f.section.tables.insert("photos".into(), photos);
-        f.retotal();
+        f.section.total();
     });
     one_problem(
         &report,
@@ -554,8 +531,8 @@ fn an_unreadable_section_is_a_problem_and_no_section_is_none() {
     let mut manifest = Manifest::load(tmp.path()).unwrap();
     manifest.sections[TransformSection::NAME]["tables"]["members"]["rows"] = "597".into();
     manifest.save(tmp.path()).unwrap();
-    let report = verify_dump(tmp.path(), |_| {}).unwrap();
-    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    let report = verify(tmp.path());
+    problems(&report, 1, "problems");
     assert!(
         report.problems[0]
             .reason
@@ -581,8 +558,8 @@ fn a_damaged_part_is_reported_once_not_again_as_accounting() {
     let part = tmp.path().join("messages/part-000001.pb.gz");
     let bytes = std::fs::read(&part).unwrap();
     std::fs::write(&part, &bytes[..bytes.len() / 2]).unwrap();
-    let report = verify_dump(tmp.path(), |_| {}).unwrap();
-    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    let report = verify(tmp.path());
+    problems(&report, 1, "problems");
     assert_eq!(
         report.problems[0].file.as_deref(),
         Some("messages/part-000001.pb.gz")
@@ -619,7 +596,7 @@ fn every_kind_and_reason_is_counted_by_its_own_name() {
         account.rows = 13 + 5;
         account.rows_with_events = 13;
         account.rejected = 5;
-        f.retotal();
+        f.section.total();
     });
     assert!(report.is_ok(), "{:#?}", report.problems);
 

@@ -34,6 +34,30 @@ fn settings(wanted: &str) -> impl FnOnce(&Manifest) -> Option<String> {
     }
 }
 
+/// Locks `dir` and judges it for `stage`, the run wanting settings
+/// `wanted`: the folder, held until the caller drops it, and how the run
+/// starts.
+fn lock_and_prepare(dir: &Path, stage: &Stage, force: bool, wanted: &str) -> (OutputFolder, Start) {
+    let folder = OutputFolder::lock(dir).unwrap();
+    let start = folder.prepare(stage, force, settings(wanted)).unwrap();
+    (folder, start)
+}
+
+/// Locks `dir` and judges it for `stage`, which must refuse it.
+fn refused(dir: &Path, stage: &Stage, force: bool, wanted: &str) -> FolderError {
+    let folder = OutputFolder::lock(dir).unwrap();
+    folder.prepare(stage, force, settings(wanted)).unwrap_err()
+}
+
+/// `stage` starts afresh in `dir`, emptied but for the lock file; the
+/// folder stays held until the caller drops it.
+fn starts_fresh_and_empty(dir: &Path, stage: &Stage, force: bool, wanted: &str) -> OutputFolder {
+    let (folder, start) = lock_and_prepare(dir, stage, force, wanted);
+    assert!(matches!(start, Start::Fresh), "{start:?}");
+    assert_eq!(names(dir), [LOCK_FILE], "only the lock file is left");
+    folder
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -188,8 +212,7 @@ fn a_lock_held_by_a_killed_process_blocks_nothing() {
 fn a_new_or_empty_folder_starts_fresh() {
     let tmp = tempfile::tempdir().unwrap();
     for dir in [tmp.path().join("new"), tmp.path().to_path_buf()] {
-        let folder = OutputFolder::lock(&dir).unwrap();
-        let start = folder.prepare(&STAGE, false, settings("a")).unwrap();
+        let (_folder, start) = lock_and_prepare(&dir, &STAGE, false, "a");
         assert!(matches!(start, Start::Fresh), "{start:?}");
     }
 }
@@ -197,14 +220,11 @@ fn a_new_or_empty_folder_starts_fresh() {
 #[test]
 fn what_is_not_the_stages_own_output_is_refused_and_left_alone_even_with_force() {
     let tmp = tempfile::tempdir().unwrap();
-    let refused = |dir: &Path| -> Vec<FolderError> {
+    let refused_even_with_force = |dir: &Path| -> Vec<FolderError> {
         let before = names(dir);
         let errors = [false, true]
             .into_iter()
-            .map(|force| {
-                let folder = OutputFolder::lock(dir).unwrap();
-                folder.prepare(&STAGE, force, settings("a")).unwrap_err()
-            })
+            .map(|force| refused(dir, &STAGE, force, "a"))
             .collect();
         assert_eq!(names(dir), before, "left alone");
         errors
@@ -213,7 +233,7 @@ fn what_is_not_the_stages_own_output_is_refused_and_left_alone_even_with_force()
     let files = tmp.path().join("files");
     std::fs::create_dir(&files).unwrap();
     std::fs::write(files.join("thesis.tex"), b"precious").unwrap();
-    for err in refused(&files) {
+    for err in refused_even_with_force(&files) {
         assert!(matches!(err, FolderError::NotEmpty { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
@@ -228,7 +248,7 @@ fn what_is_not_the_stages_own_output_is_refused_and_left_alone_even_with_force()
     let unreadable = tmp.path().join("unreadable");
     std::fs::create_dir(&unreadable).unwrap();
     std::fs::write(unreadable.join("manifest.json"), b"{\"name\": \"app\"}").unwrap();
-    for err in refused(&unreadable) {
+    for err in refused_even_with_force(&unreadable) {
         assert!(matches!(err, FolderError::Unreadable { .. }), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("cannot tell what the folder holds"), "{text}");
@@ -237,7 +257,7 @@ fn what_is_not_the_stages_own_output_is_refused_and_left_alone_even_with_force()
 
     let other = tmp.path().join("other");
     write_manifest(&other, "another-stage", "a", true);
-    for err in refused(&other) {
+    for err in refused_even_with_force(&other) {
         assert!(matches!(err, FolderError::OtherOutput { .. }), "{err:?}");
         let text = err.to_string();
         assert!(
@@ -252,15 +272,13 @@ fn the_same_settings_complete_is_up_to_date_and_unfinished_resumes_without_what_
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     write_manifest(&dir, "mine", "a", true);
-    let folder = OutputFolder::lock(&dir).unwrap();
-    let start = folder.prepare(&STAGE, false, settings("a")).unwrap();
+    let (folder, start) = lock_and_prepare(&dir, &STAGE, false, "a");
     assert!(matches!(start, Start::UpToDate(_)), "{start:?}");
     drop(folder);
 
     write_manifest(&dir, "mine", "a", false);
     std::fs::write(dir.join("flirts/part-000000.pb.gz.tmp"), b"half").unwrap();
-    let folder = OutputFolder::lock(&dir).unwrap();
-    let start = folder.prepare(&STAGE, false, settings("a")).unwrap();
+    let (folder, start) = lock_and_prepare(&dir, &STAGE, false, "a");
     assert!(matches!(start, Start::Resume(_)), "{start:?}");
     assert!(names(&dir.join("flirts")).is_empty());
     drop(folder);
@@ -270,10 +288,7 @@ fn the_same_settings_complete_is_up_to_date_and_unfinished_resumes_without_what_
         resume: false,
         ..STAGE
     };
-    let folder = OutputFolder::lock(&dir).unwrap();
-    let start = folder.prepare(&remake, false, settings("a")).unwrap();
-    assert!(matches!(start, Start::Fresh), "{start:?}");
-    assert_eq!(names(&dir), [LOCK_FILE]);
+    let _folder = starts_fresh_and_empty(&dir, &remake, false, "a");
 }
 
 #[test]
@@ -282,8 +297,7 @@ fn other_settings_are_refused_saying_what_differs_unless_the_stage_replaces_them
     let dir = tmp.path().join("out");
     for complete in [false, true] {
         write_manifest(&dir, "mine", "a", complete);
-        let folder = OutputFolder::lock(&dir).unwrap();
-        let err = folder.prepare(&STAGE, false, settings("b")).unwrap_err();
+        let err = refused(&dir, &STAGE, false, "b");
         let state = if complete {
             "a complete thing run made"
         } else {
@@ -304,10 +318,7 @@ fn other_settings_are_refused_saying_what_differs_unless_the_stage_replaces_them
         replace_other_settings: true,
         ..STAGE
     };
-    let folder = OutputFolder::lock(&dir).unwrap();
-    let start = folder.prepare(&replace, false, settings("b")).unwrap();
-    assert!(matches!(start, Start::Fresh), "{start:?}");
-    assert_eq!(names(&dir), [LOCK_FILE]);
+    let _folder = starts_fresh_and_empty(&dir, &replace, false, "b");
 }
 
 #[test]
@@ -316,10 +327,7 @@ fn force_empties_the_stages_output_but_keeps_the_folder_locked() {
     let dir = tmp.path().join("out");
     write_manifest(&dir, "mine", "a", true);
     std::fs::write(dir.join("notes.txt"), b"kept with the output").unwrap();
-    let folder = OutputFolder::lock(&dir).unwrap();
-    let start = folder.prepare(&STAGE, true, settings("a")).unwrap();
-    assert!(matches!(start, Start::Fresh), "{start:?}");
-    assert_eq!(names(&dir), [LOCK_FILE], "only the lock file is left");
+    let folder = starts_fresh_and_empty(&dir, &STAGE, true, "a");
     let err = OutputFolder::lock(&dir).unwrap_err();
     assert!(
         matches!(err, FolderError::Busy { .. }),

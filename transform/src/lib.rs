@@ -201,13 +201,7 @@ pub fn transform(
         section_of(&manifest).is_some_and(|s| s.tables.values().any(|t| t.parts_done > 0));
     let writer = ManifestWriter::create(&options.out, manifest)?;
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| TransformError::Threads {
-            threads: options.threads,
-            message: e.to_string(),
-        })?;
+    let pool = thread_pool(options.threads)?;
     let cancel = AtomicBool::new(false);
     let counter = Forward(progress);
     let io = Io {
@@ -234,9 +228,7 @@ pub fn transform(
         progress.phase("indexing photos", rows_of(LegacyTable::Photos));
         let cx = Context {
             members: &members,
-            photos: &empty_photos,
-            site_start,
-            snapshot,
+            ..cx
         };
         let photos = PhotoIndex::new(valid_rows::<legacy::Photo, _>(
             &input,
@@ -249,10 +241,8 @@ pub fn transform(
             },
         )?);
         let cx = Context {
-            members: &members,
             photos: &photos,
-            site_start,
-            snapshot,
+            ..cx
         };
         MapRun::plan(&input, &tables, options, &writer, &cx, &io)?.run(progress)
     });
@@ -274,13 +264,7 @@ pub fn transform(
 /// Returns the records read.
 pub fn decode_only(input: &Path, threads: usize) -> Result<u64, TransformError> {
     let manifest = load_input(input)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| TransformError::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
+    let pool = thread_pool(threads)?;
     let parts: Vec<(LegacyTable, &pancake_proto::PartEntry)> = manifest
         .tables
         .iter()
@@ -313,4 +297,15 @@ pub fn decode_only(input: &Path, threads: usize) -> Result<u64, TransformError> 
             })
             .sum()
     })
+}
+
+/// The pool of `threads` workers (0: one per core) a run works in.
+fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, TransformError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| TransformError::Threads {
+            threads,
+            message: e.to_string(),
+        })
 }

@@ -2,9 +2,11 @@
 //! part, leaves nothing of it behind as if finished, and once the input is
 //! restored a re-run completes with exactly the bytes of a clean run.
 
-use pancake_datasets::{GenerateOptions, Preset, generate};
-use pancake_proto::{Manifest, PartLimits, WriteOptions};
-use pancake_transform::{TransformError, TransformOptions, TransformSection, transform};
+mod common;
+
+use common::{files_under, generate_tiny, parts, verified};
+use pancake_proto::Manifest;
+use pancake_transform::{TransformError, TransformReport, TransformSection};
 use std::path::{Path, PathBuf};
 
 /// Events per output part: messages (two events a row at most) get runs of
@@ -14,55 +16,12 @@ const PART_EVENTS: u64 = 300;
 /// A fresh tiny dump with 700-row parts (each test damages its own).
 fn tiny(dir: &Path) -> PathBuf {
     let out = dir.join("tiny");
-    let options = GenerateOptions {
-        preset: Preset::TINY,
-        scale: 1.0,
-        seed: 1,
-        threads: 2,
-        write: WriteOptions {
-            limits: PartLimits {
-                max_records: 700,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    };
-    generate(&out, &options, false, &()).unwrap();
+    generate_tiny(&out);
     out
 }
 
-fn run(input: &Path, out: &Path) -> Result<pancake_transform::TransformReport, TransformError> {
-    let mut o = TransformOptions::new(input.to_path_buf(), out.to_path_buf());
-    o.threads = 2;
-    o.part_events = PART_EVENTS;
-    transform(&o, &())
-}
-
-/// Every part of the tables and sidecars: file, record count and checksum.
-fn parts(dir: &Path) -> Vec<(String, u64, String)> {
-    let m = Manifest::load(dir).unwrap();
-    m.tables
-        .iter()
-        .chain(&m.sidecars)
-        .flat_map(|t| {
-            t.parts
-                .iter()
-                .map(|p| (p.file.clone(), p.records, p.checksum.clone()))
-        })
-        .collect()
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
+fn run(input: &Path, out: &Path) -> Result<TransformReport, TransformError> {
+    common::run(input, out, 2, PART_EVENTS)
 }
 
 fn temp_files(dir: &Path) -> Vec<PathBuf> {
@@ -124,12 +83,7 @@ fn damaged_then_restored(damage: impl FnOnce(&mut Vec<u8>)) {
     let section: TransformSection =
         serde_json::from_value(failed.sections["transform"].clone()).unwrap();
     assert!(section.tables["messages"].parts_done <= 2, "{section:?}");
-    let listed: Vec<String> = failed
-        .tables
-        .iter()
-        .chain(&failed.sidecars)
-        .flat_map(|t| t.parts.iter().map(|p| p.file.clone()))
-        .collect();
+    let listed: Vec<String> = parts(&out).into_iter().map(|(file, ..)| file).collect();
     let of_failed = outputs_of(&input_manifest, "messages", 2, PART_EVENTS / 2);
     assert_eq!(of_failed.len(), 6, "{of_failed:?}");
     for f in &of_failed {
@@ -160,8 +114,7 @@ fn damaged_then_restored(damage: impl FnOnce(&mut Vec<u8>)) {
     wanted.push(out.join("manifest.json"));
     wanted.sort();
     assert_eq!(on_disk, wanted);
-    let verified = pancake_proto::verify::verify_dump(&out, |_| {}).unwrap();
-    assert!(verified.is_ok(), "{:?}", verified.problems);
+    verified(&out);
 }
 
 #[test]
@@ -171,10 +124,12 @@ fn a_truncated_part_stops_the_run_and_a_rerun_after_restoring_it_matches_a_clean
 
 #[test]
 fn a_flipped_byte_stops_the_run_and_a_rerun_after_restoring_it_matches_a_clean_run() {
-    damaged_then_restored(|bytes| {
-        let middle = bytes.len() / 2;
-        bytes[middle] ^= 0x55;
-    });
+    damaged_then_restored(|bytes| flip_middle_byte(bytes));
+}
+
+fn flip_middle_byte(bytes: &mut [u8]) {
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
 }
 
 #[test]
@@ -184,8 +139,7 @@ fn a_damaged_members_part_stops_the_run_before_any_event_is_listed() {
     let file = "members/part-000000.pb.gz";
     let path = input.join(file);
     let mut bytes = std::fs::read(&path).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x55;
+    flip_middle_byte(&mut bytes);
     std::fs::write(&path, &bytes).unwrap();
 
     let out = tmp.path().join("events");
@@ -193,12 +147,7 @@ fn a_damaged_members_part_stops_the_run_before_any_event_is_listed() {
     assert!(error.to_string().contains(file), "{error}");
     let m = Manifest::load(&out).unwrap();
     assert!(!m.complete);
-    let listed: usize = m
-        .tables
-        .iter()
-        .chain(&m.sidecars)
-        .map(|t| t.parts.len())
-        .sum();
-    assert_eq!(listed, 0);
+    let listed = parts(&out);
+    assert!(listed.is_empty(), "{listed:?}");
     assert!(temp_files(&out).is_empty());
 }

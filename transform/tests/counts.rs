@@ -8,14 +8,13 @@
 //! bytes failed") and remembers the largest it saw, so a count that sizes a
 //! buffer shows as an abort instead of taking the machine's memory.
 
-use pancake_proto::dump::DumpKind;
+mod common;
+
+use common::write_part;
 use pancake_proto::manifest::DumpKindName;
-use pancake_proto::{
-    LegacyTable, Manifest, ManifestWriter, PartLimits, PartSpec, PartWriter, Record, WriteOptions,
-    legacy,
-};
+use pancake_proto::{LegacyTable, Manifest, ManifestWriter, PartLimits, legacy};
+use pancake_transform::TransformError;
 use pancake_transform::index::DenseFill;
-use pancake_transform::{TransformError, TransformOptions, transform};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,6 +67,11 @@ fn largest() -> usize {
     LARGEST.load(Ordering::Relaxed)
 }
 
+/// No allocation so far took 64 MiB or more at once.
+fn assert_no_large_allocation() {
+    assert!(largest() < 64 << 20, "{} bytes at once", largest());
+}
+
 const SNAPSHOT: &str = "2024-01-01T00:00:00Z";
 
 fn at(seconds: i64) -> Option<prost_types::Timestamp> {
@@ -103,22 +107,6 @@ fn message(id: i64) -> legacy::Message {
     }
 }
 
-fn write_part<R: Record>(writer: &ManifestWriter, dir: &Path, table: LegacyTable, rows: &[R]) {
-    let number = writer
-        .snapshot()
-        .table(table.name())
-        .map_or(0, |t| t.parts.len() as u32);
-    let spec = PartSpec::of::<R>(DumpKind::LegacyDump, table.name(), number);
-    let mut part = PartWriter::create(dir, spec, &WriteOptions::default()).unwrap();
-    for row in rows {
-        part.write(row).unwrap();
-    }
-    let entry = part.finish().unwrap();
-    writer
-        .commit_part(table.name(), R::TYPE_NAME, false, entry)
-        .unwrap();
-}
-
 /// A complete dump of four members and `message_parts` parts of messages,
 /// one message each.
 fn dump(dir: &Path, message_parts: i64) -> PathBuf {
@@ -147,10 +135,7 @@ fn claim(dir: &Path, table: &str, part: usize, records: u64, more: impl FnOnce(&
 }
 
 fn run(input: &Path, out: &Path, part_events: u64) -> Result<(), TransformError> {
-    let mut o = TransformOptions::new(input.to_path_buf(), out.to_path_buf());
-    o.threads = 1;
-    o.part_events = part_events;
-    transform(&o, &()).map(|_| ())
+    common::run(input, out, 1, part_events).map(|_| ())
 }
 
 /// An input part claiming 100 million rows, the most a part may hold, with
@@ -177,7 +162,7 @@ fn a_part_claiming_rows_it_lacks_sizes_nothing_by_them() {
         err.to_string().contains("re-create it"),
         "says what to do: {err}"
     );
-    assert!(largest() < 64 << 20, "{} bytes at once", largest());
+    assert_no_large_allocation();
 }
 
 /// Output parts are numbered with a u32: counts that would need more are
@@ -205,7 +190,7 @@ fn output_part_numbers_never_wrap() {
     let text = err.to_string();
     assert!(text.contains("raise --part-records"), "{text}");
     assert!(text.contains("`pancake verify` the input"), "{text}");
-    assert!(largest() < 64 << 20, "{} bytes at once", largest());
+    assert_no_large_allocation();
 }
 
 /// The members index is filled in place when the manifest's key ranges and
@@ -225,7 +210,7 @@ fn a_members_part_overstating_its_rows_gets_slots_only_for_the_members_read() {
         }
         other => panic!("expected RowCount, got {other}"),
     }
-    assert!(largest() < 64 << 20, "{} bytes at once", largest());
+    assert_no_large_allocation();
 }
 
 #[test]
@@ -241,7 +226,7 @@ fn a_dense_fill_allocates_pages_for_the_members_added() {
     assert_eq!(index.registered_at(999), Some(1009));
     assert_eq!(index.registered_at(1000), None);
     assert_eq!(index.registered_at(i32::MAX), None);
-    assert!(largest() < 64 << 20, "{} bytes at once", largest());
+    assert_no_large_allocation();
 
     // Members one a page: the fill gives up (the index is then collected)
     // once its pages hold too few members, having allocated a few MiB.

@@ -2,6 +2,9 @@
 //! the rejects, every row is accounted for, and the output is the same bytes
 //! whatever the thread count.
 
+mod common;
+
+use common::{assert_sorted, generate_tiny, parts, read_part, verified};
 use pancake_datasets::{GenerateOptions, GeneratorSection, Preset, generate};
 use pancake_proto::Manifest;
 use pancake_transform::{TransformOptions, transform};
@@ -13,30 +16,14 @@ fn tiny() -> &'static Path {
     &DIR.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("tiny");
-        let options = GenerateOptions {
-            preset: Preset::TINY,
-            scale: 1.0,
-            seed: 1,
-            threads: 2,
-            write: pancake_proto::WriteOptions {
-                limits: pancake_proto::PartLimits {
-                    max_records: 700,
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-        };
-        generate(&out, &options, false, &()).unwrap();
+        generate_tiny(&out);
         (tmp, out)
     })
     .1
 }
 
 fn run(out: &Path, threads: usize, part_events: u64) -> pancake_transform::TransformReport {
-    let mut o = TransformOptions::new(tiny().to_path_buf(), out.to_path_buf());
-    o.threads = threads;
-    o.part_events = part_events;
-    transform(&o, &()).unwrap()
+    common::run(tiny(), out, threads, part_events).unwrap()
 }
 
 #[test]
@@ -66,21 +53,17 @@ fn every_row_is_accounted_for_and_the_marked_dirty_rows_are_the_rejects() {
     let _ = std::fs::remove_dir_all("/tmp/tiny-events");
 }
 
+/// Every record of `table`, part after part.
 fn records<R: pancake_proto::Record>(
     dir: &Path,
     table: &pancake_proto::TableEntry,
     kind: pancake_proto::dump::DumpKind,
 ) -> Vec<R> {
-    let mut out = Vec::new();
-    for p in &table.parts {
-        let options = pancake_proto::ReadOptions {
-            part_number: Some(p.number),
-            ..pancake_proto::ReadOptions::expect::<R>(kind, &table.name)
-        };
-        let reader = pancake_proto::PartReader::open(&dir.join(&p.file), &options).unwrap();
-        out.extend(reader.records::<R>().map(|r| r.unwrap()));
-    }
-    out
+    table
+        .parts
+        .iter()
+        .flat_map(|p| read_part::<R>(dir, kind, &table.name, p))
+        .collect()
 }
 
 #[test]
@@ -115,25 +98,16 @@ fn the_rejects_are_the_marked_rows_row_for_row() {
     assert_eq!(got, expected);
 }
 
-fn checksums(dir: &Path) -> Vec<(String, String)> {
-    let m = Manifest::load(dir).unwrap();
-    m.tables
-        .iter()
-        .chain(&m.sidecars)
-        .flat_map(|t| t.parts.iter().map(|p| (p.file.clone(), p.checksum.clone())))
-        .collect()
-}
-
 #[test]
 fn the_output_is_the_same_bytes_with_one_thread_or_two() {
     let one = tempfile::tempdir().unwrap();
     let two = tempfile::tempdir().unwrap();
     run(one.path(), 1, 300);
     run(two.path(), 2, 300);
-    let (a, b) = (checksums(one.path()), checksums(two.path()));
+    let (a, b) = (parts(one.path()), parts(two.path()));
     assert!(a.len() > 16, "several parts per table: {}", a.len());
     assert_eq!(a, b);
-    for (file, _) in &a {
+    for (file, ..) in &a {
         let x = std::fs::read(one.path().join(file)).unwrap();
         let y = std::fs::read(two.path().join(file)).unwrap();
         assert!(x == y, "{file} differs");
@@ -152,18 +126,8 @@ fn runs_are_sorted_and_a_registration_comes_before_everything_of_its_member() {
     let mut all: Vec<Event> = Vec::new();
     for table in &m.tables {
         for p in &table.parts {
-            let t = pancake_proto::TableEntry {
-                parts: vec![p.clone()],
-                ..table.clone()
-            };
-            let run = records::<Event>(out.path(), &t, DumpKind::EventStream);
-            for pair in run.windows(2) {
-                assert!(
-                    event_order(&pair[0]) < event_order(&pair[1]),
-                    "{} not sorted",
-                    p.file
-                );
-            }
+            let run = read_part::<Event>(out.path(), DumpKind::EventStream, &table.name, p);
+            assert_sorted(&run, &p.file);
             all.extend(run);
         }
     }
@@ -237,6 +201,5 @@ fn a_complete_stream_is_kept_and_other_settings_or_another_stages_output_are_ref
         "{e}"
     );
     assert!(e.contains("not a pancake event stream"), "{e}");
-    let report = pancake_proto::verify::verify_dump(&dump, |_| {}).unwrap();
-    assert!(report.is_ok(), "{:?}", report.problems);
+    verified(&dump);
 }

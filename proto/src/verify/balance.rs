@@ -28,8 +28,14 @@ pub(super) fn check_accounting(
             reason,
         })
     };
-    let kind_names: Vec<&str> = EVENT_KINDS.iter().map(|&k| kind_name(k)).collect();
-    let reason_names: Vec<&str> = REJECT_REASONS.iter().map(|&r| reason_name(r)).collect();
+    let events_by_kind = Names {
+        known: EVENT_KINDS.iter().map(|&k| kind_name(k)).collect(),
+        of: event_kind_name,
+    };
+    let rejects_by_reason = Names {
+        known: REJECT_REASONS.iter().map(|&r| reason_name(r)).collect(),
+        of: reject_reason_name,
+    };
 
     // The section's tables in the manifest's order, then any others.
     let mut order: Vec<&str> = manifest
@@ -93,7 +99,7 @@ pub(super) fn check_accounting(
                 format!(
                     "{} rejected but its rejects by reason add up to {by_reason} ({}); {UNBALANCED}",
                     count(account.rejected, "row"),
-                    listing(&account.rejects, &reason_names),
+                    listing(&account.rejects, &rejects_by_reason.known),
                 ),
             );
         }
@@ -109,76 +115,71 @@ pub(super) fn check_accounting(
                 ),
             ),
             None => {}
-            Some(events) if events.damaged => {}
             Some(events) => {
-                let in_parts: BTreeMap<String, u64> = events
-                    .values
-                    .iter()
-                    .map(|(kind, n)| (event_kind_name(kind), n))
-                    .collect();
-                let diffs = differences(&account.events, &in_parts, &kind_names, "in the parts");
-                if events.records != counted_events {
-                    problem(
+                let counted = count(counted_events, "event");
+                match mismatch(
+                    events,
+                    counted_events,
+                    &account.events,
+                    &events_by_kind,
+                    "in the parts",
+                ) {
+                    None => {}
+                    Some(Mismatch::Total { held, diffs }) => problem(
                         table,
                         format!(
-                            "the transform counts {} but its parts hold {}{}; {NOT_HELD}",
-                            count(counted_events, "event"),
-                            events.records,
+                            "the transform counts {counted} but its parts hold {held}{}; {NOT_HELD}",
                             in_brackets(&diffs)
                         ),
-                    );
-                } else if !diffs.is_empty() {
-                    problem(
+                    ),
+                    Some(Mismatch::Names(diffs)) => problem(
                         table,
                         format!(
-                            "its parts hold the {} the transform counts, but not of the kinds it counts: {}; {NOT_HELD}",
-                            count(counted_events, "event"),
+                            "its parts hold the {counted} the transform counts, but not of the kinds it counts: {}; {NOT_HELD}",
                             diffs.join("; ")
                         ),
-                    );
+                    ),
                 }
             }
         }
 
         // The section against the rejects sidecar.
         let sidecar = TransformSection::rejects_sidecar(name);
+        let rejected = count(account.rejected, "row");
         match held.get(sidecar.as_str()) {
             None if account.rejected > 0 || by_reason > 0 => problem(
                 table,
                 format!(
-                    "{} rejected but the event stream has no sidecar {sidecar}; {NOT_HELD}",
-                    count(account.rejected, "row")
+                    "{rejected} rejected but the event stream has no sidecar {sidecar}; {NOT_HELD}"
                 ),
             ),
             None => {}
-            Some(rejects) if rejects.damaged => {}
             Some(rejects) => {
-                let in_sidecar: BTreeMap<String, u64> = rejects
-                    .values
-                    .iter()
-                    .map(|(reason, n)| (reject_reason_name(reason), n))
-                    .collect();
                 let where_ = format!("in {sidecar}");
-                let diffs = differences(&account.rejects, &in_sidecar, &reason_names, &where_);
-                if rejects.records != account.rejected {
-                    problem(
+                match mismatch(
+                    rejects,
+                    account.rejected,
+                    &account.rejects,
+                    &rejects_by_reason,
+                    &where_,
+                ) {
+                    None => {}
+                    Some(Mismatch::Total { held, diffs }) => problem(
                         table,
                         format!(
-                            "{} rejected but the sidecar {sidecar} holds {}{}; {NOT_HELD}",
-                            count(account.rejected, "row"),
-                            count(rejects.records, "reject"),
+                            "{rejected} rejected but the sidecar {sidecar} holds {}{}; {NOT_HELD}",
+                            count(held, "reject"),
                             in_brackets(&diffs)
                         ),
-                    );
-                } else if !diffs.is_empty() {
-                    problem(
+                    ),
+                    Some(Mismatch::Names(diffs)) => problem(
                         table,
                         format!(
                             "the sidecar {sidecar} holds the {} the transform counts, but not for the reasons it counts: {}; {NOT_HELD}",
                             count(account.rejected, "reject"),
                             diffs.join("; ")
                         ),
-                    );
+                    ),
                 }
             }
         }
@@ -214,37 +215,73 @@ pub(super) fn check_accounting(
     }
 
     // The totals against the tables.
-    let diffs = differences(
-        &section.kinds,
-        &kinds_over_tables,
-        &kind_names,
-        "over the tables",
-    );
-    if !diffs.is_empty() {
-        problem(
-            None,
-            format!(
-                "the transform section's event totals are not the sums over its tables: {}; {UNBALANCED}",
-                diffs.join("; ")
-            ),
-        );
-    }
-    let diffs = differences(
-        &section.rejects,
-        &rejects_over_tables,
-        &reason_names,
-        "over the tables",
-    );
-    if !diffs.is_empty() {
-        problem(
-            None,
-            format!(
-                "the transform section's reject totals are not the sums over its tables: {}; {UNBALANCED}",
-                diffs.join("; ")
-            ),
-        );
+    for (what, totals, over_tables, names) in [
+        ("event", &section.kinds, &kinds_over_tables, &events_by_kind),
+        (
+            "reject",
+            &section.rejects,
+            &rejects_over_tables,
+            &rejects_by_reason,
+        ),
+    ] {
+        let diffs = differences(totals, over_tables, &names.known, "over the tables");
+        if !diffs.is_empty() {
+            problem(
+                None,
+                format!(
+                    "the transform section's {what} totals are not the sums over its tables: {}; {UNBALANCED}",
+                    diffs.join("; ")
+                ),
+            );
+        }
     }
     problems
+}
+
+/// What the values a part holds are called: event kinds or reject reasons.
+struct Names {
+    /// The known names, in the order problems list them.
+    known: Vec<&'static str>,
+    /// The name of a value as the parts hold it.
+    of: fn(i32) -> String,
+}
+
+/// How what a table or sidecar holds differs from what the section counts.
+enum Mismatch {
+    /// It holds `held` records, not the number counted; `diffs` name the
+    /// kinds or reasons that differ.
+    Total { held: u64, diffs: Vec<String> },
+    /// The number agrees but not the kinds or reasons.
+    Names(Vec<String>),
+}
+
+/// `held` against `counted` records, `by_name` per kind or reason; none
+/// when they agree, or when a part of it is damaged: its sums mean nothing
+/// and the damage is reported already.
+fn mismatch(
+    held: &Held,
+    counted: u64,
+    by_name: &BTreeMap<String, u64>,
+    names: &Names,
+    where_held: &str,
+) -> Option<Mismatch> {
+    if held.damaged {
+        return None;
+    }
+    let in_parts: BTreeMap<String, u64> = held
+        .values
+        .iter()
+        .map(|(value, n)| ((names.of)(value), n))
+        .collect();
+    let diffs = differences(by_name, &in_parts, &names.known, where_held);
+    if held.records != counted {
+        Some(Mismatch::Total {
+            held: held.records,
+            diffs,
+        })
+    } else {
+        (!diffs.is_empty()).then_some(Mismatch::Names(diffs))
+    }
 }
 
 /// "1 row", "2 rows".
