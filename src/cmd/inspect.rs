@@ -4,12 +4,11 @@
 use crate::progress;
 use anyhow::{Context, bail};
 use pancake_proto::json::record_to_json;
-use pancake_proto::manifest::{DumpKindName, Manifest, TableEntry};
-use pancake_proto::names::{EVENT_KINDS, REJECT_REASONS, kind_name, reason_name};
+use pancake_proto::manifest::{DumpKindName, Manifest, TableEntry, TableSummary, Totals};
+use pancake_proto::names::NamedCounts;
 use pancake_proto::part::{PartReader, ReadOptions};
 use pancake_proto::verify::{TableAccount, TransformSection};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -67,34 +66,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One table (or sidecar) in `inspect --json`.
-#[derive(Serialize)]
-struct TableSummary<'a> {
-    name: &'a str,
-    record_type: &'a str,
-    parts: usize,
-    records: u64,
-    bytes: u64,
-    record_bytes: u64,
-    key_range: Option<[i64; 2]>,
-    time_range: Option<[String; 2]>,
-}
-
-impl<'a> TableSummary<'a> {
-    fn of(table: &'a TableEntry) -> TableSummary<'a> {
-        TableSummary {
-            name: &table.name,
-            record_type: &table.record_type,
-            parts: table.parts.len(),
-            records: table.records(),
-            bytes: table.bytes(),
-            record_bytes: table.record_bytes(),
-            key_range: table.key_range(),
-            time_range: table.time_range(),
-        }
-    }
-}
-
 /// `inspect --json`: the manifest's summary, the tables shown, an event
 /// stream's counts, and each stage's own section as it wrote it.
 #[derive(Serialize)]
@@ -112,10 +83,10 @@ struct Summary<'a> {
     /// Events per kind, for an event stream (null when its transform
     /// section does not say); absent for a legacy dump.
     #[serde(skip_serializing_if = "Option::is_none")]
-    kinds: Option<Option<Counts>>,
+    kinds: Option<Option<NamedCounts>>,
     /// Rejects per reason, as `kinds`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    rejects: Option<Option<Counts>>,
+    rejects: Option<Option<NamedCounts>>,
     /// Each stage's own section (generator, extract, transform).
     #[serde(flatten)]
     sections: &'a serde_json::Map<String, serde_json::Value>,
@@ -127,46 +98,26 @@ impl<'a> Summary<'a> {
             None => (None, None),
             Some(Err(_)) => (Some(None), Some(None)),
             Some(Ok(account)) => (
-                Some(Some(Counts(named_counts(&kind_names(), &account.events)))),
-                Some(Some(Counts(named_counts(
-                    &reason_names(),
-                    &account.rejects,
-                )))),
+                Some(Some(NamedCounts::events(&account.events))),
+                Some(Some(NamedCounts::rejects(&account.rejects))),
             ),
         };
+        let shown = Totals::of(tables.iter().copied());
         Summary {
             kind: manifest.kind.as_str(),
             source: &manifest.source,
             created_at: &manifest.created_at,
             snapshot_at: manifest.snapshot_at.as_deref(),
             complete: manifest.complete,
-            tables: tables.iter().map(|t| TableSummary::of(t)).collect(),
-            sidecars: manifest.sidecars.iter().map(TableSummary::of).collect(),
-            records: tables.iter().map(|t| t.records()).sum(),
-            bytes: tables.iter().map(|t| t.bytes()).sum(),
+            tables: tables.iter().map(|t| t.summary()).collect(),
+            sidecars: manifest.sidecars.iter().map(TableEntry::summary).collect(),
+            records: shown.records,
+            bytes: shown.bytes,
             kinds,
             rejects,
             sections: &manifest.sections,
         }
     }
-}
-
-/// Counts by name, written as a JSON object in this order (the order
-/// summaries list kinds and reasons in) rather than alphabetically.
-struct Counts(Vec<(String, u64)>);
-
-impl Serialize for Counts {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(name, n)| (name, n)))
-    }
-}
-
-fn kind_names() -> Vec<&'static str> {
-    EVENT_KINDS.iter().map(|&k| kind_name(k)).collect()
-}
-
-fn reason_names() -> Vec<&'static str> {
-    REJECT_REASONS.iter().map(|&r| reason_name(r)).collect()
 }
 
 /// What an event stream's transform section says about the tables shown.
@@ -207,14 +158,7 @@ fn event_counts(manifest: &Manifest, table: Option<&str>) -> Option<EventCounts>
             return Some(counts);
         }
     };
-    counts.tables = (
-        section.tables.len(),
-        section
-            .tables
-            .values()
-            .filter(|t| t.parts_done == t.input_parts)
-            .count(),
-    );
+    counts.tables = (section.tables.len(), section.tables_done());
     counts.input = section
         .input
         .clone()
@@ -223,52 +167,16 @@ fn event_counts(manifest: &Manifest, table: Option<&str>) -> Option<EventCounts>
             None => input,
         });
     counts.account = match table {
-        None => Ok(all_tables(&section)),
-        Some(name) => {
-            let of = section
-                .tables
-                .keys()
-                .find(|t| t.as_str() == name || TransformSection::rejects_sidecar(t) == name);
-            match of {
-                Some(of) => {
-                    counts.of = of.clone();
-                    Ok(section.tables[of].clone())
-                }
-                None => Err(format!("the transform section does not count {name}")),
+        None => Ok(section.overall()),
+        Some(name) => match section.account_of(name) {
+            Some((of, account)) => {
+                counts.of = of.to_owned();
+                Ok(account.clone())
             }
-        }
+            None => Err(format!("the transform section does not count {name}")),
+        },
     };
     Some(counts)
-}
-
-/// The counts of every table together, with the events and rejects the
-/// section states for all of them. (`TableAccount::add` sums all but the
-/// part counts; proto has no total that keeps those.)
-fn all_tables(section: &TransformSection) -> TableAccount {
-    let mut all = TableAccount::default();
-    for t in section.tables.values() {
-        all.add(t);
-        all.input_parts += t.input_parts;
-        all.parts_done += t.parts_done;
-    }
-    all.events = section.kinds.clone();
-    all.rejects = section.rejects.clone();
-    all
-}
-
-/// Every known name in order with its count (zero if absent), then any
-/// other names the section has.
-fn named_counts(known: &[&str], counts: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
-    let mut all: Vec<(String, u64)> = known
-        .iter()
-        .map(|&name| (name.to_owned(), counts.get(name).copied().unwrap_or(0)))
-        .collect();
-    for (name, &n) in counts {
-        if !known.contains(&name.as_str()) {
-            all.push((name.clone(), n));
-        }
-    }
-    all
 }
 
 fn print_event_counts(counts: &EventCounts) {
@@ -304,17 +212,17 @@ fn print_event_counts(counts: &EventCounts) {
         progress::count(account.rejected),
         progress::count(account.repaired),
     );
-    let table = |title: &str, rows: Vec<(String, u64)>| {
+    let table = |title: &str, rows: NamedCounts| {
         println!();
         println!("{title:<23} {:>13}", "COUNT");
-        let total: u64 = rows.iter().map(|(_, n)| n).sum();
-        for (name, n) in rows {
+        let total = rows.total();
+        for (name, n) in rows.0 {
             println!("{name:<23} {:>13}", progress::count(n));
         }
         println!("{:<23} {:>13}", "total", progress::count(total));
     };
-    table("EVENTS", named_counts(&kind_names(), &account.events));
-    table("REJECTS", named_counts(&reason_names(), &account.rejects));
+    table("EVENTS", NamedCounts::events(&account.events));
+    table("REJECTS", NamedCounts::rejects(&account.rejects));
 }
 
 fn range<T: std::fmt::Display>(range: Option<[T; 2]>) -> String {
