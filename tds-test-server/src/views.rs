@@ -3,7 +3,7 @@
 //! `sys.schemas`, `sys.partitions`, made from the catalog and the dump's
 //! manifest on demand.
 
-use crate::catalog::{Len, SqlType};
+use crate::catalog::{Len, SqlType, TableDef};
 use crate::exec::{Env, VirtualTable, object_id};
 use crate::value::{Value, cp1252_encode};
 use std::borrow::Cow;
@@ -22,6 +22,42 @@ fn ansi(s: &str) -> Value<'static> {
 
 fn opt_int<T: Into<i64>>(v: Option<T>) -> Value<'static> {
     v.map_or(Value::Null, |v| Value::Int(v.into()))
+}
+
+/// The columns of a view over constraints (`TABLE_CONSTRAINTS`,
+/// `KEY_COLUMN_USAGE`): the six that name the constraint and its table,
+/// then the view's own.
+fn constraint_cols<const N: usize>(
+    own: [(&'static str, SqlType, bool); N],
+) -> Vec<(&'static str, SqlType, bool)> {
+    let names = [
+        ("CONSTRAINT_CATALOG", NAME, true),
+        ("CONSTRAINT_SCHEMA", NAME, true),
+        ("CONSTRAINT_NAME", NAME, false),
+        ("TABLE_CATALOG", NAME, true),
+        ("TABLE_SCHEMA", NAME, true),
+        ("TABLE_NAME", NAME, false),
+    ];
+    names.into_iter().chain(own).collect()
+}
+
+/// A row of a view over constraints for `t`'s primary key: the constraint
+/// and the table it belongs to (as [`constraint_cols`] names them), then
+/// the view's own values.
+fn primary_key_row<const N: usize>(
+    db: &str,
+    t: &TableDef,
+    own: [Value<'static>; N],
+) -> Vec<Value<'static>> {
+    let names = [
+        text(db),
+        text(&t.schema),
+        text(&t.primary_key_name()),
+        text(db),
+        text(&t.schema),
+        text(&t.name),
+    ];
+    names.into_iter().chain(own).collect()
 }
 
 /// The view a FROM clause names, if it names one.
@@ -121,63 +157,30 @@ pub(crate) fn lookup(env: &Env<'_>, parts: &[String]) -> Option<VirtualTable> {
             },
             "TABLE_CONSTRAINTS" => VirtualTable {
                 name: "TABLE_CONSTRAINTS".into(),
-                cols: vec![
-                    ("CONSTRAINT_CATALOG", NAME, true),
-                    ("CONSTRAINT_SCHEMA", NAME, true),
-                    ("CONSTRAINT_NAME", NAME, false),
-                    ("TABLE_CATALOG", NAME, true),
-                    ("TABLE_SCHEMA", NAME, true),
-                    ("TABLE_NAME", NAME, false),
+                cols: constraint_cols([
                     ("CONSTRAINT_TYPE", SqlType::VarChar(Len::N(11)), true),
                     ("IS_DEFERRABLE", SqlType::VarChar(Len::N(2)), false),
                     ("INITIALLY_DEFERRED", SqlType::VarChar(Len::N(2)), false),
-                ],
+                ]),
                 rows: tables
                     .iter()
                     .filter(|t| !t.primary_key.is_empty())
-                    .map(|t| {
-                        vec![
-                            text(db),
-                            text(&t.schema),
-                            text(&t.primary_key_name()),
-                            text(db),
-                            text(&t.schema),
-                            text(&t.name),
-                            ansi("PRIMARY KEY"),
-                            ansi("NO"),
-                            ansi("NO"),
-                        ]
-                    })
+                    .map(|t| primary_key_row(db, t, [ansi("PRIMARY KEY"), ansi("NO"), ansi("NO")]))
                     .collect(),
             },
             "KEY_COLUMN_USAGE" => VirtualTable {
                 name: "KEY_COLUMN_USAGE".into(),
-                cols: vec![
-                    ("CONSTRAINT_CATALOG", NAME, true),
-                    ("CONSTRAINT_SCHEMA", NAME, true),
-                    ("CONSTRAINT_NAME", NAME, false),
-                    ("TABLE_CATALOG", NAME, true),
-                    ("TABLE_SCHEMA", NAME, true),
-                    ("TABLE_NAME", NAME, false),
+                cols: constraint_cols([
                     ("COLUMN_NAME", NAME, true),
                     ("ORDINAL_POSITION", SqlType::Int, false),
-                ],
+                ]),
                 rows: tables
                     .iter()
                     .flat_map(|t| {
                         t.primary_key.iter().enumerate().map(move |(i, k)| {
                             // The column's name as the table spells it.
                             let column = t.column(k).map_or(k.as_str(), |c| c.name.as_str());
-                            vec![
-                                text(db),
-                                text(&t.schema),
-                                text(&t.primary_key_name()),
-                                text(db),
-                                text(&t.schema),
-                                text(&t.name),
-                                text(column),
-                                Value::Int(i as i64 + 1),
-                            ]
+                            primary_key_row(db, t, [text(column), Value::Int(i as i64 + 1)])
                         })
                     })
                     .collect(),

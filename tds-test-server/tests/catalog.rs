@@ -324,8 +324,7 @@ async fn a_uniqueidentifier_key_sorts_as_the_integers_it_is_made_of() {
 
 #[tokio::test]
 async fn order_by_other_than_the_key_is_refused_clearly() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let e = client
         .query(
             "SELECT [MemberId] FROM [dbo].[Members] ORDER BY [Nickname]",

@@ -21,18 +21,12 @@ fn page(table: &str, key: &str, items: &str) -> String {
 
 #[tokio::test]
 async fn the_session_query_gives_database_version_and_the_frozen_clock() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
-    let row = client
-        .simple_query(
-            "SELECT DB_NAME() AS [database], CONVERT(nvarchar(128), SERVERPROPERTY('ProductVersion')) AS [version], SYSUTCDATETIME() AS [now]",
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let (_server, mut client) = serve_tiny_and_connect().await;
+    let row = one_row(
+        &mut client,
+        "SELECT DB_NAME() AS [database], CONVERT(nvarchar(128), SERVERPROPERTY('ProductVersion')) AS [version], SYSUTCDATETIME() AS [now]",
+    )
+    .await;
     assert_eq!(row.get::<&str, _>("database"), Some("legacy"));
     assert_eq!(row.get::<&str, _>("version"), Some("16.0.4105.2"));
     let now = row.into_iter().nth(2).unwrap();
@@ -60,8 +54,7 @@ async fn the_session_query_gives_database_version_and_the_frozen_clock() {
 
 #[tokio::test]
 async fn isolation_levels_are_set_per_connection() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     for level in ["READ COMMITTED", "SNAPSHOT", "read   committed"] {
         let r = client
             .simple_query(format!("SET TRANSACTION ISOLATION LEVEL {level}"))
@@ -84,8 +77,7 @@ async fn isolation_levels_are_set_per_connection() {
 
 #[tokio::test]
 async fn columns_come_from_information_schema() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let r = rows(&mut client, COLUMNS, &[&"dbo", &"Members"]).await;
     type ColumnRow = (String, String, Option<i32>, Option<u8>, Option<i32>, String);
     let got: Vec<ColumnRow> = r
@@ -146,8 +138,7 @@ async fn columns_come_from_information_schema() {
 
 #[tokio::test]
 async fn primary_keys_and_row_estimates() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     for (table, key) in [
         ("Members", "MemberId"),
         ("Messages", "MessageId"),
@@ -177,8 +168,7 @@ async fn primary_keys_and_row_estimates() {
 
 #[tokio::test]
 async fn key_bounds_come_from_the_manifest_and_are_null_when_empty() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let r = rows(
         &mut client,
         "SELECT MIN([MemberId]), MAX([MemberId]) FROM [dbo].[Members]",
@@ -367,8 +357,7 @@ async fn a_keyset_scan_reads_each_row_once_in_order_and_continues_its_cursor() {
 
 #[tokio::test]
 async fn lone_surrogates_come_back_as_their_exact_bytes() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let members = records::<Member>(tiny(), LegacyTable::Members);
     let m = members
         .iter()
@@ -431,8 +420,7 @@ async fn lone_surrogates_come_back_as_their_exact_bytes() {
 
 #[tokio::test]
 async fn unknown_names_and_bad_syntax_fail_as_on_sql_server() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let cases: [(&str, u32, u8, &str); 8] = [
         (
             "SELECT [MemberId], [Nick] FROM [dbo].[Members] WHERE [MemberId] > @P1",
@@ -491,8 +479,7 @@ async fn unknown_names_and_bad_syntax_fail_as_on_sql_server() {
 
 #[tokio::test]
 async fn the_query_log_records_statements_and_parameters() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (server, mut client) = serve_tiny_and_connect().await;
     client
         .simple_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         .await

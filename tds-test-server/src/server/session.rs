@@ -9,6 +9,16 @@ use crate::tds::{self, PacketWriter, RpcProc};
 use crate::value::{SqlError, Value};
 use std::io::{self, Write};
 
+/// How a request's statements ended.
+enum Ran {
+    /// Every statement ran.
+    Done,
+    /// A statement failed; its error and DONE are written.
+    Failed,
+    /// A fault cut the connection.
+    Cut,
+}
+
 pub(super) struct Connection<'a> {
     pub(super) shared: &'a Shared,
     pub(super) id: u64,
@@ -68,43 +78,15 @@ impl Connection<'_> {
             }
         };
         let env = self.env(&[]);
-        for (i, stmt) in stmts.iter().enumerate() {
-            let more = if i + 1 < stmts.len() {
-                tds::DONE_MORE
-            } else {
-                0
-            };
-            let outcome = exec::execute(stmt, &env, state, &mut Out { pw, w })?;
-            match outcome {
-                Outcome::Done { rows } => {
-                    let (status, cmd) = match rows {
-                        Some(_) => (tds::DONE_COUNT, tds::CMD_SELECT),
-                        None => (0, 0),
-                    };
-                    tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONE,
-                        status | more,
-                        cmd,
-                        rows.unwrap_or(0),
-                    );
-                }
-                Outcome::Error { error, rows } => {
-                    self.error(pw, &error);
-                    let count = if rows.is_some() { tds::DONE_COUNT } else { 0 };
-                    tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONE,
-                        tds::DONE_ERROR | count,
-                        tds::CMD_SELECT,
-                        rows.unwrap_or(0),
-                    );
-                    return Ok(false);
-                }
-                Outcome::Cut => return Ok(true),
-            }
-        }
-        Ok(false)
+        let ran = self.run(
+            &stmts,
+            &env,
+            state,
+            &mut Out { pw, w },
+            tds::TOKEN_DONE,
+            false,
+        )?;
+        Ok(matches!(ran, Ran::Cut))
     }
 
     /// An RPC: `sp_executesql` runs its statement; DONEINPROC after each
@@ -219,38 +201,71 @@ impl Connection<'_> {
             }
         };
         let env = self.env(params);
-        for stmt in &stmts {
-            match exec::execute(stmt, &env, state, &mut Out { pw, w })? {
+        let ran = self.run(
+            &stmts,
+            &env,
+            state,
+            &mut Out { pw, w },
+            tds::TOKEN_DONEINPROC,
+            true,
+        )?;
+        match ran {
+            Ran::Done => done_proc(pw, 0),
+            Ran::Failed => done_proc(pw, 1),
+            Ran::Cut => return Ok(true),
+        }
+        Ok(false)
+    }
+
+    /// Runs `stmts` in order, each followed by a DONE token of kind `token`,
+    /// up to the first that fails. `then_more` says whether the request
+    /// sends a token after the statements' (an RPC's DONEPROC), so that even
+    /// the last statement's DONE says more follows.
+    fn run(
+        &self,
+        stmts: &[sql::Statement],
+        env: &Env<'_>,
+        state: &mut SessionState,
+        out: &mut Out<'_>,
+        token: u8,
+        then_more: bool,
+    ) -> io::Result<Ran> {
+        let more_after_last = if then_more { tds::DONE_MORE } else { 0 };
+        for (i, stmt) in stmts.iter().enumerate() {
+            let more = if i + 1 < stmts.len() {
+                tds::DONE_MORE
+            } else {
+                more_after_last
+            };
+            match exec::execute(stmt, env, state, out)? {
                 Outcome::Done { rows } => {
                     let (status, cmd) = match rows {
                         Some(_) => (tds::DONE_COUNT, tds::CMD_SELECT),
                         None => (0, 0),
                     };
                     tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONEINPROC,
-                        status | tds::DONE_MORE,
+                        &mut out.pw.buf,
+                        token,
+                        status | more,
                         cmd,
                         rows.unwrap_or(0),
                     );
                 }
                 Outcome::Error { error, rows } => {
-                    self.error(pw, &error);
+                    self.error(out.pw, &error);
                     let count = if rows.is_some() { tds::DONE_COUNT } else { 0 };
                     tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONEINPROC,
-                        tds::DONE_ERROR | tds::DONE_MORE | count,
+                        &mut out.pw.buf,
+                        token,
+                        tds::DONE_ERROR | more_after_last | count,
                         tds::CMD_SELECT,
                         rows.unwrap_or(0),
                     );
-                    done_proc(pw, 1);
-                    return Ok(false);
+                    return Ok(Ran::Failed);
                 }
-                Outcome::Cut => return Ok(true),
+                Outcome::Cut => return Ok(Ran::Cut),
             }
         }
-        done_proc(pw, 0);
-        Ok(false)
+        Ok(Ran::Done)
     }
 }

@@ -29,6 +29,29 @@ pub(super) struct Token {
     pub(super) text: String,
 }
 
+impl Token {
+    /// A token that holds its own text (a variable, number or bare name).
+    fn as_written(tok: impl FnOnce(String) -> Tok, text: String) -> Token {
+        Token {
+            tok: tok(text.clone()),
+            text,
+        }
+    }
+}
+
+/// Whether `c` may continue a bare name or a variable.
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || "_@#$".contains(c)
+}
+
+/// Where the run of characters from `i` that `part` accepts ends.
+fn run_end(chars: &[char], mut i: usize, part: impl Fn(char) -> bool) -> usize {
+    while i < chars.len() && part(chars[i]) {
+        i += 1;
+    }
+    i
+}
+
 const SYMBOLS: [&str; 16] = [
     "<=", ">=", "<>", "!=", "!<", "!>", "(", ")", ",", ".", "*", "=", "<", ">", ";", "+",
 ];
@@ -160,40 +183,23 @@ pub(super) fn lex(sql: &str) -> Result<Vec<Token>, SqlError> {
             if chars.get(i) == Some(&'@') {
                 i += 1;
             }
-            while i < chars.len() && (chars[i].is_alphanumeric() || "_@#$".contains(chars[i])) {
-                i += 1;
-            }
-            let t = text(start, i);
-            out.push(Token {
-                tok: Tok::Var(t.clone()),
-                text: t,
-            });
+            i = run_end(&chars, i, is_name_char);
+            out.push(Token::as_written(Tok::Var, text(start, i)));
             continue;
         }
         if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
         {
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            let t = text(start, i);
-            out.push(Token {
-                tok: Tok::Number(t.clone()),
-                text: t,
-            });
+            i = run_end(&chars, i, |d| d.is_ascii_digit() || d == '.');
+            out.push(Token::as_written(Tok::Number, text(start, i)));
             continue;
         }
         if c.is_alphabetic() || c == '_' || c == '#' {
-            while i < chars.len() && (chars[i].is_alphanumeric() || "_@#$".contains(chars[i])) {
-                i += 1;
-            }
-            let t = text(start, i);
-            out.push(Token {
-                tok: Tok::Ident {
-                    name: t.clone(),
-                    quoted: false,
-                },
-                text: t,
-            });
+            i = run_end(&chars, i, is_name_char);
+            let ident = |name| Tok::Ident {
+                name,
+                quoted: false,
+            };
+            out.push(Token::as_written(ident, text(start, i)));
             continue;
         }
         if let Some(sym) = SYMBOLS.iter().find(|s| {
