@@ -7,8 +7,10 @@ use common::*;
 use pancake_extract::Mapping;
 use pancake_tds_test_server::{Catalog, Len, SqlType, same_rows};
 
-fn write_mapping(dir: &std::path::Path, text: &str) -> Mapping {
-    let path = dir.join("mapping.toml");
+/// The mapping a file holding `text` gives.
+fn mapping(text: &str) -> Mapping {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mapping.toml");
     std::fs::write(&path, text).unwrap();
     Mapping::from_file(&path).unwrap()
 }
@@ -31,10 +33,8 @@ fn renamed_catalog() -> Catalog {
 async fn a_mapping_file_reads_renamed_tables_and_columns() {
     let server = serve_catalog(renamed_catalog()).await;
     let out = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
     let mut o = options(&server, out.path());
-    o.mapping = write_mapping(
-        files.path(),
+    o.mapping = mapping(
         r#"
         [members]
         table = "legacy.Users"
@@ -71,13 +71,10 @@ async fn without_the_mapping_a_renamed_table_fails_before_any_row_is_read() {
 async fn a_missing_column_is_named_with_the_columns_that_exist() {
     let server = serve_catalog(renamed_catalog()).await;
     let out = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
     let mut o = options(&server, out.path());
     // The table is mapped, one renamed column is not.
-    o.mapping = write_mapping(
-        files.path(),
-        "[members]\ntable = \"legacy.Users\"\n[members.columns]\nmember_id = \"UserId\"\n",
-    );
+    o.mapping =
+        mapping("[members]\ntable = \"legacy.Users\"\n[members.columns]\nmember_id = \"UserId\"\n");
     let e = extract_error(o).await;
     assert!(
         e.contains("column 'Nickname' (the dump's members.nickname) is not in legacy.Users"),
@@ -91,9 +88,8 @@ async fn a_missing_column_is_named_with_the_columns_that_exist() {
 async fn a_column_of_the_wrong_kind_is_refused_with_its_type() {
     let server = serve_tiny().await;
     let out = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
     let mut o = options(&server, out.path());
-    o.mapping = write_mapping(files.path(), "[members.columns]\nbirth_date = \"Gender\"\n");
+    o.mapping = mapping("[members.columns]\nbirth_date = \"Gender\"\n");
     let e = extract_error(o).await;
     assert!(
         e.contains("column dbo.Members.Gender is tinyint, which cannot fill the dump's members.birth_date (a date)"),

@@ -56,13 +56,11 @@ async fn the_session_query_gives_database_version_and_the_frozen_clock() {
 async fn isolation_levels_are_set_per_connection() {
     let (_server, mut client) = serve_tiny_and_connect().await;
     for level in ["READ COMMITTED", "SNAPSHOT", "read   committed"] {
-        let r = client
-            .simple_query(format!("SET TRANSACTION ISOLATION LEVEL {level}"))
-            .await
-            .unwrap()
-            .into_results()
-            .await
-            .unwrap();
+        let r = batch(
+            &mut client,
+            &format!("SET TRANSACTION ISOLATION LEVEL {level}"),
+        )
+        .await;
         assert!(r.is_empty());
     }
     let e = client
@@ -166,27 +164,26 @@ async fn primary_keys_and_row_estimates() {
     }
 }
 
+/// The first two columns of a query's first row (a MIN and a MAX).
+async fn first_two<T>(client: &mut Conn, sql: &str) -> (Option<T>, Option<T>)
+where
+    T: for<'a> tiberius::FromSql<'a>,
+{
+    let r = rows(client, sql, &[]).await;
+    (r[0].get::<T, _>(0), r[0].get::<T, _>(1))
+}
+
 #[tokio::test]
 async fn key_bounds_come_from_the_manifest_and_are_null_when_empty() {
     let (_server, mut client) = serve_tiny_and_connect().await;
-    let r = rows(
-        &mut client,
-        "SELECT MIN([MemberId]), MAX([MemberId]) FROM [dbo].[Members]",
-        &[],
-    )
-    .await;
+    let members = "SELECT MIN([MemberId]), MAX([MemberId]) FROM [dbo].[Members]";
     assert_eq!(
-        (r[0].get::<i32, _>(0), r[0].get::<i32, _>(1)),
+        first_two::<i32>(&mut client, members).await,
         (Some(1), Some(600))
     );
-    let r = rows(
-        &mut client,
-        "SELECT MIN([MessageId]), MAX([MessageId]) FROM [dbo].[Messages]",
-        &[],
-    )
-    .await;
+    let messages = "SELECT MIN([MessageId]), MAX([MessageId]) FROM [dbo].[Messages]";
     assert_eq!(
-        (r[0].get::<i64, _>(0), r[0].get::<i64, _>(1)),
+        first_two::<i64>(&mut client, messages).await,
         (Some(5_000_000_001), Some(5_000_003_000))
     );
     // Not on the key: a scan.
@@ -206,13 +203,8 @@ async fn key_bounds_come_from_the_manifest_and_are_null_when_empty() {
 
     let server = serve(ServerConfig::new(sparse())).await;
     let mut client = connect(&server).await;
-    let r = rows(
-        &mut client,
-        "SELECT MIN([PhotoId]), MAX([PhotoId]) FROM [dbo].[Photos]",
-        &[],
-    )
-    .await;
-    assert_eq!((r[0].get::<i32, _>(0), r[0].get::<i32, _>(1)), (None, None));
+    let photos = "SELECT MIN([PhotoId]), MAX([PhotoId]) FROM [dbo].[Photos]";
+    assert_eq!(first_two::<i32>(&mut client, photos).await, (None, None));
     let r = rows(
         &mut client,
         "SELECT COUNT_BIG(*) FROM [dbo].[Photos] WHERE [PhotoId] <= @P1",
@@ -480,13 +472,11 @@ async fn unknown_names_and_bad_syntax_fail_as_on_sql_server() {
 #[tokio::test]
 async fn the_query_log_records_statements_and_parameters() {
     let (server, mut client) = serve_tiny_and_connect().await;
-    client
-        .simple_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        .await
-        .unwrap()
-        .into_results()
-        .await
-        .unwrap();
+    batch(
+        &mut client,
+        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    )
+    .await;
     let sql = page("Members", "MemberId", "[MemberId]");
     rows(&mut client, &sql, &[&10i64, &0i64, &100i64]).await;
     let log = server.queries();

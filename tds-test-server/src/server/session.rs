@@ -78,14 +78,7 @@ impl Connection<'_> {
             }
         };
         let env = self.env(&[]);
-        let ran = self.run(
-            &stmts,
-            &env,
-            state,
-            &mut Out { pw, w },
-            tds::TOKEN_DONE,
-            false,
-        )?;
+        let ran = self.run(&stmts, &env, state, &mut Out { pw, w }, RequestKind::Batch)?;
         Ok(matches!(ran, Ran::Cut))
     }
 
@@ -108,6 +101,12 @@ impl Connection<'_> {
                 0,
             );
         };
+        // The RPC fails with `e`: its ERROR, then a failed DONEPROC.
+        let fail = |pw: &mut PacketWriter, e: &SqlError| {
+            self.error(pw, e);
+            done_proc(pw, 1);
+            Ok(false)
+        };
         let req = match tds::parse_rpc(payload)? {
             Ok(r) => r,
             Err(bad) => {
@@ -119,9 +118,7 @@ impl Connection<'_> {
                         bad.index, bad.name, bad.type_byte
                     ),
                 );
-                self.error(pw, &e);
-                done_proc(pw, 1);
-                return Ok(false);
+                return fail(pw, &e);
             }
         };
         let is_executesql = match &req.proc {
@@ -137,31 +134,23 @@ impl Connection<'_> {
                 RpcProc::Id(id) => format!("procedure id {id}"),
                 RpcProc::Name(n) => n.clone(),
             };
-            self.error(
-                pw,
-                &SqlError::new(
-                    2812,
-                    16,
-                    format!("Could not find stored procedure '{name}'."),
-                ),
+            let e = SqlError::new(
+                2812,
+                16,
+                format!("Could not find stored procedure '{name}'."),
             );
-            done_proc(pw, 1);
-            return Ok(false);
+            return fail(pw, &e);
         }
         let text = match req.params.first().map(|p| &p.value) {
             Some(Value::Unicode(t)) => t.to_string_lossy(),
             Some(Value::Ansi(b)) => crate::value::cp1252_decode(b),
             _ => {
-                self.error(
-                    pw,
-                    &SqlError::new(
-                        214,
-                        16,
-                        "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.",
-                    ),
+                let e = SqlError::new(
+                    214,
+                    16,
+                    "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.",
                 );
-                done_proc(pw, 1);
-                return Ok(false);
+                return fail(pw, &e);
             }
         };
         let params = req.params.get(2..).unwrap_or(&[]);
@@ -194,21 +183,10 @@ impl Connection<'_> {
         }
         let stmts = match sql::parse(&text) {
             Ok(s) => s,
-            Err(e) => {
-                self.error(pw, &e);
-                done_proc(pw, 1);
-                return Ok(false);
-            }
+            Err(e) => return fail(pw, &e),
         };
         let env = self.env(params);
-        let ran = self.run(
-            &stmts,
-            &env,
-            state,
-            &mut Out { pw, w },
-            tds::TOKEN_DONEINPROC,
-            true,
-        )?;
+        let ran = self.run(&stmts, &env, state, &mut Out { pw, w }, RequestKind::Rpc)?;
         match ran {
             Ran::Done => done_proc(pw, 0),
             Ran::Failed => done_proc(pw, 1),
@@ -217,20 +195,22 @@ impl Connection<'_> {
         Ok(false)
     }
 
-    /// Runs `stmts` in order, each followed by a DONE token of kind `token`,
-    /// up to the first that fails. `then_more` says whether the request
-    /// sends a token after the statements' (an RPC's DONEPROC), so that even
-    /// the last statement's DONE says more follows.
+    /// Runs a request's statements in order, each followed by its DONE
+    /// token (DONE in a batch, DONEINPROC in an RPC), up to the first that
+    /// fails.
     fn run(
         &self,
         stmts: &[sql::Statement],
         env: &Env<'_>,
         state: &mut SessionState,
         out: &mut Out<'_>,
-        token: u8,
-        then_more: bool,
+        kind: RequestKind,
     ) -> io::Result<Ran> {
-        let more_after_last = if then_more { tds::DONE_MORE } else { 0 };
+        let (token, more_after_last) = match kind {
+            RequestKind::Batch => (tds::TOKEN_DONE, 0),
+            // The RPC's DONEPROC follows even the last statement's token.
+            RequestKind::Rpc => (tds::TOKEN_DONEINPROC, tds::DONE_MORE),
+        };
         for (i, stmt) in stmts.iter().enumerate() {
             let more = if i + 1 < stmts.len() {
                 tds::DONE_MORE

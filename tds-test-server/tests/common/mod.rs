@@ -200,3 +200,20 @@ pub async fn rows(
         .await
         .unwrap()
 }
+
+/// The first column of a query's first row, as an `int`.
+pub async fn first_int(client: &mut Conn, sql: &str) -> Option<i32> {
+    rows(client, sql, &[]).await[0].get::<i32, _>(0)
+}
+
+/// Runs a SQL batch that must succeed, and returns its results (none for a
+/// `SET`).
+pub async fn batch(client: &mut Conn, sql: &str) -> Vec<Vec<tiberius::Row>> {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap()
+}
