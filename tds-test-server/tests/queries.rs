@@ -490,3 +490,36 @@ async fn the_query_log_records_statements_and_parameters() {
     server.query_log().clear();
     assert!(server.queries().is_empty());
 }
+
+#[tokio::test]
+async fn and_or_and_not_follow_three_valued_logic() {
+    let (_server, mut client) = serve_tiny_and_connect().await;
+    let members = records::<Member>(tiny(), LegacyTable::Members);
+    // `[City] = N'~'` is unknown where City is NULL, false elsewhere.
+    type Holds = fn(&Member) -> bool;
+    let cases: [(&str, Holds); 5] = [
+        ("[MemberId] <= 3 OR [MemberId] > 598", |m| {
+            m.member_id <= 3 || m.member_id > 598
+        }),
+        // AND binds tighter than OR.
+        ("[MemberId] = 1 OR [MemberId] = 2 AND [MemberId] = 3", |m| {
+            m.member_id == 1
+        }),
+        ("NOT ([City] = N'~' OR [MemberId] = 1)", |m| {
+            m.city.is_some() && m.member_id != 1
+        }),
+        ("NOT ([City] = N'~' AND [MemberId] = 1)", |m| {
+            m.city.is_some() || m.member_id != 1
+        }),
+        ("[City] IS NULL OR [City] = N'~'", |m| m.city.is_none()),
+    ];
+    for (filter, holds) in cases {
+        let sql = format!("SELECT COUNT(*) FROM [dbo].[Members] WHERE {filter}");
+        let expected = members.iter().filter(|m| holds(m)).count() as i32;
+        assert_eq!(
+            first_int(&mut client, &sql).await,
+            Some(expected),
+            "{filter}"
+        );
+    }
+}

@@ -74,14 +74,7 @@ pub async fn serve_tiny_and_connect() -> (Server, Conn) {
 
 /// The first row a SQL batch answers with.
 pub async fn one_row(client: &mut Conn, sql: &str) -> tiberius::Row {
-    client
-        .simple_query(sql)
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .expect("a row")
+    first_row(client.simple_query(sql).await.unwrap()).await
 }
 
 /// The first row a parameterised query (an RPC) answers with.
@@ -90,14 +83,11 @@ pub async fn one_row_with(
     sql: &str,
     params: &[&dyn tiberius::ToSql],
 ) -> tiberius::Row {
-    client
-        .query(sql, params)
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .expect("a row")
+    first_row(client.query(sql, params).await.unwrap()).await
+}
+
+async fn first_row(answer: tiberius::QueryStream<'_>) -> tiberius::Row {
+    answer.into_row().await.unwrap().expect("a row")
 }
 
 /// The server error a query failed with: (number, class, message).
