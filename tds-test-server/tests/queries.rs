@@ -527,67 +527,49 @@ async fn and_or_and_not_follow_three_valued_logic() {
 #[tokio::test]
 async fn the_table_and_key_views_name_the_constraint_and_the_table() {
     let (_server, mut client) = serve_tiny_and_connect().await;
-    let texts = |row: &tiberius::Row, n: usize| -> Vec<String> {
-        (0..n)
-            .map(|i| row.get::<&str, _>(i).unwrap_or("NULL").to_owned())
-            .collect()
-    };
-    let names = |row: &tiberius::Row| -> Vec<String> {
-        row.columns().iter().map(|c| c.name().to_owned()).collect()
-    };
-    let table = &["legacy", "dbo", "Members"];
-    let constraint = &["legacy", "dbo", "PK_Members"];
-
-    let sql = "SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = @P1";
-    let r = rows(&mut client, sql, &[&"Members"]).await;
-    assert_eq!(r.len(), 1);
-    assert_eq!(
-        names(&r[0]),
-        ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "TABLE_TYPE"]
-    );
-    assert_eq!(texts(&r[0], 4), [&table[..], &["BASE TABLE"]].concat());
-
-    let sql = "SELECT * FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS WHERE TABLE_NAME = @P1";
-    let r = rows(&mut client, sql, &[&"Members"]).await;
-    assert_eq!(r.len(), 1);
-    assert_eq!(
-        names(&r[0]),
-        [
-            "CONSTRAINT_CATALOG",
-            "CONSTRAINT_SCHEMA",
-            "CONSTRAINT_NAME",
-            "TABLE_CATALOG",
-            "TABLE_SCHEMA",
-            "TABLE_NAME",
-            "CONSTRAINT_TYPE",
-            "IS_DEFERRABLE",
-            "INITIALLY_DEFERRED",
-        ]
-    );
-    assert_eq!(
-        texts(&r[0], 9),
-        [&constraint[..], table, &["PRIMARY KEY", "NO", "NO"]].concat()
-    );
-
-    let sql = "SELECT * FROM INFORMATION_SCHEMA.KEY_COLUMN_USAGE WHERE TABLE_NAME = @P1";
-    let r = rows(&mut client, sql, &[&"Members"]).await;
-    assert_eq!(r.len(), 1);
-    assert_eq!(
-        names(&r[0]),
-        [
-            "CONSTRAINT_CATALOG",
-            "CONSTRAINT_SCHEMA",
-            "CONSTRAINT_NAME",
-            "TABLE_CATALOG",
-            "TABLE_SCHEMA",
-            "TABLE_NAME",
-            "COLUMN_NAME",
-            "ORDINAL_POSITION",
-        ]
-    );
-    assert_eq!(
-        texts(&r[0], 7),
-        [&constraint[..], table, &["MemberId"]].concat()
-    );
-    assert_eq!(r[0].get::<i32, _>(7), Some(1));
+    let table_cols = ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME"];
+    let constraint_cols = ["CONSTRAINT_CATALOG", "CONSTRAINT_SCHEMA", "CONSTRAINT_NAME"];
+    let table = ["legacy", "dbo", "Members"];
+    let constraint = ["legacy", "dbo", "PK_Members"];
+    // Each view's columns and the text values of the Members row.
+    let views = [
+        (
+            "TABLES",
+            [&table_cols[..], &["TABLE_TYPE"]].concat(),
+            [&table[..], &["BASE TABLE"]].concat(),
+        ),
+        (
+            "TABLE_CONSTRAINTS",
+            [
+                &constraint_cols[..],
+                &table_cols,
+                &["CONSTRAINT_TYPE", "IS_DEFERRABLE", "INITIALLY_DEFERRED"],
+            ]
+            .concat(),
+            [&constraint[..], &table, &["PRIMARY KEY", "NO", "NO"]].concat(),
+        ),
+        (
+            "KEY_COLUMN_USAGE",
+            [
+                &constraint_cols[..],
+                &table_cols,
+                &["COLUMN_NAME", "ORDINAL_POSITION"],
+            ]
+            .concat(),
+            [&constraint[..], &table, &["MemberId"]].concat(),
+        ),
+    ];
+    for (view, columns, texts) in views {
+        let sql = format!("SELECT * FROM INFORMATION_SCHEMA.{view} WHERE TABLE_NAME = @P1");
+        let r = rows(&mut client, &sql, &[&"Members"]).await;
+        assert_eq!(r.len(), 1, "{view}");
+        let names: Vec<&str> = r[0].columns().iter().map(|c| c.name()).collect();
+        assert_eq!(names, columns, "{view}");
+        let got: Vec<Option<&str>> = (0..texts.len()).map(|i| r[0].get(i)).collect();
+        let texts: Vec<Option<&str>> = texts.into_iter().map(Some).collect();
+        assert_eq!(got, texts, "{view}");
+        if view == "KEY_COLUMN_USAGE" {
+            assert_eq!(r[0].get::<i32, _>("ORDINAL_POSITION"), Some(1));
+        }
+    }
 }

@@ -406,25 +406,13 @@ mod tests {
 
     #[test]
     fn casts_numbers() {
-        let d = cast(
-            Value::Int(12),
-            &SqlType::Int,
-            &SqlType::Decimal {
-                precision: 5,
-                scale: 2,
-            },
-        )
-        .unwrap();
+        let decimal_5_2 = SqlType::Decimal {
+            precision: 5,
+            scale: 2,
+        };
+        let d = cast(Value::Int(12), &SqlType::Int, &decimal_5_2).unwrap();
         assert_eq!(d, Value::Decimal(1200));
-        let e = cast(
-            Value::Int(1000),
-            &SqlType::Int,
-            &SqlType::Decimal {
-                precision: 5,
-                scale: 2,
-            },
-        )
-        .unwrap_err();
+        let e = cast(Value::Int(1000), &SqlType::Int, &decimal_5_2).unwrap_err();
         assert_eq!(e.number, 8115);
         let e = cast(Value::Int(300), &SqlType::Int, &SqlType::TinyInt).unwrap_err();
         assert_eq!(e.number, 8115);
