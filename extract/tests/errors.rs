@@ -7,14 +7,11 @@ use common::*;
 use pancake_extract::{ExtractError, Isolation, Source};
 use pancake_proto::folder::LOCK_FILE;
 use pancake_proto::{LegacyTable, Manifest, OutputFolder};
-use pancake_tds_test_server::ServerConfig;
+use pancake_tds_test_server::{Server, ServerConfig};
 use std::time::Duration;
 
 async fn fails(options: pancake_extract::ExtractOptions) -> String {
-    let e = extract(options)
-        .await
-        .expect_err("the extraction must fail");
-    let text = e.to_string();
+    let text = extract_error(options).await;
     assert!(!text.contains(PASSWORD), "the password leaked: {text}");
     assert!(!text.contains('\n'), "not one line: {text}");
     text
@@ -25,6 +22,32 @@ fn with_url(mut o: pancake_extract::ExtractOptions, url: &str) -> pancake_extrac
     o
 }
 
+/// `mssql://pancake:{password}@{host}:{port}/{rest}`, `port` being the
+/// server's.
+fn url_to(server: &Server, password: &str, host: &str, rest: &str) -> String {
+    format!(
+        "mssql://pancake:{password}@{host}:{}/{rest}",
+        server.addr().port()
+    )
+}
+
+/// [`fails`], extracting from `server` through `url` into a new folder.
+async fn fails_through(server: &Server, url: &str) -> String {
+    let out = tempfile::tempdir().unwrap();
+    fails(with_url(options(server, out.path()), url)).await
+}
+
+/// The message of a second run, with other tables, into a folder where a
+/// first run read the flirts.
+async fn second_run_with_other_tables(out: &std::path::Path) -> String {
+    let server = serve_tiny().await;
+    let mut o = options(&server, out);
+    o.tables = vec![LegacyTable::Flirts];
+    extract(o.clone()).await.unwrap();
+    o.tables = vec![LegacyTable::Blocks];
+    fails(o).await
+}
+
 #[tokio::test]
 async fn connection_refused_names_the_address() {
     let port = {
@@ -32,9 +55,8 @@ async fn connection_refused_names_the_address() {
         l.local_addr().unwrap().port()
     };
     let server = serve_tiny().await;
-    let out = tempfile::tempdir().unwrap();
     let url = format!("mssql://pancake:{PASSWORD}@127.0.0.1:{port}/legacy?encrypt=false");
-    let e = fails(with_url(options(&server, out.path()), &url)).await;
+    let e = fails_through(&server, &url).await;
     assert!(
         e.contains(&format!(
             "cannot connect to 127.0.0.1:{port}: connection refused"
@@ -47,13 +69,9 @@ async fn connection_refused_names_the_address() {
 #[tokio::test]
 async fn a_wrong_password_is_a_login_failure_that_does_not_echo_it() {
     let server = serve_tiny().await;
-    let out = tempfile::tempdir().unwrap();
     let wrong = "Tr0ub4dor&3-wrong";
-    let url = format!(
-        "mssql://pancake:{wrong}@127.0.0.1:{}/legacy?encrypt=false",
-        server.addr().port()
-    );
-    let e = fails(with_url(options(&server, out.path()), &url)).await;
+    let url = url_to(&server, wrong, "127.0.0.1", "legacy?encrypt=false");
+    let e = fails_through(&server, &url).await;
     assert!(e.contains("login failed for user 'pancake'"), "{e}");
     assert!(e.contains("Check the user name and password"), "{e}");
     assert!(!e.contains(wrong), "{e}");
@@ -62,24 +80,16 @@ async fn a_wrong_password_is_a_login_failure_that_does_not_echo_it() {
 #[tokio::test]
 async fn an_unknown_database_is_named() {
     let server = serve_tiny().await;
-    let out = tempfile::tempdir().unwrap();
-    let url = format!(
-        "mssql://pancake:{PASSWORD}@127.0.0.1:{}/nosuchdb?encrypt=false",
-        server.addr().port()
-    );
-    let e = fails(with_url(options(&server, out.path()), &url)).await;
+    let url = url_to(&server, PASSWORD, "127.0.0.1", "nosuchdb?encrypt=false");
+    let e = fails_through(&server, &url).await;
     assert!(e.contains("cannot open database 'nosuchdb'"), "{e}");
 }
 
 #[tokio::test]
 async fn tls_required_but_not_offered_is_a_tls_error_not_a_panic() {
     let server = serve_tiny().await;
-    let out = tempfile::tempdir().unwrap();
-    let url = format!(
-        "mssql://pancake:{PASSWORD}@127.0.0.1:{}/legacy?encrypt=true",
-        server.addr().port()
-    );
-    let e = fails(with_url(options(&server, out.path()), &url)).await;
+    let url = url_to(&server, PASSWORD, "127.0.0.1", "legacy?encrypt=true");
+    let e = fails_through(&server, &url).await;
     assert!(e.contains("TLS with 127.0.0.1:"), "{e}");
     assert!(e.contains("does not offer TLS"), "{e}");
     assert!(e.contains("encrypt=false"), "{e}");
@@ -187,26 +197,16 @@ async fn a_folder_another_process_is_writing_is_refused_before_the_server_is_ask
 
 #[tokio::test]
 async fn an_unfinished_extraction_with_other_settings_is_refused() {
-    let server = serve_tiny().await;
     let out = tempfile::tempdir().unwrap();
-    let mut o = options(&server, out.path());
-    o.tables = vec![LegacyTable::Flirts];
-    extract(o.clone()).await.unwrap();
-    o.tables = vec![LegacyTable::Blocks];
-    let e = fails(o).await;
+    let e = second_run_with_other_tables(out.path()).await;
     assert!(e.contains("other settings (--tables was"), "{e}");
     assert!(e.contains("--force"), "{e}");
 }
 
 #[tokio::test]
 async fn a_complete_extraction_with_other_settings_is_refused_as_complete() {
-    let server = serve_tiny().await;
     let out = tempfile::tempdir().unwrap();
-    let mut o = options(&server, out.path());
-    o.tables = vec![LegacyTable::Flirts];
-    extract(o.clone()).await.unwrap();
-    o.tables = vec![LegacyTable::Blocks];
-    let e = fails(o).await;
+    let e = second_run_with_other_tables(out.path()).await;
     assert!(
         e.starts_with(&format!(
             "{} holds a complete extraction made with other settings (--tables was",
@@ -277,12 +277,8 @@ fn tls_config() -> (ServerConfig, pancake_tds_test_server::TlsConfig) {
 async fn an_untrusted_certificate_is_a_tls_error_that_says_how_to_trust_it() {
     let (config, _) = tls_config();
     let server = serve(config).await;
-    let out = tempfile::tempdir().unwrap();
-    let url = format!(
-        "mssql://pancake:{PASSWORD}@localhost:{}/legacy?encrypt=true",
-        server.addr().port()
-    );
-    let e = fails(with_url(options(&server, out.path()), &url)).await;
+    let url = url_to(&server, PASSWORD, "localhost", "legacy?encrypt=true");
+    let e = fails_through(&server, &url).await;
     assert!(e.contains("TLS with localhost:"), "{e}");
     assert!(e.contains("certificate"), "{e}");
     assert!(e.contains("ca_file=PATH"), "{e}");
@@ -300,10 +296,8 @@ async fn tls_with_the_servers_ca_extracts_everything() {
         "trust_server_certificate=true".to_owned(),
     ] {
         let out = tempfile::tempdir().unwrap();
-        let url = format!(
-            "mssql://pancake:{PASSWORD}@localhost:{}/legacy?encrypt=true&{options_text}",
-            server.addr().port()
-        );
+        let rest = format!("legacy?encrypt=true&{options_text}");
+        let url = url_to(&server, PASSWORD, "localhost", &rest);
         let mut o = with_url(options(&server, out.path()), &url);
         o.tables = vec![LegacyTable::Members];
         let report = extract(o).await.unwrap();

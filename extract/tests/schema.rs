@@ -5,10 +5,12 @@ mod common;
 
 use common::*;
 use pancake_extract::Mapping;
-use pancake_tds_test_server::{Catalog, Len, ServerConfig, SqlType, same_rows};
+use pancake_tds_test_server::{Catalog, Len, SqlType, same_rows};
 
-fn write_mapping(dir: &std::path::Path, text: &str) -> Mapping {
-    let path = dir.join("mapping.toml");
+/// The mapping a file holding `text` gives.
+fn mapping(text: &str) -> Mapping {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mapping.toml");
     std::fs::write(&path, text).unwrap();
     Mapping::from_file(&path).unwrap()
 }
@@ -29,14 +31,10 @@ fn renamed_catalog() -> Catalog {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mapping_file_reads_renamed_tables_and_columns() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = renamed_catalog();
-    let server = serve(config).await;
+    let server = serve_catalog(renamed_catalog()).await;
     let out = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
     let mut o = options(&server, out.path());
-    o.mapping = write_mapping(
-        files.path(),
+    o.mapping = mapping(
         r#"
         [members]
         table = "legacy.Users"
@@ -57,63 +55,42 @@ async fn a_mapping_file_reads_renamed_tables_and_columns() {
 
 #[tokio::test]
 async fn without_the_mapping_a_renamed_table_fails_before_any_row_is_read() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = renamed_catalog();
-    let server = serve(config).await;
+    let server = serve_catalog(renamed_catalog()).await;
     let out = tempfile::tempdir().unwrap();
-    let e = extract(options(&server, out.path()))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = extract_error(options(&server, out.path())).await;
     assert!(
         e.contains("table dbo.Members (the dump's 'members') is not on the server"),
         "{e}"
     );
     assert!(e.contains("--mapping"), "{e}");
-    assert!(
-        server
-            .queries()
-            .iter()
-            .all(|q| !q.sql.contains("TOP (@P1)"))
-    );
+    assert!(no_page_read(&server));
     assert!(!out.path().join("manifest.json").exists());
 }
 
 #[tokio::test]
 async fn a_missing_column_is_named_with_the_columns_that_exist() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = renamed_catalog();
-    let server = serve(config).await;
+    let server = serve_catalog(renamed_catalog()).await;
     let out = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
     let mut o = options(&server, out.path());
     // The table is mapped, one renamed column is not.
-    o.mapping = write_mapping(
-        files.path(),
-        "[members]\ntable = \"legacy.Users\"\n[members.columns]\nmember_id = \"UserId\"\n",
-    );
-    let e = extract(o).await.unwrap_err().to_string();
+    o.mapping =
+        mapping("[members]\ntable = \"legacy.Users\"\n[members.columns]\nmember_id = \"UserId\"\n");
+    let e = extract_error(o).await;
     assert!(
         e.contains("column 'Nickname' (the dump's members.nickname) is not in legacy.Users"),
         "{e}"
     );
     assert!(e.contains("ScreenName"), "{e}");
-    assert!(
-        server
-            .queries()
-            .iter()
-            .all(|q| !q.sql.contains("TOP (@P1)"))
-    );
+    assert!(no_page_read(&server));
 }
 
 #[tokio::test]
 async fn a_column_of_the_wrong_kind_is_refused_with_its_type() {
     let server = serve_tiny().await;
     let out = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
     let mut o = options(&server, out.path());
-    o.mapping = write_mapping(files.path(), "[members.columns]\nbirth_date = \"Gender\"\n");
-    let e = extract(o).await.unwrap_err().to_string();
+    o.mapping = mapping("[members.columns]\nbirth_date = \"Gender\"\n");
+    let e = extract_error(o).await;
     assert!(
         e.contains("column dbo.Members.Gender is tinyint, which cannot fill the dump's members.birth_date (a date)"),
         "{e}"
@@ -176,9 +153,7 @@ fn wide_catalog() -> Catalog {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_sql_types_give_the_same_records() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = wide_catalog();
-    let server = serve(config).await;
+    let server = serve_catalog(wide_catalog()).await;
     let out = tempfile::tempdir().unwrap();
     extract(options(&server, out.path())).await.unwrap();
     same_rows(tiny(), out.path()).unwrap();
@@ -186,42 +161,29 @@ async fn other_sql_types_give_the_same_records() {
 
 #[tokio::test]
 async fn a_composite_key_is_refused_clearly() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = Catalog::legacy();
-    config.catalog.table_mut("PhotoLikes").primary_key = vec!["PhotoId".into(), "MemberId".into()];
-    let server = serve(config).await;
+    let mut catalog = Catalog::legacy();
+    catalog.table_mut("PhotoLikes").primary_key = vec!["PhotoId".into(), "MemberId".into()];
+    let server = serve_catalog(catalog).await;
     let out = tempfile::tempdir().unwrap();
-    let e = extract(options(&server, out.path()))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = extract_error(options(&server, out.path())).await;
     assert!(
         e.contains(
             "cannot page through dbo.PhotoLikes: its primary key is composite (PhotoId, MemberId)"
         ),
         "{e}"
     );
-    assert!(
-        server
-            .queries()
-            .iter()
-            .all(|q| !q.sql.contains("TOP (@P1)"))
-    );
+    assert!(no_page_read(&server));
 }
 
 #[tokio::test]
 async fn a_non_integer_key_is_refused_clearly() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = Catalog::legacy();
-    let members = config.catalog.table_mut("Members");
+    let mut catalog = Catalog::legacy();
+    let members = catalog.table_mut("Members");
     members.set_type("MemberId", SqlType::UniqueIdentifier);
     members.column_mut("MemberId").unwrap().field = None;
-    let server = serve(config).await;
+    let server = serve_catalog(catalog).await;
     let out = tempfile::tempdir().unwrap();
-    let e = extract(options(&server, out.path()))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = extract_error(options(&server, out.path())).await;
     assert!(
         e.contains("cannot page through dbo.Members: its key column 'MemberId' is uniqueidentifier, not an integer"),
         "{e}"
@@ -230,11 +192,10 @@ async fn a_non_integer_key_is_refused_clearly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_without_a_primary_key_is_read_with_a_warning() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = Catalog::legacy();
+    let mut catalog = Catalog::legacy();
     // Messages as a heap: its duplicate keys are still read whole.
-    config.catalog.table_mut("Messages").primary_key.clear();
-    let server = serve(config).await;
+    catalog.table_mut("Messages").primary_key.clear();
+    let server = serve_catalog(catalog).await;
     let out = tempfile::tempdir().unwrap();
     struct Warnings(std::sync::Mutex<Vec<String>>);
     impl pancake_extract::Progress for Warnings {

@@ -3,7 +3,7 @@
 //! `sys.schemas`, `sys.partitions`, made from the catalog and the dump's
 //! manifest on demand.
 
-use crate::catalog::{Len, SqlType};
+use crate::catalog::{ColumnDef, Len, SqlType, TableDef};
 use crate::exec::{Env, VirtualTable, object_id};
 use crate::value::{Value, cp1252_encode};
 use std::borrow::Cow;
@@ -24,6 +24,80 @@ fn opt_int<T: Into<i64>>(v: Option<T>) -> Value<'static> {
     v.map_or(Value::Null, |v| Value::Int(v.into()))
 }
 
+/// A view's column: name, type, nullable.
+type ViewCol = (&'static str, SqlType, bool);
+
+/// The columns that name a table, in the `INFORMATION_SCHEMA` views.
+const TABLE_COLS: [ViewCol; 3] = [
+    ("TABLE_CATALOG", NAME, true),
+    ("TABLE_SCHEMA", NAME, true),
+    ("TABLE_NAME", NAME, false),
+];
+
+/// The columns that name a constraint, in the `INFORMATION_SCHEMA` views
+/// over constraints.
+const CONSTRAINT_COLS: [ViewCol; 3] = [
+    ("CONSTRAINT_CATALOG", NAME, true),
+    ("CONSTRAINT_SCHEMA", NAME, true),
+    ("CONSTRAINT_NAME", NAME, false),
+];
+
+/// `t`'s values for [`TABLE_COLS`].
+fn table_names(db: &str, t: &TableDef) -> [Value<'static>; 3] {
+    [text(db), text(&t.schema), text(&t.name)]
+}
+
+/// The values of `t`'s primary key for [`CONSTRAINT_COLS`].
+fn primary_key_names(db: &str, t: &TableDef) -> [Value<'static>; 3] {
+    [text(db), text(&t.schema), text(&t.primary_key_name())]
+}
+
+/// `INFORMATION_SCHEMA.COLUMNS`'s row for `c`, column `i` (from 0) of `t`.
+fn column_row(db: &str, t: &TableDef, i: usize, c: &ColumnDef) -> Vec<Value<'static>> {
+    let ty = &c.sql_type;
+    let chars = ty.character_maximum_length();
+    let octets = chars.map(|n| {
+        if n > 0 && matches!(ty, SqlType::NChar(_) | SqlType::NVarChar(_)) {
+            n * 2
+        } else {
+            n
+        }
+    });
+    let radix = ty.numeric_precision().map(|_| {
+        if matches!(ty, SqlType::Float | SqlType::Real) {
+            2i16
+        } else {
+            10
+        }
+    });
+    let (charset, collation) = if ty.is_unicode() {
+        (Some("UNICODE"), Some("SQL_Latin1_General_CP1_CI_AS"))
+    } else if ty.is_ansi() {
+        (Some("iso_1"), Some("SQL_Latin1_General_CP1_CI_AS"))
+    } else {
+        (None, None)
+    };
+    [
+        &table_names(db, t)[..],
+        &[
+            text(&c.name),
+            Value::Int(i as i64 + 1),
+            Value::Null,
+            ansi(if c.nullable { "YES" } else { "NO" }),
+            text(ty.name()),
+            opt_int(chars),
+            opt_int(octets),
+            opt_int(ty.numeric_precision()),
+            opt_int(radix),
+            opt_int(ty.numeric_scale()),
+            opt_int(ty.datetime_precision()),
+            charset.map_or(Value::Null, text),
+            collation.map_or(Value::Null, text),
+        ],
+    ]
+    .concat()
+}
+
 /// The view a FROM clause names, if it names one.
 pub(crate) fn lookup(env: &Env<'_>, parts: &[String]) -> Option<VirtualTable> {
     let (name, qualifier) = parts.split_last()?;
@@ -39,145 +113,87 @@ pub(crate) fn lookup(env: &Env<'_>, parts: &[String]) -> Option<VirtualTable> {
         let vt = match name.as_str() {
             "COLUMNS" => VirtualTable {
                 name: "COLUMNS".into(),
-                cols: vec![
-                    ("TABLE_CATALOG", NAME, true),
-                    ("TABLE_SCHEMA", NAME, true),
-                    ("TABLE_NAME", NAME, false),
-                    ("COLUMN_NAME", NAME, true),
-                    ("ORDINAL_POSITION", SqlType::Int, true),
-                    ("COLUMN_DEFAULT", SqlType::NVarChar(Len::N(4000)), true),
-                    ("IS_NULLABLE", SqlType::VarChar(Len::N(3)), true),
-                    ("DATA_TYPE", NAME, true),
-                    ("CHARACTER_MAXIMUM_LENGTH", SqlType::Int, true),
-                    ("CHARACTER_OCTET_LENGTH", SqlType::Int, true),
-                    ("NUMERIC_PRECISION", SqlType::TinyInt, true),
-                    ("NUMERIC_PRECISION_RADIX", SqlType::SmallInt, true),
-                    ("NUMERIC_SCALE", SqlType::Int, true),
-                    ("DATETIME_PRECISION", SqlType::SmallInt, true),
-                    ("CHARACTER_SET_NAME", NAME, true),
-                    ("COLLATION_NAME", NAME, true),
-                ],
+                cols: [
+                    &TABLE_COLS[..],
+                    &[
+                        ("COLUMN_NAME", NAME, true),
+                        ("ORDINAL_POSITION", SqlType::Int, true),
+                        ("COLUMN_DEFAULT", SqlType::NVarChar(Len::N(4000)), true),
+                        ("IS_NULLABLE", SqlType::VarChar(Len::N(3)), true),
+                        ("DATA_TYPE", NAME, true),
+                        ("CHARACTER_MAXIMUM_LENGTH", SqlType::Int, true),
+                        ("CHARACTER_OCTET_LENGTH", SqlType::Int, true),
+                        ("NUMERIC_PRECISION", SqlType::TinyInt, true),
+                        ("NUMERIC_PRECISION_RADIX", SqlType::SmallInt, true),
+                        ("NUMERIC_SCALE", SqlType::Int, true),
+                        ("DATETIME_PRECISION", SqlType::SmallInt, true),
+                        ("CHARACTER_SET_NAME", NAME, true),
+                        ("COLLATION_NAME", NAME, true),
+                    ],
+                ]
+                .concat(),
                 rows: tables
                     .iter()
                     .flat_map(|t| {
-                        t.columns.iter().enumerate().map(move |(i, c)| {
-                            let ty = &c.sql_type;
-                            let chars = ty.character_maximum_length();
-                            let octets = chars.map(|n| {
-                                if n > 0 && matches!(ty, SqlType::NChar(_) | SqlType::NVarChar(_)) {
-                                    n * 2
-                                } else {
-                                    n
-                                }
-                            });
-                            let radix = ty.numeric_precision().map(|_| {
-                                if matches!(ty, SqlType::Float | SqlType::Real) {
-                                    2i16
-                                } else {
-                                    10
-                                }
-                            });
-                            let (charset, collation) = if ty.is_unicode() {
-                                (Some("UNICODE"), Some("SQL_Latin1_General_CP1_CI_AS"))
-                            } else if ty.is_ansi() {
-                                (Some("iso_1"), Some("SQL_Latin1_General_CP1_CI_AS"))
-                            } else {
-                                (None, None)
-                            };
-                            vec![
-                                text(db),
-                                text(&t.schema),
-                                text(&t.name),
-                                text(&c.name),
-                                Value::Int(i as i64 + 1),
-                                Value::Null,
-                                ansi(if c.nullable { "YES" } else { "NO" }),
-                                text(ty.name()),
-                                opt_int(chars),
-                                opt_int(octets),
-                                opt_int(ty.numeric_precision()),
-                                opt_int(radix),
-                                opt_int(ty.numeric_scale()),
-                                opt_int(ty.datetime_precision()),
-                                charset.map_or(Value::Null, text),
-                                collation.map_or(Value::Null, text),
-                            ]
-                        })
+                        t.columns
+                            .iter()
+                            .enumerate()
+                            .map(move |(i, c)| column_row(db, t, i, c))
                     })
                     .collect(),
             },
             "TABLES" => VirtualTable {
                 name: "TABLES".into(),
-                cols: vec![
-                    ("TABLE_CATALOG", NAME, true),
-                    ("TABLE_SCHEMA", NAME, true),
-                    ("TABLE_NAME", NAME, false),
-                    ("TABLE_TYPE", SqlType::VarChar(Len::N(10)), true),
-                ],
+                cols: [
+                    &TABLE_COLS[..],
+                    &[("TABLE_TYPE", SqlType::VarChar(Len::N(10)), true)],
+                ]
+                .concat(),
                 rows: tables
                     .iter()
-                    .map(|t| vec![text(db), text(&t.schema), text(&t.name), ansi("BASE TABLE")])
+                    .map(|t| [&table_names(db, t)[..], &[ansi("BASE TABLE")]].concat())
                     .collect(),
             },
             "TABLE_CONSTRAINTS" => VirtualTable {
                 name: "TABLE_CONSTRAINTS".into(),
-                cols: vec![
-                    ("CONSTRAINT_CATALOG", NAME, true),
-                    ("CONSTRAINT_SCHEMA", NAME, true),
-                    ("CONSTRAINT_NAME", NAME, false),
-                    ("TABLE_CATALOG", NAME, true),
-                    ("TABLE_SCHEMA", NAME, true),
-                    ("TABLE_NAME", NAME, false),
-                    ("CONSTRAINT_TYPE", SqlType::VarChar(Len::N(11)), true),
-                    ("IS_DEFERRABLE", SqlType::VarChar(Len::N(2)), false),
-                    ("INITIALLY_DEFERRED", SqlType::VarChar(Len::N(2)), false),
-                ],
+                cols: [
+                    &CONSTRAINT_COLS[..],
+                    &TABLE_COLS,
+                    &[
+                        ("CONSTRAINT_TYPE", SqlType::VarChar(Len::N(11)), true),
+                        ("IS_DEFERRABLE", SqlType::VarChar(Len::N(2)), false),
+                        ("INITIALLY_DEFERRED", SqlType::VarChar(Len::N(2)), false),
+                    ],
+                ]
+                .concat(),
                 rows: tables
                     .iter()
                     .filter(|t| !t.primary_key.is_empty())
                     .map(|t| {
-                        vec![
-                            text(db),
-                            text(&t.schema),
-                            text(&t.primary_key_name()),
-                            text(db),
-                            text(&t.schema),
-                            text(&t.name),
-                            ansi("PRIMARY KEY"),
-                            ansi("NO"),
-                            ansi("NO"),
-                        ]
+                        let kind = [ansi("PRIMARY KEY"), ansi("NO"), ansi("NO")];
+                        [&primary_key_names(db, t)[..], &table_names(db, t), &kind].concat()
                     })
                     .collect(),
             },
             "KEY_COLUMN_USAGE" => VirtualTable {
                 name: "KEY_COLUMN_USAGE".into(),
-                cols: vec![
-                    ("CONSTRAINT_CATALOG", NAME, true),
-                    ("CONSTRAINT_SCHEMA", NAME, true),
-                    ("CONSTRAINT_NAME", NAME, false),
-                    ("TABLE_CATALOG", NAME, true),
-                    ("TABLE_SCHEMA", NAME, true),
-                    ("TABLE_NAME", NAME, false),
-                    ("COLUMN_NAME", NAME, true),
-                    ("ORDINAL_POSITION", SqlType::Int, false),
-                ],
+                cols: [
+                    &CONSTRAINT_COLS[..],
+                    &TABLE_COLS,
+                    &[
+                        ("COLUMN_NAME", NAME, true),
+                        ("ORDINAL_POSITION", SqlType::Int, false),
+                    ],
+                ]
+                .concat(),
                 rows: tables
                     .iter()
                     .flat_map(|t| {
                         t.primary_key.iter().enumerate().map(move |(i, k)| {
                             // The column's name as the table spells it.
                             let column = t.column(k).map_or(k.as_str(), |c| c.name.as_str());
-                            vec![
-                                text(db),
-                                text(&t.schema),
-                                text(&t.primary_key_name()),
-                                text(db),
-                                text(&t.schema),
-                                text(&t.name),
-                                text(column),
-                                Value::Int(i as i64 + 1),
-                            ]
+                            let key = [text(column), Value::Int(i as i64 + 1)];
+                            [&primary_key_names(db, t)[..], &table_names(db, t), &key].concat()
                         })
                     })
                     .collect(),

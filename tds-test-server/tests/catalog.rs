@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use pancake_proto::LegacyTable;
 use pancake_proto::legacy::{Member, Photo};
-use pancake_tds_test_server::{Catalog, ColumnDef, Len, ServerConfig, SqlType};
+use pancake_tds_test_server::{Catalog, ColumnDef, Len, Server, ServerConfig, SqlType};
 use tiberius::ColumnData;
 
 /// (table, [(column, type, nullable)], primary key) from the T-SQL DDL.
@@ -103,6 +103,15 @@ fn a_catalog_with_unknown_fields_or_keys_is_refused() {
     );
 }
 
+/// `tiny` served with the [`edited`] catalog, and a client logged in.
+async fn serve_edited_and_connect() -> (Server, Conn) {
+    let mut config = ServerConfig::new(tiny());
+    config.catalog = edited();
+    let server = serve(config).await;
+    let client = connect(&server).await;
+    (server, client)
+}
+
 fn edited() -> Catalog {
     let mut c = Catalog::legacy();
     let m = c.table_mut("Members");
@@ -133,10 +142,7 @@ fn edited() -> Catalog {
 
 #[tokio::test]
 async fn an_edited_catalog_shows_in_information_schema() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = edited();
-    let server = serve(config).await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_edited_and_connect().await;
     let sql = "SELECT c.COLUMN_NAME, c.DATA_TYPE, c.CHARACTER_MAXIMUM_LENGTH FROM INFORMATION_SCHEMA.COLUMNS AS c WHERE c.TABLE_SCHEMA = @P1 AND c.TABLE_NAME = @P2 ORDER BY c.ORDINAL_POSITION";
     let r = rows(&mut client, sql, &[&"dbo", &"Member"]).await;
     let got: Vec<(String, String, Option<i32>)> = r
@@ -190,10 +196,7 @@ async fn an_edited_catalog_shows_in_information_schema() {
 
 #[tokio::test]
 async fn values_are_stored_as_the_edited_types_hold_them() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = edited();
-    let server = serve(config).await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_edited_and_connect().await;
     let members = records::<Member>(tiny(), LegacyTable::Members);
     let r = rows(
         &mut client,
@@ -261,10 +264,7 @@ async fn values_are_stored_as_the_edited_types_hold_them() {
 
 #[tokio::test]
 async fn a_uniqueidentifier_key_sorts_as_the_integers_it_is_made_of() {
-    let mut config = ServerConfig::new(tiny());
-    config.catalog = edited();
-    let server = serve(config).await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_edited_and_connect().await;
     let photos = records::<Photo>(tiny(), LegacyTable::Photos);
     let r = rows(
         &mut client,
@@ -324,8 +324,7 @@ async fn a_uniqueidentifier_key_sorts_as_the_integers_it_is_made_of() {
 
 #[tokio::test]
 async fn order_by_other_than_the_key_is_refused_clearly() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let e = client
         .query(
             "SELECT [MemberId] FROM [dbo].[Members] ORDER BY [Nickname]",

@@ -171,12 +171,12 @@ async fn deny_select_fails_data_queries_with_229() {
     .await;
     assert_eq!(cols.len(), 10);
     assert_eq!(
-        rows(&mut client, "SELECT COUNT(*) FROM dbo.Photos", &[]).await[0].get::<i32, _>(0),
+        first_int(&mut client, "SELECT COUNT(*) FROM dbo.Photos").await,
         Some(300)
     );
     server.faults().grant_select("dbo.members");
     assert_eq!(
-        rows(&mut client, "SELECT COUNT(*) FROM dbo.Members", &[]).await[0].get::<i32, _>(0),
+        first_int(&mut client, "SELECT COUNT(*) FROM dbo.Members").await,
         Some(597)
     );
 }
@@ -188,12 +188,7 @@ async fn snapshot_isolation_fails_with_3952_when_the_database_does_not_allow_it(
     let server = serve(config).await;
     let mut snap = connect(&server).await;
     // Setting the level succeeds; the first read fails.
-    snap.simple_query("SET TRANSACTION ISOLATION LEVEL SNAPSHOT")
-        .await
-        .unwrap()
-        .into_results()
-        .await
-        .unwrap();
+    batch(&mut snap, "SET TRANSACTION ISOLATION LEVEL SNAPSHOT").await;
     let e = snap
         .query(
             "SELECT COUNT_BIG(*) FROM [dbo].[Members] WHERE [MemberId] <= @P1",
@@ -212,29 +207,19 @@ async fn snapshot_isolation_fails_with_3952_when_the_database_does_not_allow_it(
     // Read committed is fine, on this connection and others.
     let mut rc = connect(&server).await;
     assert_eq!(
-        rows(&mut rc, "SELECT COUNT(*) FROM dbo.Members", &[]).await[0].get::<i32, _>(0),
+        first_int(&mut rc, "SELECT COUNT(*) FROM dbo.Members").await,
         Some(597)
     );
-    snap.simple_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        .await
-        .unwrap()
-        .into_results()
-        .await
-        .unwrap();
+    batch(&mut snap, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED").await;
     assert_eq!(
-        rows(&mut snap, "SELECT COUNT(*) FROM dbo.Members", &[]).await[0].get::<i32, _>(0),
+        first_int(&mut snap, "SELECT COUNT(*) FROM dbo.Members").await,
         Some(597)
     );
     // Allowed while running.
-    snap.simple_query("SET TRANSACTION ISOLATION LEVEL SNAPSHOT")
-        .await
-        .unwrap()
-        .into_results()
-        .await
-        .unwrap();
+    batch(&mut snap, "SET TRANSACTION ISOLATION LEVEL SNAPSHOT").await;
     server.faults().set_allow_snapshot(true);
     assert_eq!(
-        rows(&mut snap, "SELECT COUNT(*) FROM dbo.Members", &[]).await[0].get::<i32, _>(0),
+        first_int(&mut snap, "SELECT COUNT(*) FROM dbo.Members").await,
         Some(597)
     );
 }

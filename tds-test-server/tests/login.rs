@@ -8,16 +8,12 @@ use tiberius::AuthMethod;
 
 #[tokio::test]
 async fn the_right_login_gets_a_session_in_the_database() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
-    let row = client
-        .simple_query("SELECT DB_NAME() AS [database], @@SPID AS spid")
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let (server, mut client) = serve_tiny_and_connect().await;
+    let row = one_row(
+        &mut client,
+        "SELECT DB_NAME() AS [database], @@SPID AS spid",
+    )
+    .await;
     assert_eq!(row.get::<&str, _>("database"), Some("legacy"));
     assert!(row.get::<i16, _>("spid").unwrap() >= 50);
     // The database name is matched case-insensitively, as SQL Server does.
@@ -25,20 +21,10 @@ async fn the_right_login_gets_a_session_in_the_database() {
     c.database("LEGACY");
     connect_config(&server, c).await.unwrap();
     // No database named: the default one.
-    let mut c = tiberius::Config::new();
-    c.host("127.0.0.1");
-    c.port(server.port());
-    c.authentication(AuthMethod::sql_server(USER, PASSWORD));
-    c.encryption(tiberius::EncryptionLevel::NotSupported);
+    let c = config_without_database(&server);
     let mut client = connect_config(&server, c).await.unwrap();
-    let row = client
-        .simple_query("SELECT DB_NAME()")
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap();
-    assert_eq!(row.unwrap().get::<&str, _>(0), Some("legacy"));
+    let row = one_row(&mut client, "SELECT DB_NAME()").await;
+    assert_eq!(row.get::<&str, _>(0), Some("legacy"));
 }
 
 #[tokio::test]
@@ -81,14 +67,8 @@ async fn other_credentials_and_database_names_are_configurable() {
     c.authentication(AuthMethod::sql_server("migrator", "p@ss;word w/ spaces"));
     c.database("DatingSite");
     let mut client = connect_config(&server, c).await.unwrap();
-    let row = client
-        .simple_query("SELECT DB_NAME()")
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap();
-    assert_eq!(row.unwrap().get::<&str, _>(0), Some("DatingSite"));
+    let row = one_row(&mut client, "SELECT DB_NAME()").await;
+    assert_eq!(row.get::<&str, _>(0), Some("DatingSite"));
     assert_eq!(
         server.mssql_url(),
         format!(
@@ -106,12 +86,6 @@ async fn an_ado_string_from_the_server_connects_with_tiberius() {
     let server = serve_tiny().await;
     let c = tiberius::Config::from_ado_string(&server.ado_string()).unwrap();
     let mut client = connect_config(&server, c).await.unwrap();
-    let row = client
-        .simple_query("SELECT 1")
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap();
-    assert_eq!(row.unwrap().get::<i32, _>(0), Some(1));
+    let row = one_row(&mut client, "SELECT 1").await;
+    assert_eq!(row.get::<i32, _>(0), Some(1));
 }

@@ -21,18 +21,12 @@ fn page(table: &str, key: &str, items: &str) -> String {
 
 #[tokio::test]
 async fn the_session_query_gives_database_version_and_the_frozen_clock() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
-    let row = client
-        .simple_query(
-            "SELECT DB_NAME() AS [database], CONVERT(nvarchar(128), SERVERPROPERTY('ProductVersion')) AS [version], SYSUTCDATETIME() AS [now]",
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let (_server, mut client) = serve_tiny_and_connect().await;
+    let row = one_row(
+        &mut client,
+        "SELECT DB_NAME() AS [database], CONVERT(nvarchar(128), SERVERPROPERTY('ProductVersion')) AS [version], SYSUTCDATETIME() AS [now]",
+    )
+    .await;
     assert_eq!(row.get::<&str, _>("database"), Some("legacy"));
     assert_eq!(row.get::<&str, _>("version"), Some("16.0.4105.2"));
     let now = row.into_iter().nth(2).unwrap();
@@ -60,16 +54,13 @@ async fn the_session_query_gives_database_version_and_the_frozen_clock() {
 
 #[tokio::test]
 async fn isolation_levels_are_set_per_connection() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     for level in ["READ COMMITTED", "SNAPSHOT", "read   committed"] {
-        let r = client
-            .simple_query(format!("SET TRANSACTION ISOLATION LEVEL {level}"))
-            .await
-            .unwrap()
-            .into_results()
-            .await
-            .unwrap();
+        let r = batch(
+            &mut client,
+            &format!("SET TRANSACTION ISOLATION LEVEL {level}"),
+        )
+        .await;
         assert!(r.is_empty());
     }
     let e = client
@@ -84,8 +75,7 @@ async fn isolation_levels_are_set_per_connection() {
 
 #[tokio::test]
 async fn columns_come_from_information_schema() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let r = rows(&mut client, COLUMNS, &[&"dbo", &"Members"]).await;
     type ColumnRow = (String, String, Option<i32>, Option<u8>, Option<i32>, String);
     let got: Vec<ColumnRow> = r
@@ -146,8 +136,7 @@ async fn columns_come_from_information_schema() {
 
 #[tokio::test]
 async fn primary_keys_and_row_estimates() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     for (table, key) in [
         ("Members", "MemberId"),
         ("Messages", "MessageId"),
@@ -175,28 +164,26 @@ async fn primary_keys_and_row_estimates() {
     }
 }
 
+/// The first two columns of a query's first row (a MIN and a MAX).
+async fn first_two<T>(client: &mut Conn, sql: &str) -> (Option<T>, Option<T>)
+where
+    T: for<'a> tiberius::FromSql<'a>,
+{
+    let r = rows(client, sql, &[]).await;
+    (r[0].get::<T, _>(0), r[0].get::<T, _>(1))
+}
+
 #[tokio::test]
 async fn key_bounds_come_from_the_manifest_and_are_null_when_empty() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
-    let r = rows(
-        &mut client,
-        "SELECT MIN([MemberId]), MAX([MemberId]) FROM [dbo].[Members]",
-        &[],
-    )
-    .await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
+    let members = "SELECT MIN([MemberId]), MAX([MemberId]) FROM [dbo].[Members]";
     assert_eq!(
-        (r[0].get::<i32, _>(0), r[0].get::<i32, _>(1)),
+        first_two::<i32>(&mut client, members).await,
         (Some(1), Some(600))
     );
-    let r = rows(
-        &mut client,
-        "SELECT MIN([MessageId]), MAX([MessageId]) FROM [dbo].[Messages]",
-        &[],
-    )
-    .await;
+    let messages = "SELECT MIN([MessageId]), MAX([MessageId]) FROM [dbo].[Messages]";
     assert_eq!(
-        (r[0].get::<i64, _>(0), r[0].get::<i64, _>(1)),
+        first_two::<i64>(&mut client, messages).await,
         (Some(5_000_000_001), Some(5_000_003_000))
     );
     // Not on the key: a scan.
@@ -216,13 +203,8 @@ async fn key_bounds_come_from_the_manifest_and_are_null_when_empty() {
 
     let server = serve(ServerConfig::new(sparse())).await;
     let mut client = connect(&server).await;
-    let r = rows(
-        &mut client,
-        "SELECT MIN([PhotoId]), MAX([PhotoId]) FROM [dbo].[Photos]",
-        &[],
-    )
-    .await;
-    assert_eq!((r[0].get::<i32, _>(0), r[0].get::<i32, _>(1)), (None, None));
+    let photos = "SELECT MIN([PhotoId]), MAX([PhotoId]) FROM [dbo].[Photos]";
+    assert_eq!(first_two::<i32>(&mut client, photos).await, (None, None));
     let r = rows(
         &mut client,
         "SELECT COUNT_BIG(*) FROM [dbo].[Photos] WHERE [PhotoId] <= @P1",
@@ -367,8 +349,7 @@ async fn a_keyset_scan_reads_each_row_once_in_order_and_continues_its_cursor() {
 
 #[tokio::test]
 async fn lone_surrogates_come_back_as_their_exact_bytes() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let members = records::<Member>(tiny(), LegacyTable::Members);
     let m = members
         .iter()
@@ -431,8 +412,7 @@ async fn lone_surrogates_come_back_as_their_exact_bytes() {
 
 #[tokio::test]
 async fn unknown_names_and_bad_syntax_fail_as_on_sql_server() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let cases: [(&str, u32, u8, &str); 8] = [
         (
             "SELECT [MemberId], [Nick] FROM [dbo].[Members] WHERE [MemberId] > @P1",
@@ -491,15 +471,12 @@ async fn unknown_names_and_bad_syntax_fail_as_on_sql_server() {
 
 #[tokio::test]
 async fn the_query_log_records_statements_and_parameters() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
-    client
-        .simple_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        .await
-        .unwrap()
-        .into_results()
-        .await
-        .unwrap();
+    let (server, mut client) = serve_tiny_and_connect().await;
+    batch(
+        &mut client,
+        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    )
+    .await;
     let sql = page("Members", "MemberId", "[MemberId]");
     rows(&mut client, &sql, &[&10i64, &0i64, &100i64]).await;
     let log = server.queries();
@@ -512,4 +489,87 @@ async fn the_query_log_records_statements_and_parameters() {
     assert_eq!(log[0].connection, log[1].connection);
     server.query_log().clear();
     assert!(server.queries().is_empty());
+}
+
+#[tokio::test]
+async fn and_or_and_not_follow_three_valued_logic() {
+    let (_server, mut client) = serve_tiny_and_connect().await;
+    let members = records::<Member>(tiny(), LegacyTable::Members);
+    // `[City] = N'~'` is unknown where City is NULL, false elsewhere.
+    type Holds = fn(&Member) -> bool;
+    let cases: [(&str, Holds); 5] = [
+        ("[MemberId] <= 3 OR [MemberId] > 598", |m| {
+            m.member_id <= 3 || m.member_id > 598
+        }),
+        // AND binds tighter than OR.
+        ("[MemberId] = 1 OR [MemberId] = 2 AND [MemberId] = 3", |m| {
+            m.member_id == 1
+        }),
+        ("NOT ([City] = N'~' OR [MemberId] = 1)", |m| {
+            m.city.is_some() && m.member_id != 1
+        }),
+        ("NOT ([City] = N'~' AND [MemberId] = 1)", |m| {
+            m.city.is_some() || m.member_id != 1
+        }),
+        ("[City] IS NULL OR [City] = N'~'", |m| m.city.is_none()),
+    ];
+    for (filter, holds) in cases {
+        let sql = format!("SELECT COUNT(*) FROM [dbo].[Members] WHERE {filter}");
+        let expected = members.iter().filter(|m| holds(m)).count() as i32;
+        assert_eq!(
+            first_int(&mut client, &sql).await,
+            Some(expected),
+            "{filter}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_table_and_key_views_name_the_constraint_and_the_table() {
+    let (_server, mut client) = serve_tiny_and_connect().await;
+    let table_cols = ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME"];
+    let constraint_cols = ["CONSTRAINT_CATALOG", "CONSTRAINT_SCHEMA", "CONSTRAINT_NAME"];
+    let table = ["legacy", "dbo", "Members"];
+    let constraint = ["legacy", "dbo", "PK_Members"];
+    // Each view's columns and the text values of the Members row.
+    let views = [
+        (
+            "TABLES",
+            [&table_cols[..], &["TABLE_TYPE"]].concat(),
+            [&table[..], &["BASE TABLE"]].concat(),
+        ),
+        (
+            "TABLE_CONSTRAINTS",
+            [
+                &constraint_cols[..],
+                &table_cols,
+                &["CONSTRAINT_TYPE", "IS_DEFERRABLE", "INITIALLY_DEFERRED"],
+            ]
+            .concat(),
+            [&constraint[..], &table, &["PRIMARY KEY", "NO", "NO"]].concat(),
+        ),
+        (
+            "KEY_COLUMN_USAGE",
+            [
+                &constraint_cols[..],
+                &table_cols,
+                &["COLUMN_NAME", "ORDINAL_POSITION"],
+            ]
+            .concat(),
+            [&constraint[..], &table, &["MemberId"]].concat(),
+        ),
+    ];
+    for (view, columns, texts) in views {
+        let sql = format!("SELECT * FROM INFORMATION_SCHEMA.{view} WHERE TABLE_NAME = @P1");
+        let r = rows(&mut client, &sql, &[&"Members"]).await;
+        assert_eq!(r.len(), 1, "{view}");
+        let names: Vec<&str> = r[0].columns().iter().map(|c| c.name()).collect();
+        assert_eq!(names, columns, "{view}");
+        let got: Vec<Option<&str>> = (0..texts.len()).map(|i| r[0].get(i)).collect();
+        let texts: Vec<Option<&str>> = texts.into_iter().map(Some).collect();
+        assert_eq!(got, texts, "{view}");
+        if view == "KEY_COLUMN_USAGE" {
+            assert_eq!(r[0].get::<i32, _>("ORDINAL_POSITION"), Some(1));
+        }
+    }
 }

@@ -7,21 +7,17 @@ use common::*;
 use tiberius::numeric::Numeric;
 use tiberius::{ColumnData, ColumnType, Row};
 
-async fn one_row(client: &mut Conn, sql: &str) -> Row {
-    client
-        .simple_query(sql)
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .expect("a row")
+/// Checks the type tiberius reads for each (column index, type).
+fn assert_column_types(row: &Row, expected: &[(usize, ColumnType)]) {
+    let types: Vec<ColumnType> = row.columns().iter().map(|c| c.column_type()).collect();
+    for &(i, ty) in expected {
+        assert_eq!(types[i], ty, "column {i}");
+    }
 }
 
 #[tokio::test]
 async fn integers_bits_decimals_money_and_floats() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let row = one_row(
         &mut client,
         "SELECT CAST(255 AS tinyint) AS t, CAST(-32768 AS smallint) AS s, \
@@ -34,18 +30,22 @@ async fn integers_bits_decimals_money_and_floats() {
          CAST(0.1 AS float) AS f, CAST(0.5 AS real) AS r",
     )
     .await;
-    let types: Vec<ColumnType> = row.columns().iter().map(|c| c.column_type()).collect();
     // tiberius names an INTN by its width.
-    assert_eq!(types[0], ColumnType::Int1);
-    assert_eq!(types[1], ColumnType::Int2);
-    assert_eq!(types[2], ColumnType::Int4);
-    assert_eq!(types[3], ColumnType::Int8);
-    assert_eq!(types[4], ColumnType::Bitn);
-    assert_eq!(types[6], ColumnType::Decimaln);
-    assert_eq!(types[7], ColumnType::Numericn);
-    assert_eq!(types[10], ColumnType::Money);
-    assert_eq!(types[12], ColumnType::Float8);
-    assert_eq!(types[13], ColumnType::Float4);
+    assert_column_types(
+        &row,
+        &[
+            (0, ColumnType::Int1),
+            (1, ColumnType::Int2),
+            (2, ColumnType::Int4),
+            (3, ColumnType::Int8),
+            (4, ColumnType::Bitn),
+            (6, ColumnType::Decimaln),
+            (7, ColumnType::Numericn),
+            (10, ColumnType::Money),
+            (12, ColumnType::Float8),
+            (13, ColumnType::Float4),
+        ],
+    );
     assert_eq!(row.get::<u8, _>("t"), Some(255));
     assert_eq!(row.get::<i16, _>("s"), Some(-32768));
     assert_eq!(row.get::<i32, _>("i"), Some(i32::MIN));
@@ -71,8 +71,7 @@ async fn integers_bits_decimals_money_and_floats() {
 
 #[tokio::test]
 async fn text_and_binary_short_long_and_legacy() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let row = one_row(
         &mut client,
         "SELECT CAST(N'Åsa 😀' AS nvarchar(20)) AS nv, CAST(N'Åsa 😀' AS nvarchar(max)) AS nvmax, \
@@ -83,51 +82,57 @@ async fn text_and_binary_short_long_and_legacy() {
          CAST(N'A' AS binary(4)) AS bin, CAST(N'Åsa' AS varchar(max)) AS vmax",
     )
     .await;
-    let types: Vec<ColumnType> = row.columns().iter().map(|c| c.column_type()).collect();
-    assert_eq!(types[0], ColumnType::NVarchar);
-    assert_eq!(types[2], ColumnType::NChar);
-    assert_eq!(types[3], ColumnType::BigVarChar);
-    assert_eq!(types[5], ColumnType::Text);
-    assert_eq!(types[6], ColumnType::NText);
-    assert_eq!(types[7], ColumnType::BigVarBin);
-    assert_eq!(types[11], ColumnType::BigBinary);
-    assert_eq!(row.get::<&str, _>("nv"), Some("Åsa 😀"));
-    assert_eq!(row.get::<&str, _>("nvmax"), Some("Åsa 😀"));
-    assert_eq!(row.get::<&str, _>("nc"), Some("ab   "));
-    // Code page 1252 keeps Å and €, and makes each unit of the emoji a '?'.
-    assert_eq!(row.get::<&str, _>("v"), Some("Åsa €??"));
-    assert_eq!(row.get::<&str, _>("c"), Some("x  "));
-    assert_eq!(row.get::<&str, _>("t"), Some("hello"));
-    assert_eq!(row.get::<&str, _>("nt"), Some("Öl 😀"));
-    assert_eq!(row.get::<&[u8], _>("vb"), Some(&b"A\0B\0"[..]));
-    assert_eq!(row.get::<&[u8], _>("vbmax"), Some(&b"A\0B\0"[..]));
-    assert_eq!(row.get::<&[u8], _>("empty"), Some(&b""[..]));
-    assert_eq!(row.get::<&str, _>("emptytext"), Some(""));
-    assert_eq!(row.get::<&[u8], _>("bin"), Some(&b"A\0\0\0"[..]));
-    assert_eq!(row.get::<&str, _>("vmax"), Some("Åsa"));
+    assert_column_types(
+        &row,
+        &[
+            (0, ColumnType::NVarchar),
+            (2, ColumnType::NChar),
+            (3, ColumnType::BigVarChar),
+            (5, ColumnType::Text),
+            (6, ColumnType::NText),
+            (7, ColumnType::BigVarBin),
+            (11, ColumnType::BigBinary),
+        ],
+    );
+    for (column, text) in [
+        ("nv", "Åsa 😀"),
+        ("nvmax", "Åsa 😀"),
+        ("nc", "ab   "),
+        // Code page 1252 keeps Å and €, and makes each unit of the emoji a '?'.
+        ("v", "Åsa €??"),
+        ("c", "x  "),
+        ("t", "hello"),
+        ("nt", "Öl 😀"),
+        ("emptytext", ""),
+        ("vmax", "Åsa"),
+    ] {
+        assert_eq!(row.get::<&str, _>(column), Some(text), "{column}");
+    }
+    for (column, bytes) in [
+        ("vb", &b"A\0B\0"[..]),
+        ("vbmax", &b"A\0B\0"[..]),
+        ("empty", &b""[..]),
+        ("bin", &b"A\0\0\0"[..]),
+    ] {
+        assert_eq!(row.get::<&[u8], _>(column), Some(bytes), "{column}");
+    }
 }
 
 #[tokio::test]
 async fn long_values_go_in_several_plp_chunks() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     // 30,000 bytes: eight chunks of 4096 and more than seven packets of 4096.
     let text: String = (0..15_000)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
     let bytes: Vec<u8> = (0..30_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let row = client
-        .query(
-            "SELECT CAST(@P1 AS nvarchar(max)) AS t, CAST(@P2 AS varbinary(max)) AS b, \
+    let row = one_row_with(
+        &mut client,
+        "SELECT CAST(@P1 AS nvarchar(max)) AS t, CAST(@P2 AS varbinary(max)) AS b, \
              CAST(@P1 AS varbinary(max)) AS tb",
-            &[&text.as_str(), &bytes.as_slice()],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+        &[&text.as_str(), &bytes.as_slice()],
+    )
+    .await;
     assert_eq!(row.get::<&str, _>("t"), Some(text.as_str()));
     assert_eq!(row.get::<&[u8], _>("b"), Some(bytes.as_slice()));
     assert_eq!(row.get::<&[u8], _>("tb"), Some(utf16le(&text).as_slice()));
@@ -135,8 +140,7 @@ async fn long_values_go_in_several_plp_chunks() {
 
 #[tokio::test]
 async fn dates_and_times() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let row = one_row(
         &mut client,
         "SELECT CAST('2024-02-29 23:59:59.997' AS datetime) AS dt, \
@@ -219,8 +223,7 @@ async fn dates_and_times() {
 
 #[tokio::test]
 async fn uniqueidentifiers_keep_their_bytes() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let row = one_row(
         &mut client,
         "SELECT CAST('6F9619FF-8B86-D011-B42D-00C04FC964FF' AS uniqueidentifier) AS g",
@@ -233,21 +236,13 @@ async fn uniqueidentifiers_keep_their_bytes() {
     );
     // A uuid parameter comes back too.
     let u = tiberius::Uuid::parse_str("01234567-89ab-cdef-0123-456789abcdef").unwrap();
-    let row = client
-        .query("SELECT @P1 AS g", &[&u])
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row_with(&mut client, "SELECT @P1 AS g", &[&u]).await;
     assert_eq!(row.get::<tiberius::Uuid, _>("g"), Some(u));
 }
 
 #[tokio::test]
 async fn nulls_of_every_type() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (_server, mut client) = serve_tiny_and_connect().await;
     let types = [
         "tinyint",
         "smallint",
@@ -320,31 +315,25 @@ async fn nulls_of_every_type() {
 
 #[tokio::test]
 async fn parameters_of_the_types_tiberius_sends_come_back() {
-    let server = serve_tiny().await;
-    let mut client = connect(&server).await;
+    let (server, mut client) = serve_tiny_and_connect().await;
     let long = "ä".repeat(3_000); // more than 4000 bytes: sent as nvarchar(max)
     let none: Option<i64> = None;
-    let row = client
-        .query(
-            "SELECT @P1 AS big, @P2 AS small, @P3 AS s, @P4 AS yes, @P5 AS nothing, @P6 AS long, \
+    let row = one_row_with(
+        &mut client,
+        "SELECT @P1 AS big, @P2 AS small, @P3 AS s, @P4 AS yes, @P5 AS nothing, @P6 AS long, \
              @P7 AS byte, @P8 AS f",
-            &[
-                &5_000_000_001i64,
-                &-7i32,
-                &"Åsa",
-                &true,
-                &none,
-                &long.as_str(),
-                &200u8,
-                &2.5f64,
-            ],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+        &[
+            &5_000_000_001i64,
+            &-7i32,
+            &"Åsa",
+            &true,
+            &none,
+            &long.as_str(),
+            &200u8,
+            &2.5f64,
+        ],
+    )
+    .await;
     assert_eq!(row.get::<i64, _>("big"), Some(5_000_000_001));
     assert_eq!(row.get::<i32, _>("small"), Some(-7));
     assert_eq!(row.get::<&str, _>("s"), Some("Åsa"));

@@ -210,3 +210,92 @@ fn a_login_with_a_wrong_password_is_refused_and_the_socket_closed() {
     let mut rest = Vec::new();
     assert_eq!(s.read_to_end(&mut rest).unwrap_or(0), 0);
 }
+
+/// An `sp_executesql` RPC (by procedure id) of `sql`, without parameters.
+fn executesql(sql: &str) -> Vec<u8> {
+    let mut p = all_headers();
+    p.extend_from_slice(&0xFFFFu16.to_le_bytes());
+    p.extend_from_slice(&10u16.to_le_bytes()); // sp_executesql
+    p.extend_from_slice(&0u16.to_le_bytes()); // option flags
+    p.extend_from_slice(&[0, 0]); // no name, no status flags
+    p.push(0xE7); // nvarchar(4000)
+    p.extend_from_slice(&8000u16.to_le_bytes());
+    p.extend_from_slice(&[0x09, 0x04, 0xD0, 0x00, 0x34]);
+    let text = utf16(sql);
+    p.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    p.extend_from_slice(&text);
+    p
+}
+
+/// A DONE-kind token: token, status, command, row count.
+fn done(token: u8, status: u16, cmd: u16, rows: u64) -> Vec<u8> {
+    let mut t = vec![token];
+    t.extend_from_slice(&status.to_le_bytes());
+    t.extend_from_slice(&cmd.to_le_bytes());
+    t.extend_from_slice(&rows.to_le_bytes());
+    t
+}
+
+#[test]
+fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
+    let server = BackgroundServer::start(ServerConfig::new(tiny())).unwrap();
+    let (mut s, _) = logged_in(&server, 4096);
+    let set = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+    let two = format!("{set}; {set}");
+    let failing = format!("{set}; SELECT [Nope] FROM dbo.Members; {set}");
+    let (done_, doneproc, doneinproc) = (0xFD, 0xFE, 0xFF);
+    let (more, error, select, execute) = (0x01, 0x02, 0xC1, 0xE0);
+
+    // A batch: DONE with MORE after all but the last statement.
+    let mut batch = all_headers();
+    batch.extend_from_slice(&utf16(&two));
+    send(&mut s, 0x01, &batch);
+    let (_, reply) = receive(&mut s);
+    assert_eq!(
+        reply,
+        [done(done_, more, 0, 0), done(done_, 0, 0, 0)].concat()
+    );
+    // The first error ends it: ERROR, then a DONE with ERROR and no MORE.
+    let mut batch = all_headers();
+    batch.extend_from_slice(&utf16(&failing));
+    send(&mut s, 0x01, &batch);
+    let (_, reply) = receive(&mut s);
+    assert!(reply.starts_with(&done(done_, more, 0, 0)), "{reply:02x?}");
+    assert_eq!(reply[13], 0xAA);
+    assert!(
+        reply.ends_with(&done(done_, error, select, 0)),
+        "{reply:02x?}"
+    );
+
+    // An RPC: DONEINPROC with MORE after every statement, then
+    // RETURNSTATUS 0 and DONEPROC.
+    send(&mut s, 0x03, &executesql(&two));
+    let (_, reply) = receive(&mut s);
+    let status = |n: i32| [&[0x79][..], &n.to_le_bytes()].concat();
+    assert_eq!(
+        reply,
+        [
+            done(doneinproc, more, 0, 0),
+            done(doneinproc, more, 0, 0),
+            status(0),
+            done(doneproc, 0, execute, 0),
+        ]
+        .concat()
+    );
+    // The first error ends it: DONEINPROC with ERROR and MORE, then
+    // RETURNSTATUS 1 and a DONEPROC with ERROR.
+    send(&mut s, 0x03, &executesql(&failing));
+    let (_, reply) = receive(&mut s);
+    assert!(
+        reply.starts_with(&done(doneinproc, more, 0, 0)),
+        "{reply:02x?}"
+    );
+    assert_eq!(reply[13], 0xAA);
+    let end = [
+        done(doneinproc, error | more, select, 0),
+        status(1),
+        done(doneproc, error, execute, 0),
+    ]
+    .concat();
+    assert!(reply.ends_with(&end), "{reply:02x?}");
+}

@@ -3,8 +3,8 @@
 
 use super::error::shown;
 use super::shared::{
-    Draft, check_host_name, parse_application_name, parse_bool, parse_ca_file, parse_encrypt,
-    parse_port, parse_timeout, strip_instance,
+    Draft, check_host_name, normal_key, parse_application_name, parse_bool, parse_ca_file,
+    parse_encrypt, parse_port, parse_timeout, strip_instance,
 };
 use super::{DEFAULT_PORT, Form, Source, SourceError};
 use std::net::Ipv6Addr;
@@ -31,12 +31,7 @@ enum AdoKey {
 
 impl AdoKey {
     fn from_key(key: &str) -> Option<AdoKey> {
-        let normal: String = key
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        Some(match normal.as_str() {
+        Some(match normal_key(key, char::is_whitespace).as_str() {
             "server" | "datasource" | "address" | "addr" | "networkaddress" => AdoKey::Server,
             "database" | "initialcatalog" => AdoKey::Database,
             "userid" | "uid" | "user" | "username" => AdoKey::User,

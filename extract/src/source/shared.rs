@@ -5,6 +5,7 @@ use super::error::shown;
 use super::{DEFAULT_APPLICATION_NAME, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT};
 use super::{Encrypt, Form, Part, Password, Source, SourceError};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 const MAX_CONNECT_TIMEOUT_SECS: u64 = 86_400;
@@ -80,6 +81,26 @@ impl Draft {
     }
 }
 
+/// A key as both forms match it: lower case, without the characters
+/// `ignored` says each form ignores in keys (spaces, or '_' and '-').
+pub(super) fn normal_key(key: &str, ignored: impl Fn(char) -> bool) -> String {
+    key.chars()
+        .filter(|&c| !ignored(c))
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// `value` without surrounding spaces as a whole number: digits only (no
+/// sign), and `None` when it does not fit `T`.
+fn whole_number<T: FromStr>(value: &str) -> Option<T> {
+    let trimmed = value.trim();
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        trimmed.parse().ok()
+    } else {
+        None
+    }
+}
+
 pub(super) fn parse_bool(key: &str, value: &str) -> Result<bool, SourceError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" => Ok(true),
@@ -113,13 +134,7 @@ pub(super) fn parse_encrypt(
 }
 
 pub(super) fn parse_timeout(key: &str, value: &str) -> Result<Duration, SourceError> {
-    let trimmed = value.trim();
-    let seconds = if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        trimmed.parse::<u64>().ok()
-    } else {
-        None
-    };
-    match seconds {
+    match whole_number::<u64>(value) {
         Some(s) if (1..=MAX_CONNECT_TIMEOUT_SECS).contains(&s) => Ok(Duration::from_secs(s)),
         _ => Err(SourceError::InvalidTimeout {
             key: key.to_owned(),
@@ -148,13 +163,7 @@ pub(super) fn parse_ca_file(key: &str, value: &str) -> Result<PathBuf, SourceErr
 }
 
 pub(super) fn parse_port(form: Form, value: &str) -> Result<u16, SourceError> {
-    let trimmed = value.trim();
-    let port = if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        trimmed.parse::<u16>().ok()
-    } else {
-        None
-    };
-    match port {
+    match whole_number::<u16>(value) {
         Some(p) if p != 0 => Ok(p),
         _ => Err(SourceError::InvalidPort {
             form,

@@ -2,8 +2,8 @@
 
 use super::error::shown;
 use super::shared::{
-    Draft, check_host_name, parse_application_name, parse_bool, parse_ca_file, parse_encrypt,
-    parse_port, parse_timeout, strip_instance,
+    Draft, check_host_name, normal_key, parse_application_name, parse_bool, parse_ca_file,
+    parse_encrypt, parse_port, parse_timeout, strip_instance,
 };
 use super::{DEFAULT_PORT, Form, Part, Source, SourceError};
 use std::net::Ipv6Addr;
@@ -124,12 +124,7 @@ enum UrlOption {
 
 impl UrlOption {
     fn from_key(key: &str) -> Option<UrlOption> {
-        let normal: String = key
-            .chars()
-            .filter(|c| !matches!(c, '_' | '-'))
-            .collect::<String>()
-            .to_ascii_lowercase();
-        Some(match normal.as_str() {
+        Some(match normal_key(key, |c| matches!(c, '_' | '-')).as_str() {
             "encrypt" => UrlOption::Encrypt,
             "trustservercertificate" => UrlOption::TrustServerCertificate,
             "cafile" => UrlOption::CaFile,

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use pancake_extract::{ExtractOptions, ExtractReport, Source};
-use pancake_tds_test_server::{Server, ServerConfig};
+use pancake_tds_test_server::{Catalog, Server, ServerConfig};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -32,6 +32,13 @@ pub async fn serve_tiny() -> Server {
     serve(ServerConfig::new(tiny())).await
 }
 
+/// `tiny` served with the tables and columns of `catalog`.
+pub async fn serve_catalog(catalog: Catalog) -> Server {
+    let mut config = ServerConfig::new(tiny());
+    config.catalog = catalog;
+    serve(config).await
+}
+
 pub fn url(server: &Server) -> String {
     format!(
         "mssql://pancake:{PASSWORD}@127.0.0.1:{}/legacy?encrypt=false&connect_timeout=5",
@@ -52,6 +59,22 @@ pub async fn extract(
     options: ExtractOptions,
 ) -> Result<ExtractReport, pancake_extract::ExtractError> {
     pancake_extract::extract(options, Arc::new(())).await
+}
+
+/// The message of the error an extraction with `options` must fail with.
+pub async fn extract_error(options: ExtractOptions) -> String {
+    extract(options)
+        .await
+        .expect_err("the extraction must fail")
+        .to_string()
+}
+
+/// Whether `server` was sent no page query (no row was read).
+pub fn no_page_read(server: &Server) -> bool {
+    server
+        .queries()
+        .iter()
+        .all(|q| !q.sql.contains("TOP (@P1)"))
 }
 
 /// Page queries the server received for `table` (its SQL name).

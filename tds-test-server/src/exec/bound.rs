@@ -85,28 +85,23 @@ pub(super) fn eval_cond(c: &BCond, row: &dyn Row) -> Result<Option<bool>, SqlErr
             if *negated { result.map(|b| !b) } else { result }
         }
         BCond::IsNull(e, negated) => Some(eval(&e.e, row)?.is_null() != *negated),
-        BCond::And(cs) => {
-            let mut result = Some(true);
-            for c in cs {
-                match eval_cond(c, row)? {
-                    Some(false) => return Ok(Some(false)),
-                    None => result = None,
-                    Some(true) => {}
-                }
-            }
-            result
-        }
-        BCond::Or(cs) => {
-            let mut result = Some(false);
-            for c in cs {
-                match eval_cond(c, row)? {
-                    Some(true) => return Ok(Some(true)),
-                    None => result = None,
-                    Some(false) => {}
-                }
-            }
-            result
-        }
+        BCond::And(cs) => junction(cs, row, false)?,
+        BCond::Or(cs) => junction(cs, row, true)?,
         BCond::Not(c) => eval_cond(c, row)?.map(|b| !b),
     })
+}
+
+/// SQL's three-valued `AND` (`decisive` false) or `OR` (`decisive` true):
+/// `decisive` as soon as one condition is; else unknown if one is unknown;
+/// else the other value.
+fn junction(cs: &[BCond], row: &dyn Row, decisive: bool) -> Result<Option<bool>, SqlError> {
+    let mut result = Some(!decisive);
+    for c in cs {
+        match eval_cond(c, row)? {
+            Some(b) if b == decisive => return Ok(Some(decisive)),
+            None => result = None,
+            Some(_) => {}
+        }
+    }
+    Ok(result)
 }

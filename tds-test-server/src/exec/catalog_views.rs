@@ -65,11 +65,7 @@ pub(super) fn virtual_select(
             .collect::<Result<_, _>>()?;
         let filter = s.filter.as_ref().map(|f| b.cond(f)).transpose()?;
         let (items, cols) = bind_items(s, &b)?;
-        let order: Vec<(Typed, bool)> = s
-            .order_by
-            .iter()
-            .map(|o| order_expr(&o.expr, s, &b).map(|t| (t, o.desc)))
-            .collect::<Result<_, _>>()?;
+        let order = order_by(s, &b)?;
         let top = top_count(s, &b)?;
 
         // Join.
@@ -172,8 +168,16 @@ pub(super) fn virtual_select(
     }
 }
 
+/// The ORDER BY list, bound: each item and whether it is descending.
+pub(super) fn order_by(s: &Select, b: &Binder<'_>) -> Result<Vec<(Typed, bool)>, SqlError> {
+    s.order_by
+        .iter()
+        .map(|o| order_expr(&o.expr, s, b).map(|t| (t, o.desc)))
+        .collect()
+}
+
 /// An ORDER BY item: a column, a select-list alias, or a 1-based ordinal.
-pub(super) fn order_expr(e: &Expr, s: &Select, b: &Binder<'_>) -> Result<Typed, SqlError> {
+fn order_expr(e: &Expr, s: &Select, b: &Binder<'_>) -> Result<Typed, SqlError> {
     if let Expr::Literal(Literal::Int(n)) = e {
         let item = usize::try_from(*n)
             .ok()

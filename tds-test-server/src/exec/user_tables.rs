@@ -4,7 +4,7 @@
 //! can.
 
 use super::bound::{BCond, BExpr, Row, Typed, eval, eval_cond};
-use super::catalog_views::{Acc, order_expr};
+use super::catalog_views::{Acc, order_by};
 use super::names::{AggFunc, Binder, Scope, ScopeCol, check_denied};
 use super::statements::{Item, bind_items, put_row, top_count};
 use super::{Env, Out, Outcome};
@@ -167,11 +167,7 @@ pub(super) fn table_select(
     let bound = (|| {
         let (items, cols) = bind_items(s, &b)?;
         let filter = s.filter.as_ref().map(|f| b.cond(f)).transpose()?;
-        let order: Vec<(Typed, bool)> = s
-            .order_by
-            .iter()
-            .map(|o| order_expr(&o.expr, s, &b).map(|t| (t, o.desc)))
-            .collect::<Result<_, _>>()?;
+        let order = order_by(s, &b)?;
         let top = top_count(s, &b)?;
         Ok::<_, SqlError>((items, cols, filter, order, top))
     })();

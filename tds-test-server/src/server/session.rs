@@ -9,6 +9,16 @@ use crate::tds::{self, PacketWriter, RpcProc};
 use crate::value::{SqlError, Value};
 use std::io::{self, Write};
 
+/// How a request's statements ended.
+enum Ran {
+    /// Every statement ran.
+    Done,
+    /// A statement failed; its error and DONE are written.
+    Failed,
+    /// A fault cut the connection.
+    Cut,
+}
+
 pub(super) struct Connection<'a> {
     pub(super) shared: &'a Shared,
     pub(super) id: u64,
@@ -68,43 +78,8 @@ impl Connection<'_> {
             }
         };
         let env = self.env(&[]);
-        for (i, stmt) in stmts.iter().enumerate() {
-            let more = if i + 1 < stmts.len() {
-                tds::DONE_MORE
-            } else {
-                0
-            };
-            let outcome = exec::execute(stmt, &env, state, &mut Out { pw, w })?;
-            match outcome {
-                Outcome::Done { rows } => {
-                    let (status, cmd) = match rows {
-                        Some(_) => (tds::DONE_COUNT, tds::CMD_SELECT),
-                        None => (0, 0),
-                    };
-                    tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONE,
-                        status | more,
-                        cmd,
-                        rows.unwrap_or(0),
-                    );
-                }
-                Outcome::Error { error, rows } => {
-                    self.error(pw, &error);
-                    let count = if rows.is_some() { tds::DONE_COUNT } else { 0 };
-                    tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONE,
-                        tds::DONE_ERROR | count,
-                        tds::CMD_SELECT,
-                        rows.unwrap_or(0),
-                    );
-                    return Ok(false);
-                }
-                Outcome::Cut => return Ok(true),
-            }
-        }
-        Ok(false)
+        let ran = self.run(&stmts, &env, state, &mut Out { pw, w }, RequestKind::Batch)?;
+        Ok(matches!(ran, Ran::Cut))
     }
 
     /// An RPC: `sp_executesql` runs its statement; DONEINPROC after each
@@ -126,6 +101,12 @@ impl Connection<'_> {
                 0,
             );
         };
+        // The RPC fails with `e`: its ERROR, then a failed DONEPROC.
+        let fail = |pw: &mut PacketWriter, e: &SqlError| {
+            self.error(pw, e);
+            done_proc(pw, 1);
+            Ok(false)
+        };
         let req = match tds::parse_rpc(payload)? {
             Ok(r) => r,
             Err(bad) => {
@@ -137,9 +118,7 @@ impl Connection<'_> {
                         bad.index, bad.name, bad.type_byte
                     ),
                 );
-                self.error(pw, &e);
-                done_proc(pw, 1);
-                return Ok(false);
+                return fail(pw, &e);
             }
         };
         let is_executesql = match &req.proc {
@@ -155,31 +134,23 @@ impl Connection<'_> {
                 RpcProc::Id(id) => format!("procedure id {id}"),
                 RpcProc::Name(n) => n.clone(),
             };
-            self.error(
-                pw,
-                &SqlError::new(
-                    2812,
-                    16,
-                    format!("Could not find stored procedure '{name}'."),
-                ),
+            let e = SqlError::new(
+                2812,
+                16,
+                format!("Could not find stored procedure '{name}'."),
             );
-            done_proc(pw, 1);
-            return Ok(false);
+            return fail(pw, &e);
         }
         let text = match req.params.first().map(|p| &p.value) {
             Some(Value::Unicode(t)) => t.to_string_lossy(),
             Some(Value::Ansi(b)) => crate::value::cp1252_decode(b),
             _ => {
-                self.error(
-                    pw,
-                    &SqlError::new(
-                        214,
-                        16,
-                        "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.",
-                    ),
+                let e = SqlError::new(
+                    214,
+                    16,
+                    "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.",
                 );
-                done_proc(pw, 1);
-                return Ok(false);
+                return fail(pw, &e);
             }
         };
         let params = req.params.get(2..).unwrap_or(&[]);
@@ -212,45 +183,69 @@ impl Connection<'_> {
         }
         let stmts = match sql::parse(&text) {
             Ok(s) => s,
-            Err(e) => {
-                self.error(pw, &e);
-                done_proc(pw, 1);
-                return Ok(false);
-            }
+            Err(e) => return fail(pw, &e),
         };
         let env = self.env(params);
-        for stmt in &stmts {
-            match exec::execute(stmt, &env, state, &mut Out { pw, w })? {
+        let ran = self.run(&stmts, &env, state, &mut Out { pw, w }, RequestKind::Rpc)?;
+        match ran {
+            Ran::Done => done_proc(pw, 0),
+            Ran::Failed => done_proc(pw, 1),
+            Ran::Cut => return Ok(true),
+        }
+        Ok(false)
+    }
+
+    /// Runs a request's statements in order, each followed by its DONE
+    /// token (DONE in a batch, DONEINPROC in an RPC), up to the first that
+    /// fails.
+    fn run(
+        &self,
+        stmts: &[sql::Statement],
+        env: &Env<'_>,
+        state: &mut SessionState,
+        out: &mut Out<'_>,
+        kind: RequestKind,
+    ) -> io::Result<Ran> {
+        let (token, more_after_last) = match kind {
+            RequestKind::Batch => (tds::TOKEN_DONE, 0),
+            // The RPC's DONEPROC follows even the last statement's token.
+            RequestKind::Rpc => (tds::TOKEN_DONEINPROC, tds::DONE_MORE),
+        };
+        for (i, stmt) in stmts.iter().enumerate() {
+            let more = if i + 1 < stmts.len() {
+                tds::DONE_MORE
+            } else {
+                more_after_last
+            };
+            match exec::execute(stmt, env, state, out)? {
                 Outcome::Done { rows } => {
                     let (status, cmd) = match rows {
                         Some(_) => (tds::DONE_COUNT, tds::CMD_SELECT),
                         None => (0, 0),
                     };
                     tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONEINPROC,
-                        status | tds::DONE_MORE,
+                        &mut out.pw.buf,
+                        token,
+                        status | more,
                         cmd,
                         rows.unwrap_or(0),
                     );
                 }
                 Outcome::Error { error, rows } => {
-                    self.error(pw, &error);
+                    self.error(out.pw, &error);
                     let count = if rows.is_some() { tds::DONE_COUNT } else { 0 };
                     tds::put_done(
-                        &mut pw.buf,
-                        tds::TOKEN_DONEINPROC,
-                        tds::DONE_ERROR | tds::DONE_MORE | count,
+                        &mut out.pw.buf,
+                        token,
+                        tds::DONE_ERROR | more_after_last | count,
                         tds::CMD_SELECT,
                         rows.unwrap_or(0),
                     );
-                    done_proc(pw, 1);
-                    return Ok(false);
+                    return Ok(Ran::Failed);
                 }
-                Outcome::Cut => return Ok(true),
+                Outcome::Cut => return Ok(Ran::Cut),
             }
         }
-        done_proc(pw, 0);
-        Ok(false)
+        Ok(Ran::Done)
     }
 }

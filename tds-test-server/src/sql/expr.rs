@@ -9,26 +9,29 @@ use crate::value::SqlError;
 
 impl Parser {
     pub(super) fn cond(&mut self) -> Result<Cond, SqlError> {
-        let mut ors = vec![self.and_cond()?];
-        while self.eat_kw("OR") {
-            ors.push(self.and_cond()?);
-        }
-        Ok(if ors.len() == 1 {
-            ors.pop().expect("one")
-        } else {
-            Cond::Or(ors)
-        })
+        self.joined("OR", Parser::and_cond, Cond::Or)
     }
 
     fn and_cond(&mut self) -> Result<Cond, SqlError> {
-        let mut ands = vec![self.not_cond()?];
-        while self.eat_kw("AND") {
-            ands.push(self.not_cond()?);
+        self.joined("AND", Parser::not_cond, Cond::And)
+    }
+
+    /// One or more conditions that `part` reads, separated by the keyword
+    /// `kw`: the one, or all of them joined by `join`.
+    fn joined(
+        &mut self,
+        kw: &str,
+        part: fn(&mut Parser) -> Result<Cond, SqlError>,
+        join: fn(Vec<Cond>) -> Cond,
+    ) -> Result<Cond, SqlError> {
+        let mut parts = vec![part(self)?];
+        while self.eat_kw(kw) {
+            parts.push(part(self)?);
         }
-        Ok(if ands.len() == 1 {
-            ands.pop().expect("one")
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one")
         } else {
-            Cond::And(ands)
+            join(parts)
         })
     }
 

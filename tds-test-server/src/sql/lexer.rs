@@ -29,6 +29,59 @@ pub(super) struct Token {
     pub(super) text: String,
 }
 
+impl Token {
+    /// A token that holds its own text (a variable, number or bare name).
+    fn as_written(tok: impl FnOnce(String) -> Tok, text: String) -> Token {
+        Token {
+            tok: tok(text.clone()),
+            text,
+        }
+    }
+}
+
+/// Whether `c` may continue a bare name or a variable.
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || "_@#$".contains(c)
+}
+
+/// Where the run of characters from `i` that `part` accepts ends.
+fn run_end(chars: &[char], mut i: usize, part: impl Fn(char) -> bool) -> usize {
+    while i < chars.len() && part(chars[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Reads a quoted run from `i` (just after the opening quote) to the
+/// closing `quote`, a doubled `quote` standing for one: the text and the
+/// index after the closing quote, or, never closed, the text to the end.
+fn quoted(chars: &[char], mut i: usize, quote: char) -> Result<(String, usize), String> {
+    let mut s = String::new();
+    loop {
+        match chars.get(i) {
+            None => return Err(s),
+            Some(&q) if q == quote && chars.get(i + 1) == Some(&quote) => {
+                s.push(quote);
+                i += 2;
+            }
+            Some(&q) if q == quote => return Ok((s, i + 1)),
+            Some(&ch) => {
+                s.push(ch);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A quote or bracket never closed, `after` being what followed it.
+fn unclosed(after: &str) -> SqlError {
+    SqlError::new(
+        105,
+        15,
+        format!("Unclosed quotation mark after the character string '{after}'."),
+    )
+}
+
 const SYMBOLS: [&str; 16] = [
     "<=", ">=", "<>", "!=", "!<", "!>", "(", ")", ",", ".", "*", "=", "<", ">", ";", "+",
 ];
@@ -79,34 +132,9 @@ pub(super) fn lex(sql: &str) -> Result<Vec<Token>, SqlError> {
         }
         let start = i;
         if c == '[' {
-            let mut name = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(SqlError::new(
-                            105,
-                            15,
-                            format!(
-                                "Unclosed quotation mark after the character string '{}'.",
-                                text(start + 1, chars.len())
-                            ),
-                        ));
-                    }
-                    Some(']') if chars.get(i + 1) == Some(&']') => {
-                        name.push(']');
-                        i += 2;
-                    }
-                    Some(']') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&ch) => {
-                        name.push(ch);
-                        i += 1;
-                    }
-                }
-            }
+            let name;
+            (name, i) =
+                quoted(&chars, i + 1, ']').map_err(|_| unclosed(&text(start + 1, chars.len())))?;
             out.push(Token {
                 tok: Tok::Ident { name, quoted: true },
                 text: text(start, i),
@@ -116,31 +144,9 @@ pub(super) fn lex(sql: &str) -> Result<Vec<Token>, SqlError> {
         if c == '"' || c == '\'' || ((c == 'N' || c == 'n') && chars.get(i + 1) == Some(&'\'')) {
             let national = c == 'N' || c == 'n';
             let quote = if national { '\'' } else { c };
-            i += if national { 2 } else { 1 };
-            let mut s = String::new();
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(SqlError::new(
-                            105,
-                            15,
-                            format!("Unclosed quotation mark after the character string '{s}'."),
-                        ));
-                    }
-                    Some(&q) if q == quote && chars.get(i + 1) == Some(&quote) => {
-                        s.push(quote);
-                        i += 2;
-                    }
-                    Some(&q) if q == quote => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&ch) => {
-                        s.push(ch);
-                        i += 1;
-                    }
-                }
-            }
+            let s;
+            (s, i) = quoted(&chars, i + if national { 2 } else { 1 }, quote)
+                .map_err(|s| unclosed(&s))?;
             let tok = if quote == '"' {
                 Tok::Ident {
                     name: s,
@@ -160,40 +166,23 @@ pub(super) fn lex(sql: &str) -> Result<Vec<Token>, SqlError> {
             if chars.get(i) == Some(&'@') {
                 i += 1;
             }
-            while i < chars.len() && (chars[i].is_alphanumeric() || "_@#$".contains(chars[i])) {
-                i += 1;
-            }
-            let t = text(start, i);
-            out.push(Token {
-                tok: Tok::Var(t.clone()),
-                text: t,
-            });
+            i = run_end(&chars, i, is_name_char);
+            out.push(Token::as_written(Tok::Var, text(start, i)));
             continue;
         }
         if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
         {
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            let t = text(start, i);
-            out.push(Token {
-                tok: Tok::Number(t.clone()),
-                text: t,
-            });
+            i = run_end(&chars, i, |d| d.is_ascii_digit() || d == '.');
+            out.push(Token::as_written(Tok::Number, text(start, i)));
             continue;
         }
         if c.is_alphabetic() || c == '_' || c == '#' {
-            while i < chars.len() && (chars[i].is_alphanumeric() || "_@#$".contains(chars[i])) {
-                i += 1;
-            }
-            let t = text(start, i);
-            out.push(Token {
-                tok: Tok::Ident {
-                    name: t.clone(),
-                    quoted: false,
-                },
-                text: t,
-            });
+            i = run_end(&chars, i, is_name_char);
+            let ident = |name| Tok::Ident {
+                name,
+                quoted: false,
+            };
+            out.push(Token::as_written(ident, text(start, i)));
             continue;
         }
         if let Some(sym) = SYMBOLS.iter().find(|s| {

@@ -104,3 +104,54 @@ fn splits_object_names() {
     assert_eq!(parse_object_name("Members").unwrap(), vec!["Members"]);
     assert!(parse_object_name("dbo.").is_none());
 }
+
+#[test]
+fn lexes_quoted_names_and_strings_with_doubled_quotes() {
+    let toks: Vec<Tok> = lex("[a]]b] \"c\"\"d\" N'e''f' 'g' @@v 1.5 _h#")
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tok)
+        .collect();
+    let ident = |name: &str, quoted| Tok::Ident {
+        name: name.into(),
+        quoted,
+    };
+    let string = |text: &str, national| Tok::Str {
+        text: text.into(),
+        national,
+    };
+    assert_eq!(
+        toks,
+        vec![
+            ident("a]b", true),
+            ident("c\"d", true),
+            string("e'f", true),
+            string("g", false),
+            Tok::Var("@@v".into()),
+            Tok::Number("1.5".into()),
+            ident("_h#", false),
+            Tok::Eof,
+        ]
+    );
+}
+
+#[test]
+fn an_unclosed_quote_or_bracket_fails_with_105() {
+    for (sql, after) in [
+        ("SELECT [Mem]]ber", "Mem]]ber"),
+        ("SELECT 'it''s", "it's"),
+        ("SELECT N'x", "x"),
+        ("SELECT \"ab", "ab"),
+    ] {
+        let e = parse(sql).unwrap_err();
+        assert_eq!(
+            (e.number, e.class, e.message),
+            (
+                105,
+                15,
+                format!("Unclosed quotation mark after the character string '{after}'.")
+            ),
+            "{sql}"
+        );
+    }
+}

@@ -60,6 +60,17 @@ fn bytes_fit<'a>(
 }
 
 /// Text as a string (for converting to numbers, dates, ...).
+/// The bytes of an integer type's value in a binary cast, either way:
+/// tinyint and bit 1, smallint 2, int 4, bigint 8.
+fn integer_bytes(ty: &SqlType) -> usize {
+    match ty {
+        SqlType::TinyInt | SqlType::Bit => 1,
+        SqlType::SmallInt => 2,
+        SqlType::Int => 4,
+        _ => 8,
+    }
+}
+
 fn as_string(v: &Value<'_>) -> Option<String> {
     match v {
         Value::Unicode(t) => Some(t.to_string_lossy()),
@@ -138,12 +149,7 @@ pub(crate) fn cast<'a>(v: Value<'a>, from: &SqlType, to: &SqlType) -> Result<Val
                     }
                 }
                 Value::Binary(b) => {
-                    let n = match to {
-                        SqlType::TinyInt | SqlType::Bit => 1,
-                        SqlType::SmallInt => 2,
-                        SqlType::Int => 4,
-                        _ => 8,
-                    };
+                    let n = integer_bytes(to);
                     let tail = &b[b.len().saturating_sub(n)..];
                     let mut x: i64 = 0;
                     for &byte in tail {
@@ -252,12 +258,7 @@ pub(crate) fn cast<'a>(v: Value<'a>, from: &SqlType, to: &SqlType) -> Result<Val
                     Cow::Owned(out)
                 }
                 Value::Int(i) => {
-                    let n = match from {
-                        SqlType::TinyInt | SqlType::Bit => 1,
-                        SqlType::SmallInt => 2,
-                        SqlType::Int => 4,
-                        _ => 8,
-                    };
+                    let n = integer_bytes(from);
                     Cow::Owned(i.to_be_bytes()[8 - n..].to_vec())
                 }
                 Value::Guid(g) => {
@@ -380,26 +381,38 @@ mod tests {
     }
 
     #[test]
+    fn integers_cast_to_and_from_binary_by_their_width() {
+        let bytes = |b: &[u8]| Value::Binary(Cow::Owned(b.to_vec()));
+        for (ty, value, expected) in [
+            (SqlType::TinyInt, 0x12, &[0x12][..]),
+            (SqlType::Bit, 1, &[0x01]),
+            (SqlType::SmallInt, 0x1234, &[0x12, 0x34]),
+            (SqlType::Int, 0x1234_5678, &[0x12, 0x34, 0x56, 0x78]),
+            (
+                SqlType::BigInt,
+                0x0102_0304_0506_0708,
+                &[1, 2, 3, 4, 5, 6, 7, 8],
+            ),
+        ] {
+            let binary = SqlType::VarBinary(Len::Max);
+            let b = cast(Value::Int(value), &ty, &binary).unwrap();
+            assert_eq!(b, bytes(expected), "{ty:?}");
+            // Back, from the rightmost bytes of a longer value.
+            let longer = [&[0x7F, 0x7F][..], expected].concat();
+            let back = cast(bytes(&longer), &binary, &ty).unwrap();
+            assert_eq!(back, Value::Int(value), "{ty:?}");
+        }
+    }
+
+    #[test]
     fn casts_numbers() {
-        let d = cast(
-            Value::Int(12),
-            &SqlType::Int,
-            &SqlType::Decimal {
-                precision: 5,
-                scale: 2,
-            },
-        )
-        .unwrap();
+        let decimal_5_2 = SqlType::Decimal {
+            precision: 5,
+            scale: 2,
+        };
+        let d = cast(Value::Int(12), &SqlType::Int, &decimal_5_2).unwrap();
         assert_eq!(d, Value::Decimal(1200));
-        let e = cast(
-            Value::Int(1000),
-            &SqlType::Int,
-            &SqlType::Decimal {
-                precision: 5,
-                scale: 2,
-            },
-        )
-        .unwrap_err();
+        let e = cast(Value::Int(1000), &SqlType::Int, &decimal_5_2).unwrap_err();
         assert_eq!(e.number, 8115);
         let e = cast(Value::Int(300), &SqlType::Int, &SqlType::TinyInt).unwrap_err();
         assert_eq!(e.number, 8115);

@@ -36,14 +36,21 @@ pub async fn serve_tiny() -> Server {
     serve(ServerConfig::new(tiny())).await
 }
 
-/// A tiberius configuration for `server`, in the clear.
-pub fn config(server: &Server) -> Config {
+/// A tiberius configuration for `server`, in the clear, that names no
+/// database (the login's default one).
+pub fn config_without_database(server: &Server) -> Config {
     let mut c = Config::new();
     c.host("127.0.0.1");
     c.port(server.port());
     c.authentication(AuthMethod::sql_server(USER, PASSWORD));
-    c.database("legacy");
     c.encryption(EncryptionLevel::NotSupported);
+    c
+}
+
+/// A tiberius configuration for `server`, in the clear.
+pub fn config(server: &Server) -> Config {
+    let mut c = config_without_database(server);
+    c.database("legacy");
     c
 }
 
@@ -55,6 +62,32 @@ pub async fn connect_config(server: &Server, config: Config) -> tiberius::Result
 
 pub async fn connect(server: &Server) -> Conn {
     connect_config(server, config(server)).await.expect("login")
+}
+
+/// `tiny` served, and a client logged in to it. Keep the server (bound to
+/// a name, not `_`) for as long as the client is used.
+pub async fn serve_tiny_and_connect() -> (Server, Conn) {
+    let server = serve_tiny().await;
+    let client = connect(&server).await;
+    (server, client)
+}
+
+/// The first row a SQL batch answers with.
+pub async fn one_row(client: &mut Conn, sql: &str) -> tiberius::Row {
+    first_row(client.simple_query(sql).await.unwrap()).await
+}
+
+/// The first row a parameterised query (an RPC) answers with.
+pub async fn one_row_with(
+    client: &mut Conn,
+    sql: &str,
+    params: &[&dyn tiberius::ToSql],
+) -> tiberius::Row {
+    first_row(client.query(sql, params).await.unwrap()).await
+}
+
+async fn first_row(answer: tiberius::QueryStream<'_>) -> tiberius::Row {
+    answer.into_row().await.unwrap().expect("a row")
 }
 
 /// The server error a query failed with: (number, class, message).
@@ -154,6 +187,23 @@ pub async fn rows(
         .await
         .unwrap()
         .into_first_result()
+        .await
+        .unwrap()
+}
+
+/// The first column of a query's first row, as an `int`.
+pub async fn first_int(client: &mut Conn, sql: &str) -> Option<i32> {
+    rows(client, sql, &[]).await[0].get::<i32, _>(0)
+}
+
+/// Runs a SQL batch that must succeed, and returns its results (none for a
+/// `SET`).
+pub async fn batch(client: &mut Conn, sql: &str) -> Vec<Vec<tiberius::Row>> {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap()
+        .into_results()
         .await
         .unwrap()
 }

@@ -68,6 +68,24 @@ fn message(input: &str, secrets: &[&str]) -> String {
     err(input, secrets).to_string()
 }
 
+/// Parses `input`, which must fail as `expected` with the message `text`.
+fn refused(input: &str, secrets: &[&str], expected: SourceError, text: &str) {
+    let e = err(input, secrets);
+    assert_eq!(e, expected, "{input}");
+    assert_eq!(e.to_string(), text, "{input}");
+}
+
+/// Checks the settings a source has when its input leaves them out.
+fn assert_defaults(s: &Source) {
+    assert_eq!(s.port, 1433);
+    assert_eq!(s.encrypt, Encrypt::Off);
+    assert!(!s.trust_server_certificate);
+    assert_eq!(s.ca_file, None);
+    assert_eq!(s.application_name, "pancake");
+    assert_eq!(s.connect_timeout, Duration::from_secs(15));
+    assert!(s.notes().is_empty());
+}
+
 fn tiberius_debug(source: &Source) -> String {
     format!("{:?}", source.tiberius_config())
 }

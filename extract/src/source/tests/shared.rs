@@ -23,6 +23,23 @@ fn url_windows_login_is_refused() {
     );
 }
 
+/// Parses `input` (password `secret`), which must ask for `expected`
+/// encryption and leave no note.
+fn encrypt_reads_as(input: &str, secret: &str, expected: Encrypt) {
+    let s = ok(input, &[secret]);
+    assert_eq!(s.encrypt, expected, "{input}");
+    assert!(s.notes().is_empty(), "{input}");
+}
+
+/// Parses `input` (password `secret`), which asks for strict encryption:
+/// it must read as required, with one note, which is returned.
+fn strict_note(input: &str, secret: &str) -> String {
+    let s = ok(input, &[secret]);
+    assert_eq!(s.encrypt, Encrypt::Required);
+    assert_eq!(s.notes().len(), 1, "{:?}", s.notes());
+    s.notes()[0].clone()
+}
+
 #[test]
 fn url_encrypt_values() {
     for (value, expected) in [
@@ -33,21 +50,14 @@ fn url_encrypt_values() {
         ("NO", Encrypt::Off),
         ("optional", Encrypt::Off),
     ] {
-        let s = ok(
+        encrypt_reads_as(
             &format!("mssql://sa:Enc9pw@h/db?encrypt={value}"),
-            &["Enc9pw"],
+            "Enc9pw",
+            expected,
         );
-        assert_eq!(s.encrypt, expected, "{value}");
-        assert!(s.notes().is_empty());
     }
-    let s = ok("mssql://sa:Enc9pw@h/db?encrypt=strict", &["Enc9pw"]);
-    assert_eq!(s.encrypt, Encrypt::Required);
-    assert_eq!(s.notes().len(), 1);
-    assert!(
-        s.notes()[0].starts_with("encrypt=strict (TDS 8.0"),
-        "{:?}",
-        s.notes()
-    );
+    let note = strict_note("mssql://sa:Enc9pw@h/db?encrypt=strict", "Enc9pw");
+    assert!(note.starts_with("encrypt=strict (TDS 8.0"), "{note}");
 }
 
 #[test]
@@ -63,15 +73,11 @@ fn ado_encrypt_values() {
         ("no", Encrypt::Off),
         ("Optional", Encrypt::Off),
     ] {
-        let s = ok(&format!("{base};Encrypt={value}"), &["Encr9pw"]);
-        assert_eq!(s.encrypt, expected, "{value}");
-        assert!(s.notes().is_empty(), "{value}");
+        encrypt_reads_as(&format!("{base};Encrypt={value}"), "Encr9pw", expected);
     }
-    let s = ok(&format!("{base};Encrypt=Strict"), &["Encr9pw"]);
-    assert_eq!(s.encrypt, Encrypt::Required);
-    assert_eq!(s.notes().len(), 1);
-    assert!(s.notes()[0].starts_with("Encrypt=strict (TDS 8.0"));
-    assert!(s.notes()[0].contains("using mandatory"));
+    let note = strict_note(&format!("{base};Encrypt=Strict"), "Encr9pw");
+    assert!(note.starts_with("Encrypt=strict (TDS 8.0"), "{note}");
+    assert!(note.contains("using mandatory"), "{note}");
     assert_eq!(
         message(&format!("{base};Encrypt=maybe"), &["Encr9pw"]),
         "Encrypt must be true or false (or mandatory, optional, strict), not 'maybe'"
@@ -95,18 +101,12 @@ fn ado_encrypt_values() {
         message(&format!("{base};TrustServerCertificateCA="), &["Encr9pw"]),
         "TrustServerCertificateCA is empty: give the path of the CA certificate (PEM, CRT or DER) that signed the server's certificate"
     );
-    let e = err(
+    refused(
         &format!("{base};TrustServerCertificate=true;TrustServerCertificateCA=/ca.pem"),
         &["Encr9pw"],
-    );
-    assert_eq!(
-        e,
         SourceError::TrustAndCa {
-            form: Form::ConnectionString
-        }
-    );
-    assert_eq!(
-        e.to_string(),
-        "both TrustServerCertificate=True and TrustServerCertificateCA are set: pick one (TrustServerCertificateCA checks the server's certificate against that CA, TrustServerCertificate=True accepts any certificate)"
+            form: Form::ConnectionString,
+        },
+        "both TrustServerCertificate=True and TrustServerCertificateCA are set: pick one (TrustServerCertificateCA checks the server's certificate against that CA, TrustServerCertificate=True accepts any certificate)",
     );
 }

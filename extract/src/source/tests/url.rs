@@ -45,15 +45,9 @@ fn url_defaults() {
     let s = ok("mssql://sa:Pa55word!@legacy-db/legacy", &["Pa55word"]);
     assert_eq!(s.host, "legacy-db");
     assert_eq!(s.port, DEFAULT_PORT);
-    assert_eq!(s.port, 1433);
     assert_eq!(s.database, "legacy");
     assert_eq!(s.user, "sa");
-    assert_eq!(s.encrypt, Encrypt::Off);
-    assert!(!s.trust_server_certificate);
-    assert_eq!(s.ca_file, None);
-    assert_eq!(s.application_name, "pancake");
-    assert_eq!(s.connect_timeout, Duration::from_secs(15));
-    assert!(s.notes().is_empty());
+    assert_defaults(&s);
     assert_eq!(s.redacted(), "mssql://sa@legacy-db:1433/legacy");
 }
 
@@ -101,16 +95,13 @@ fn url_percent_decoding() {
 
 #[test]
 fn url_bad_percent_encoding() {
-    let e = err("mssql://sa:%FFBadUtf8@h/db", &["BadUtf8"]);
-    assert_eq!(
-        e,
+    refused(
+        "mssql://sa:%FFBadUtf8@h/db",
+        &["BadUtf8"],
         SourceError::BadPercentEncoding {
-            part: "password".into()
-        }
-    );
-    assert_eq!(
-        e.to_string(),
-        "the password in the SQL Server URL is not valid UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of each special character, e.g. %C3%A9 for 'é'"
+            part: "password".into(),
+        },
+        "the password in the SQL Server URL is not valid UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of each special character, e.g. %C3%A9 for 'é'",
     );
     let e = err("mssql://sa:Pw0rdQ@h/d%C3b", &["Pw0rdQ"]);
     assert_eq!(
@@ -166,11 +157,11 @@ fn url_instance_needs_a_port() {
         "mssql://sa:Inst4nce@host\\SQLEXPRESS/legacy",
         "mssql://sa:Inst4nce@host%5CSQLEXPRESS/legacy",
     ] {
-        let e = err(input, &["Inst4nce"]);
-        assert_eq!(e, SourceError::Instance { form: Form::Url });
-        assert_eq!(
-            e.to_string(),
-            "the SQL Server URL names a SQL Server instance (host\\instance) without a port: instance names are not supported, give the instance's TCP port instead, e.g. mssql://user:password@host:1434/legacy"
+        refused(
+            input,
+            &["Inst4nce"],
+            SourceError::Instance { form: Form::Url },
+            "the SQL Server URL names a SQL Server instance (host\\instance) without a port: instance names are not supported, give the instance's TCP port instead, e.g. mssql://user:password@host:1434/legacy",
         );
     }
     // With a port, the port names the instance.
@@ -248,21 +239,21 @@ fn url_password_with_raw_slash_or_hash_is_not_quoted_back() {
             ..
         }
     ));
-    let e = err("mssql://sa:Hash3d@host/legacy#zzkw", &["Hash3d", "zzkw"]);
-    assert_eq!(e, SourceError::UrlFragment);
-    assert_eq!(
-        e.to_string(),
-        "the SQL Server URL has a '#' after the host: if it belongs to the password, percent-encode it as %23"
+    refused(
+        "mssql://sa:Hash3d@host/legacy#zzkw",
+        &["Hash3d", "zzkw"],
+        SourceError::UrlFragment,
+        "the SQL Server URL has a '#' after the host: if it belongs to the password, percent-encode it as %23",
     );
 }
 
 #[test]
 fn url_path_is_only_the_database() {
-    let e = err("mssql://sa:P4thPw@host/legacy/extra", &["P4thPw"]);
-    assert_eq!(e, SourceError::UrlPath);
-    assert_eq!(
-        e.to_string(),
-        "the path of the SQL Server URL must be just the database name, e.g. mssql://user:password@host:1433/legacy: percent-encode a '/' in the name as %2F"
+    refused(
+        "mssql://sa:P4thPw@host/legacy/extra",
+        &["P4thPw"],
+        SourceError::UrlPath,
+        "the path of the SQL Server URL must be just the database name, e.g. mssql://user:password@host:1433/legacy: percent-encode a '/' in the name as %2F",
     );
 }
 
