@@ -74,6 +74,7 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
     );
     samples_go_forward_to_the_stage_end(stages);
     load_postgres_counts_what_it_sends(&stages[2]);
+    load_rabbitmq_counts_what_it_sends(&stages[3]);
     phases_are_named_in_order(stages);
     // The chart names what the JSON does: every phase (on its band and in
     // the legend with its duration) and every ceiling.
@@ -182,6 +183,18 @@ fn load_postgres_counts_what_it_sends(stage: &serde_json::Value) {
     assert!(m["sent"]["what"].as_str().unwrap().contains("COPY"), "{m}");
     assert!(m["file_bytes_read"].as_u64().unwrap() > 100_000, "{m}");
     assert!(m["file_bytes_written"].is_u64(), "{m}");
+}
+
+/// Load rabbitmq sends its events to the broker: tiny's 6,780 events are
+/// well over 100 kB of message bodies, counted by the loader itself.
+fn load_rabbitmq_counts_what_it_sends(stage: &serde_json::Value) {
+    let m = &stage["measured"];
+    let sent = m["sent"]["bytes"].as_u64().unwrap_or(0);
+    assert!(sent > 100_000, "sent {sent} bytes: {m}");
+    assert!(
+        m["sent"]["what"].as_str().unwrap().contains("RabbitMQ"),
+        "{m}"
+    );
 }
 
 /// Each stage's phases cover its time in order; load postgres's are its

@@ -103,6 +103,9 @@ pub(super) struct Counts {
     pub(super) retried: u64,
     /// Messages no queue took (returned under the mandatory flag).
     pub(super) unroutable: u64,
+    /// Bytes of message bodies handed to the broker, every publish counted
+    /// (a message published again after a nack counts again).
+    pub(super) body_bytes: u64,
 }
 
 /// A published message whose confirm has not been awaited yet.
@@ -190,6 +193,7 @@ impl<'a, C: ConfirmChannel> Publisher<'a, C> {
         let channel = message.lane % self.channels.len();
         let confirm = self.channels[channel].publish(&message).await?;
         self.counts.messages += 1;
+        self.counts.body_bytes += message.body.len() as u64;
         self.in_flight_bytes += message.body.len();
         self.in_flight.push_back(InFlight {
             channel,
@@ -227,6 +231,7 @@ impl<'a, C: ConfirmChannel> Publisher<'a, C> {
             }
             retries += 1;
             self.counts.retried += 1;
+            self.counts.body_bytes += message.body.len() as u64;
             answer = channel.confirmed(channel.publish(&message).await?).await?;
         }
         if answer == (Confirmed::Ack { returned: true }) {

@@ -36,5 +36,9 @@ pub struct RabbitReport {
     pub retried: u64,
     /// Messages no queue took (returned under the mandatory flag).
     pub unroutable: u64,
+    /// Bytes of message bodies sent to the broker over every connection of
+    /// this run, messages published again included; AMQP's framing and
+    /// properties are not counted.
+    pub body_bytes: u64,
     pub elapsed: Duration,
 }

@@ -224,6 +224,7 @@ impl Load<'_> {
         self.report.confirmed += counts.confirmed;
         self.report.retried += counts.retried;
         self.report.unroutable += counts.unroutable;
+        self.report.body_bytes += counts.body_bytes;
         if result.is_ok() {
             for channel in &channels {
                 let _ = channel.channel.close(200, "done".into()).await;

@@ -199,7 +199,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let r = runtime
                     .block_on(rabbitmq::load(&options, Arc::new(count)))
                     .context("loading into RabbitMQ")?;
-                let measured = meter.finish();
+                let mut measured = meter.finish();
+                measured.sent = Some(measure::Sent {
+                    bytes: r.body_bytes,
+                    what: "message bodies published to RabbitMQ (without AMQP's framing and properties)".into(),
+                });
                 let _ = rabbitmq::Checkpoint::path(&options).map(std::fs::remove_file);
                 runtime.block_on(delete_queues(&options, &tag))?;
                 // The bare publisher holds its messages in memory: at most

@@ -141,7 +141,8 @@ async fn never_more_than_the_window_is_unconfirmed() {
             messages: 20,
             confirmed: 20,
             retried: 0,
-            unroutable: 0
+            unroutable: 0,
+            body_bytes: 200,
         }
     );
 }
@@ -228,7 +229,9 @@ async fn a_nacked_message_is_published_again_before_anything_after_it() {
             messages: 6,
             confirmed: 6,
             retried: 2,
-            unroutable: 0
+            unroutable: 0,
+            // Every publish is sent: the nacked k1 three times.
+            body_bytes: 8,
         }
     );
 }
@@ -288,7 +291,8 @@ async fn unroutable_messages_are_counted_and_confirmed() {
             messages: 4,
             confirmed: 4,
             retried: 1,
-            unroutable: 2
+            unroutable: 2,
+            body_bytes: 5,
         }
     );
 }
