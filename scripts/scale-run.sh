@@ -50,7 +50,7 @@ echo "dump: $(du -sh "$dump" | cut -f1)"
 timed transform $pancake transform --in "$dump" --out "$events" --force
 echo "event stream: $(du -sh "$events" | cut -f1)"
 rm -rf "$dump"
-timed load-postgres $pancake load postgres --in "$events" --db-prefix "x${scale}_" --reset "$@"
+timed load-postgres $pancake load postgres --in "$events" --prefix "x${scale}" --reset "$@"
 psql "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -Atc \
     "SELECT datname, pg_size_pretty(pg_database_size(datname)) FROM pg_database
      WHERE datname LIKE 'x${scale}\_%' ORDER BY pg_database_size(datname) DESC" |
