@@ -89,32 +89,21 @@ async fn several_channels_are_refused_where_they_would_break_the_order() {
     }
 }
 
+/// What connecting to `url` fails with.
+async fn connect_error(url: &str) -> String {
+    rabbitmq::connect(url).await.err().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn wrong_credentials_an_unknown_vhost_and_a_refused_connection_read_well() {
     let secret = "not-the-guest-password";
-    let e = rabbitmq::connect(&format!("amqp://guest:{secret}@127.0.0.1:5672/%2f"))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let e = connect_error(&format!("amqp://guest:{secret}@127.0.0.1:5672/%2f")).await;
     assert!(e.contains("refused user 'guest'"), "{e}");
     assert!(!e.contains(secret));
-    let e = rabbitmq::connect("amqp://guest:guest@127.0.0.1:5672/no-such-vhost")
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let e = connect_error("amqp://guest:guest@127.0.0.1:5672/no-such-vhost").await;
     assert!(e.contains("no virtual host 'no-such-vhost'"), "{e}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let e = rabbitmq::connect(&format!("amqp://guest:{secret}@127.0.0.1:{port}/%2f"))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let port = closed_port();
+    let e = connect_error(&format!("amqp://guest:{secret}@127.0.0.1:{port}/%2f")).await;
     assert!(e.contains("connection refused"), "{e}");
     assert!(!e.contains(secret));
 }
@@ -198,21 +187,6 @@ fn options_for(events: &std::path::Path, url: &str, exchange: &str, prefix: &str
     options
 }
 
-/// Every event of the stream reached every module queue at `url` that
-/// wants it.
-async fn assert_every_event_arrived(url: &str, prefix: &str, most_repeats: usize) {
-    let (connection, _) = rabbitmq::connect(url).await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    for module in MODULES {
-        let want = all_events_cached()
-            .iter()
-            .filter(|e| module.consumes(e.kind()))
-            .count();
-        let got = drain(&channel, &queue_name(prefix, module), want).await;
-        assert_complete(module, &got, most_repeats);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkpoint_applies_only_to_the_target_it_was_taken_for() {
     let tmp = tempfile::tempdir().unwrap();
@@ -268,13 +242,7 @@ async fn a_checkpoint_applies_only_to_the_target_it_was_taken_for() {
         tokio::spawn(async move { rabbitmq::load(&home, seen).await })
     };
     let path = rabbitmq::Checkpoint::path(&home).unwrap();
-    let saved = || {
-        std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["events"].as_u64())
-            .unwrap_or(0)
-    };
+    let saved = || saved_events(&path);
     let mut waited = 0;
     while saved() < 2_000 {
         assert!(waited < 600, "no checkpoint was saved");
@@ -339,11 +307,7 @@ async fn a_listener_that_never_answers_fails_within_the_connect_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_first_connection_fails_at_once_without_retrying() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let mut options = RabbitOptions::new(events().to_path_buf(), url_with(None, Some(port)));
     options.exchange = unique("x");
     options.reconnects = 10;
