@@ -373,14 +373,9 @@ async fn a_part_the_manifest_misstates(tag: &str, edit: fn(&mut serde_json::Valu
     assert_eq!(listed, 0, "{tag}: the misstated part is recorded as loaded");
     let ids = part_event_ids(&dir, &table.name, 1, &part.file);
     assert!(!ids.is_empty());
-    let present: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id::text = ANY($1)")
-            .bind(&ids)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
     assert_eq!(
-        present, 0,
+        events_present(&mut conn, &ids).await,
+        0,
         "{tag}: rows of the misstated part are in the database"
     );
 }

@@ -17,9 +17,7 @@ use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newer_schema_version_is_refused() {
-    let (url, password) = secret_url().await;
-    let mut options = options("version", &["block"]);
-    options.database_url = url;
+    let (options, password) = secret_options("version", &["block"]).await;
     let _cleanup = fresh(&options).await;
     load_ok(&options).await;
     let mut conn = module_db(&options, "block").await;
@@ -54,9 +52,7 @@ async fn a_newer_schema_version_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_stream_is_refused() {
-    let (url, password) = secret_url().await;
-    let mut options = options("other", &["block"]);
-    options.database_url = url;
+    let (options, password) = secret_options("other", &["block"]).await;
     let _cleanup = fresh(&options).await;
     load_ok(&options).await;
 
@@ -77,9 +73,7 @@ async fn another_stream_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_with_foreign_tables_is_left_alone() {
-    let (url, password) = secret_url().await;
-    let mut options = options("foreign", &["block"]);
-    options.database_url = url;
+    let (options, password) = secret_options("foreign", &["block"]).await;
     let _cleanup = fresh(&options).await;
     let database = options.database("block");
     create_database(&database).await;

@@ -116,9 +116,7 @@ async fn interrupted_load(options: &PgOptions, statement: &str) -> PgError {
 /// each of `statements`; each time, only whole parts are left, and a
 /// re-run loads the rest once.
 async fn interrupt_and_resume(tag: &str, jobs: usize, statements: &[&str]) {
-    let (url, password) = secret_url().await;
-    let mut options = options(tag, &["audit"]);
-    options.database_url = url;
+    let (mut options, password) = secret_options(tag, &["audit"]).await;
     options.jobs = jobs;
     let _cleanup = fresh(&options).await;
     let parts = part_ids(events());
@@ -258,13 +256,7 @@ async fn a_load_resumes_with_the_parts_missing() {
     assert_eq!(report.events_read, ids.len() as u64);
 
     assert_complete_audit(&options).await;
-    let back: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id::text = ANY($1)")
-            .bind(&ids)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    assert_eq!(back, ids.len() as i64);
+    assert_eq!(events_present(&mut conn, &ids).await, ids.len() as i64);
     let all = all_events_cached().len() as i64;
     assert_eq!(
         module(&report, "audit").tables,

@@ -187,6 +187,20 @@ fn options_for(events: &std::path::Path, url: &str, exchange: &str, prefix: &str
     options
 }
 
+/// Loading `options` again, at full speed, resumes after the `at` events
+/// its checkpoint holds, and every event reaches the module queues (with
+/// repeats).
+async fn assert_resumes_after(options: &RabbitOptions, at: u64) {
+    let options = RabbitOptions {
+        max_events_per_sec: None,
+        ..options.clone()
+    };
+    let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
+    assert_eq!(report.resumed_after, at);
+    assert_eq!(report.events, all_events_cached().len() as u64 - at);
+    assert_every_event_arrived(&amqp_url(), &options.queue_prefix, 100).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkpoint_applies_only_to_the_target_it_was_taken_for() {
     let tmp = tempfile::tempdir().unwrap();
@@ -261,11 +275,7 @@ async fn a_checkpoint_applies_only_to_the_target_it_was_taken_for() {
     assert_eq!(report.events, total);
     assert_every_event_arrived(&other.url(), &prefix, 0).await;
     // ... and / still resumes from its own checkpoint.
-    home.max_events_per_sec = None;
-    let report = rabbitmq::load(&home, Arc::new(())).await.unwrap();
-    assert_eq!(report.resumed_after, at);
-    assert_eq!(report.events, total - at);
-    assert_every_event_arrived(&amqp_url(), &prefix, 100).await;
+    assert_resumes_after(&home, at).await;
     delete_topology_at(&amqp_url(), &exchange, &prefix).await;
 }
 
@@ -378,11 +388,7 @@ async fn a_broker_that_stays_down_stops_the_load_part_way_and_the_same_call_resu
 
     // The broker is back: the same call continues after the checkpoint.
     proxy.restore().await;
-    options.max_events_per_sec = None;
-    let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
-    assert_eq!(report.resumed_after, events);
-    assert_eq!(report.events, total - events);
-    assert_every_event_arrived(&amqp_url(), &prefix, 100).await;
+    assert_resumes_after(&options, events).await;
     delete_topology_at(&amqp_url(), &exchange, &prefix).await;
 }
 

@@ -107,7 +107,7 @@ pub const SECRET: &str = "pg-secret-4711";
 /// check it (trust, as scripts/services.sh sets up for 127.0.0.1), so that
 /// a message showing it would be caught; else DATABASE_URL as it is.
 /// Returns the URL and its password.
-pub async fn secret_url() -> (String, String) {
+async fn secret_url() -> (String, String) {
     let s = server();
     let url = format!(
         "postgres://{}:{SECRET}@{}/{}",
@@ -150,6 +150,14 @@ pub fn options(tag: &str, modules: &[&str]) -> PgOptions {
     options.prefix = format!("t{}_{tag}", std::process::id());
     options.modules = modules.iter().map(|m| (*m).to_owned()).collect();
     options
+}
+
+/// [`options`] at [`secret_url`], and the password a message must not show.
+pub async fn secret_options(tag: &str, modules: &[&str]) -> (PgOptions, String) {
+    let (url, password) = secret_url().await;
+    let mut options = options(tag, modules);
+    options.database_url = url;
+    (options, password)
 }
 
 /// Drops the databases of `options` when the test ends, passed or not.
@@ -223,6 +231,15 @@ pub async fn text(conn: &mut PgConnection, sql: &str) -> Option<String> {
         .fetch_one(conn)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// How many of the events `ids` the audit log of `conn` holds.
+pub async fn events_present(conn: &mut PgConnection, ids: &[String]) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id::text = ANY($1)")
+        .bind(ids)
+        .fetch_one(conn)
+        .await
+        .unwrap()
 }
 
 /// The audit database of `options` holds every event of the stream, once,
