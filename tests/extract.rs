@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{command, kill_when, text};
+use common::{command, kill_when, succeeded, text};
 use pancake_proto::Manifest;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig, same_rows};
 use std::path::{Path, PathBuf};
@@ -63,8 +63,7 @@ fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
     assert!(!cut.complete);
 
     let again: Output = extract_command(port, &out, "2500").output().unwrap();
-    assert!(again.status.success(), "{}", text(&again.stderr));
-    let stdout = text(&again.stdout);
+    let stdout = succeeded(&again);
     assert!(stdout.contains("continuing an earlier run"), "{stdout}");
     assert!(!stdout.contains(PASSWORD) && !text(&again.stderr).contains(PASSWORD));
 
@@ -76,8 +75,7 @@ fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
 
     // An uninterrupted run writes the very same parts.
     let whole = tmp.path().join("whole");
-    let straight = extract_command(port, &whole, "100000000").output().unwrap();
-    assert!(straight.status.success(), "{}", text(&straight.stderr));
+    succeeded(&extract_command(port, &whole, "100000000").output().unwrap());
     let parts = |dir: &Path| {
         Manifest::load(dir)
             .unwrap()

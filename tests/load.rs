@@ -7,7 +7,7 @@ mod common;
 use common::rabbit::{
     Proxy, amqp_url, delete_topology_at, drain, rabbit_options, saved_events, unique,
 };
-use common::{block_on, command, kill_when, text, tiny_stream, wait_until};
+use common::{block_on, command, kill_when, succeeded, text, tiny_stream, wait_until};
 use pancake_load::MODULES;
 use pancake_load::rabbitmq::{Checkpoint, connect, queue_name};
 use pancake_proto::events::Event;
@@ -49,8 +49,7 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
     );
 
     let again = load_command(&events, &exchange, &prefix).output().unwrap();
-    assert!(again.status.success(), "{}", text(&again.stderr));
-    let stdout = text(&again.stdout);
+    let stdout = succeeded(&again);
     assert!(
         stdout.contains("continued after the checkpoint"),
         "{stdout}"
@@ -155,9 +154,7 @@ fn an_older_checkpoint_is_not_used_and_the_summary_says_so() {
         ),
     )
     .unwrap();
-    let out = load_command(&events, &exchange, &prefix).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    let stdout = succeeded(&load_command(&events, &exchange, &prefix).output().unwrap());
     assert!(!stdout.contains("nothing to do"), "{stdout}");
     assert!(
         stdout.contains(&format!("checkpoint {} not used", old.display()))
@@ -231,12 +228,10 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
     assert!(!stderr.contains("guest:guest"), "{stderr}");
 
     runtime.block_on(proxy.restore());
-    let again = run(&proxy.url()).output().unwrap();
-    assert!(again.status.success(), "{}", text(&again.stderr));
+    let stdout = succeeded(&run(&proxy.url()).output().unwrap());
     assert!(
-        text(&again.stdout).contains("continued after the checkpoint"),
-        "{}",
-        text(&again.stdout)
+        stdout.contains("continued after the checkpoint"),
+        "{stdout}"
     );
     runtime.block_on(proxy.cut());
     runtime.block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));

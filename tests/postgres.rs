@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{command, kill_when, text, tiny_stream, wait_until};
+use common::{command, kill_when, succeeded, text, tiny_stream, wait_until};
 use pancake_load::postgres::DEFAULT_DATABASE_URL;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -114,13 +114,10 @@ fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     let finished = psql(&audit, "SELECT finished_at IS NULL FROM pancake.stream").unwrap();
     assert_eq!(finished, "t", "a killed load is not marked finished");
 
-    let out = load(&killed).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let said = text(&out.stdout);
+    let said = succeeded(&load(&killed).output().unwrap());
     assert!(said.contains("skipped (loaded before)"), "{said}");
 
-    let out = load(&whole).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeded(&load(&whole).output().unwrap());
 
     let a = digest(&killed);
     let b = digest(&whole);
@@ -149,7 +146,7 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
     let tmp = tempfile::tempdir().unwrap();
     let prefix = format!("s{}_", std::process::id());
     let seed = || {
-        let out = command(&[
+        let mut seed = command(&[
             "seed",
             "--preset",
             "tiny",
@@ -158,12 +155,8 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
             &prefix,
             "--work-dir",
             tmp.path().to_str().unwrap(),
-        ])
-        .env("DATABASE_URL", database_url())
-        .output()
-        .unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
+        ]);
+        succeeded(&seed.env("DATABASE_URL", database_url()).output().unwrap())
     };
     let said = seed();
     let first = digest(&prefix);
@@ -235,15 +228,12 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
         );
         assert!(!said.contains("duplicate key"), "{said}");
     }
-    let out = wait_bounded(first, "the first load");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeded(&wait_bounded(first, "the first load"));
     // The first load's result is whole: loading again has nothing to do.
-    let out = load(&[]).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = succeeded(&load(&[]).output().unwrap());
     assert!(
-        text(&out.stdout).contains("every module already holds this stream: nothing to do"),
-        "{}",
-        text(&out.stdout)
+        said.contains("every module already holds this stream: nothing to do"),
+        "{said}"
     );
     assert_eq!(
         psql(

@@ -119,10 +119,11 @@ async fn reset_refuses_a_database_with_tables_pancake_did_not_create_and_drops_n
     let audit = options.database("audit");
     create_database(&audit).await;
     let mut theirs = connect(&audit).await;
-    sqlx::raw_sql("CREATE TABLE notes (x int); INSERT INTO notes VALUES (1)")
-        .execute(&mut theirs)
-        .await
-        .unwrap();
+    execute(
+        &mut theirs,
+        "CREATE TABLE notes (x int); INSERT INTO notes VALUES (1)",
+    )
+    .await;
     theirs.close().await.unwrap();
 
     let mut reset = options.clone();

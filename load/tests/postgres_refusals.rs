@@ -21,10 +21,11 @@ async fn a_newer_schema_version_is_refused() {
     let _cleanup = fresh(&options).await;
     load_ok(&options).await;
     let mut conn = module_db(&options, "block").await;
-    sqlx::query("UPDATE pancake.schema_version SET version = 99 WHERE module = 'block'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    execute(
+        &mut conn,
+        "UPDATE pancake.schema_version SET version = 99 WHERE module = 'block'",
+    )
+    .await;
     let e = load(&options, Arc::new(())).await.unwrap_err();
     assert!(
         matches!(
@@ -78,10 +79,11 @@ async fn a_database_with_foreign_tables_is_left_alone() {
     let database = options.database("block");
     create_database(&database).await;
     let mut conn = module_db(&options, "block").await;
-    sqlx::raw_sql("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    execute(
+        &mut conn,
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (1)",
+    )
+    .await;
 
     let e = load(&options, Arc::new(())).await.unwrap_err();
     assert!(matches!(e, PgError::NotPancake { .. }), "{e:?}");

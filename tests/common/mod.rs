@@ -55,12 +55,18 @@ pub fn tiny_stream(dir: &Path, scale: &str, transform_args: &[&str]) -> PathBuf 
     events
 }
 
+/// The stdout of a run that must have succeeded (else fails showing its
+/// stderr).
+#[track_caller]
+pub fn succeeded(out: &Output) -> String {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 /// Runs `pancake` with `args`, which must succeed; returns its stdout.
 #[track_caller]
 pub fn pancake_ok(args: &[&str]) -> String {
-    let out = pancake(args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
+    succeeded(&pancake(args))
 }
 
 /// Runs `pancake` with `args`, which must fail; returns its stderr.

@@ -61,12 +61,17 @@ pub async fn module_db(options: &PgOptions, module: &str) -> PgConnection {
     connect(&options.database(module)).await
 }
 
+/// Runs `sql` (statements without parameters), which must succeed.
+pub async fn execute(conn: &mut PgConnection, sql: &str) {
+    sqlx::raw_sql(sql)
+        .execute(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
 /// Creates the empty database `name`, as DATABASE_URL's user.
 pub async fn create_database(name: &str) {
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin().await)
-        .await
-        .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+    execute(&mut admin().await, &format!("CREATE DATABASE \"{name}\"")).await;
 }
 
 pub async fn database_exists(name: &str) -> bool {
