@@ -1,5 +1,5 @@
 //! The merge over a transformed `tiny`: one global order, every event
-//! once, with far fewer runs open at once than there are.
+//! once, with fewer runs open at once than there are.
 
 mod common;
 
