@@ -1,11 +1,13 @@
 //! `pancake extract` as a person runs it: killed with SIGKILL mid-table and
 //! run again, it finishes with exactly the dump an uninterrupted run writes.
 
+mod common;
+
+use common::{command, kill_when, succeeded, text};
 use pancake_proto::Manifest;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig, same_rows};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 const PASSWORD: &str = "pancake-test-password";
 
@@ -14,24 +16,27 @@ fn url(port: u16) -> String {
 }
 
 fn extract_command(port: u16, out: &Path, rows_per_sec: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pancake"));
-    c.args(["extract", "--out", out.to_str().unwrap()])
-        .args([
-            "--page-rows",
-            "50",
-            "--part-records",
-            "300",
-            "--connections",
-            "1",
-        ])
-        // Slow enough to be caught mid-table; the same flags on the re-run.
-        .args(["--max-rows-per-sec", rows_per_sec])
-        .env("MSSQL_URL", url(port));
+    let mut c = command(&["extract", "--out", out.to_str().unwrap()]);
+    c.args([
+        "--page-rows",
+        "50",
+        "--part-records",
+        "300",
+        "--connections",
+        "1",
+    ])
+    // Slow enough to be caught mid-table; the same flags on the re-run.
+    .args(["--max-rows-per-sec", rows_per_sec])
+    .env("MSSQL_URL", url(port));
     c
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// The test server serving `tiny`, prepared in `data`: the dump it serves,
+/// and the server.
+fn tiny_server(data: &Path) -> (PathBuf, BackgroundServer) {
+    let dump = pancake_tds_test_server::prepare_preset("tiny", 1.0, 1, data).unwrap();
+    let server = BackgroundServer::start(ServerConfig::new(&dump)).unwrap();
+    (dump, server)
 }
 
 fn committed_parts(out: &Path) -> usize {
@@ -43,39 +48,26 @@ fn committed_parts(out: &Path) -> usize {
 #[test]
 fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
     let data = tempfile::tempdir().unwrap();
-    let dump = pancake_tds_test_server::prepare_preset("tiny", 1.0, 1, data.path()).unwrap();
-    let server = BackgroundServer::start(ServerConfig::new(&dump)).unwrap();
+    let (dump, server) = tiny_server(data.path());
     let port = server.addr().port();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("extracted");
 
-    let mut child = extract_command(port, &out, "2500")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while committed_parts(&out) < 4 {
-        assert!(Instant::now() < deadline, "no parts were committed");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "it finished before the kill"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when(
+        &mut extract_command(port, &out, "2500"),
+        "no parts were committed",
+        "it finished before the kill",
+        || committed_parts(&out) >= 4,
+    );
     let cut = Manifest::load(&out).unwrap();
     assert!(!cut.complete);
 
     let again: Output = extract_command(port, &out, "2500").output().unwrap();
-    assert!(again.status.success(), "{}", text(&again.stderr));
-    let stdout = text(&again.stdout);
+    let stdout = succeeded(&again);
     assert!(stdout.contains("continuing an earlier run"), "{stdout}");
     assert!(!stdout.contains(PASSWORD) && !text(&again.stderr).contains(PASSWORD));
 
-    let verify = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(["verify", out.to_str().unwrap()])
+    let verify = command(&["verify", out.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(verify.status.success(), "{}", text(&verify.stdout));
@@ -83,8 +75,7 @@ fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
 
     // An uninterrupted run writes the very same parts.
     let whole = tmp.path().join("whole");
-    let straight = extract_command(port, &whole, "100000000").output().unwrap();
-    assert!(straight.status.success(), "{}", text(&straight.stderr));
+    succeeded(&extract_command(port, &whole, "100000000").output().unwrap());
     let parts = |dir: &Path| {
         Manifest::load(dir)
             .unwrap()
@@ -99,18 +90,21 @@ fn killed_mid_table_then_run_again_it_finishes_the_same_dump() {
 #[test]
 fn an_error_is_one_line_with_a_hint_and_no_password() {
     let data = tempfile::tempdir().unwrap();
-    let dump = pancake_tds_test_server::prepare_preset("tiny", 1.0, 1, data.path()).unwrap();
-    let server = BackgroundServer::start(ServerConfig::new(&dump)).unwrap();
+    let (_, server) = tiny_server(data.path());
     let out = tempfile::tempdir().unwrap();
     let wrong = "not-the-password";
-    let run = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(["extract", "--out", out.path().to_str().unwrap(), "--mssql-url"])
-        .arg(format!(
-            "Server=tcp:127.0.0.1,{};Database=legacy;User Id=pancake;Password={wrong};Encrypt=False",
-            server.addr().port()
-        ))
-        .output()
-        .unwrap();
+    let run = command(&[
+        "extract",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--mssql-url",
+    ])
+    .arg(format!(
+        "Server=tcp:127.0.0.1,{};Database=legacy;User Id=pancake;Password={wrong};Encrypt=False",
+        server.addr().port()
+    ))
+    .output()
+    .unwrap();
     assert!(!run.status.success());
     let stderr = text(&run.stderr);
     let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
@@ -124,8 +118,7 @@ fn an_error_is_one_line_with_a_hint_and_no_password() {
 
 #[test]
 fn help_documents_both_connection_forms_without_showing_the_environment() {
-    let help = Command::new(env!("CARGO_BIN_EXE_pancake"))
-        .args(["extract", "--help"])
+    let help = command(&["extract", "--help"])
         .env("MSSQL_URL", format!("mssql://u:{PASSWORD}@h/db"))
         .output()
         .unwrap();

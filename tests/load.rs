@@ -2,20 +2,18 @@
 //! and run again, every event reaches every module queue that wants it, with
 //! repeats bounded by the confirm window. Needs the local RabbitMQ.
 
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-use lapin::types::FieldTable;
 mod common;
 
-use common::{amqp_url, command, rabbit_options, text, tiny_stream};
+use common::rabbit::{
+    Proxy, amqp_url, delete_topology_at, drain, rabbit_options, saved_events, unique,
+};
+use common::{block_on, command, kill_when, succeeded, text, tiny_stream, wait_until};
 use pancake_load::MODULES;
-use pancake_load::rabbitmq::{self, Checkpoint, connect, queue_name};
+use pancake_load::rabbitmq::{Checkpoint, connect, queue_name};
 use pancake_proto::events::Event;
-use prost::Message as _;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const WINDOW: usize = 50;
 
@@ -39,46 +37,19 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
     let tmp = tempfile::tempdir().unwrap();
     let events = tiny_stream(tmp.path(), "2", &[]);
 
-    let tag = format!(
-        "{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    );
-    let (exchange, prefix) = (
-        format!("pancake-cli-x-{tag}"),
-        format!("pancake-cli-q-{tag}"),
-    );
+    let (exchange, prefix) = (unique("x"), unique("q"));
     let options = rabbit_options(&events, &amqp_url(), &exchange, &prefix);
     let checkpoint = Checkpoint::path(&options).unwrap();
 
-    let mut child = load_command(&events, &exchange, &prefix)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let saved = std::fs::read_to_string(&checkpoint)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["events"].as_u64())
-            .unwrap_or(0);
-        if saved >= 2_000 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no checkpoint was saved");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "it finished before the kill"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when(
+        &mut load_command(&events, &exchange, &prefix),
+        "no checkpoint was saved",
+        "it finished before the kill",
+        || saved_events(&checkpoint) >= 2_000,
+    );
 
     let again = load_command(&events, &exchange, &prefix).output().unwrap();
-    assert!(again.status.success(), "{}", text(&again.stderr));
-    let stdout = text(&again.stdout);
+    let stdout = succeeded(&again);
     assert!(
         stdout.contains("continued after the checkpoint"),
         "{stdout}"
@@ -95,8 +66,7 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
         .unwrap()
         .map(|e| e.unwrap())
         .collect();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let (connection, _) = connect(&amqp_url()).await.unwrap();
         let channel = connection.create_channel().await.unwrap();
         for module in MODULES {
@@ -106,39 +76,13 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
                 .filter(|e| module.consumes(e.kind()))
                 .map(|e| e.event_id.as_str())
                 .collect();
-            let mut consumer = channel
-                .basic_consume(
-                    queue.as_str().into(),
-                    queue.as_str().into(),
-                    BasicConsumeOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .unwrap();
-            let mut got = Vec::new();
-            loop {
-                let wait = if got.len() < expected.len() {
-                    10_000
-                } else {
-                    1_000
-                };
-                let Ok(Some(d)) =
-                    tokio::time::timeout(Duration::from_millis(wait), consumer.next()).await
-                else {
-                    break;
-                };
-                let d = d.unwrap();
-                got.push(Event::decode(d.data.as_slice()).unwrap().event_id);
-                d.ack(BasicAckOptions::default()).await.unwrap();
-            }
-            let seen: BTreeSet<&str> = got.iter().map(String::as_str).collect();
+            let got = drain(&channel, &queue, expected.len()).await;
+            let seen: BTreeSet<&str> = got.iter().map(|e| e.event_id.as_str()).collect();
             assert_eq!(seen, expected, "{queue}: every event, none foreign");
             let repeats = got.len() - seen.len();
             assert!(repeats <= 2 * WINDOW, "{queue}: {repeats} repeats");
         }
-        rabbitmq::delete_topology(&channel, &exchange, &prefix)
-            .await
-            .unwrap();
+        delete_topology_at(&amqp_url(), &exchange, &prefix).await;
     });
 }
 
@@ -192,11 +136,7 @@ fn a_url_without_a_host_or_an_empty_url_is_one_clear_line() {
 fn an_older_checkpoint_is_not_used_and_the_summary_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let events = tiny_stream(tmp.path(), "1", &[]);
-    let tag = format!("{}-{}", std::process::id(), line!());
-    let (exchange, prefix) = (
-        format!("pancake-cli-x-{tag}"),
-        format!("pancake-cli-q-{tag}"),
-    );
+    let (exchange, prefix) = (unique("x"), unique("q"));
     // What an earlier pancake left: named after the exchange alone, taken
     // on this very stream, and finished.
     let manifest: serde_json::Value =
@@ -214,9 +154,7 @@ fn an_older_checkpoint_is_not_used_and_the_summary_says_so() {
         ),
     )
     .unwrap();
-    let out = load_command(&events, &exchange, &prefix).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    let stdout = succeeded(&load_command(&events, &exchange, &prefix).output().unwrap());
     assert!(!stdout.contains("nothing to do"), "{stdout}");
     assert!(
         stdout.contains(&format!("checkpoint {} not used", old.display()))
@@ -231,13 +169,7 @@ fn an_older_checkpoint_is_not_used_and_the_summary_says_so() {
         stdout.contains(&format!("carrying {} events", pancake_cli_count(total))),
         "{stdout}"
     );
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let (connection, _) = connect(&amqp_url()).await.unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        rabbitmq::delete_topology(&channel, &exchange, &prefix)
-            .await
-            .unwrap();
-    });
+    block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
 }
 
 /// 1234567 -> "1,234,567", as the CLI writes counts.
@@ -253,87 +185,29 @@ fn pancake_cli_count(n: u64) -> String {
     out
 }
 
-/// A TCP proxy to the local broker that the test can cut (connections
-/// dropped, port closed) and open again on the same port.
-struct Proxy {
-    port: u16,
-    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
-}
-
-impl Proxy {
-    fn start(runtime: &tokio::runtime::Runtime, port: u16) -> Proxy {
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let upstream = rabbitmq::AmqpTarget::parse(&amqp_url()).unwrap().addr;
-        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let accept = {
-            let tasks = tasks.clone();
-            runtime.spawn(async move {
-                while let Ok((mut client, _)) = listener.accept().await {
-                    let upstream = upstream.clone();
-                    let link = tokio::spawn(async move {
-                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        }
-                    });
-                    tasks.lock().unwrap().push(link.abort_handle());
-                }
-            })
-        };
-        tasks.lock().unwrap().push(accept.abort_handle());
-        Proxy { port, tasks }
-    }
-
-    fn url(&self) -> String {
-        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
-    }
-
-    fn cut(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-}
-
 #[test]
 fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let events = tiny_stream(tmp.path(), "1", &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let proxy = Proxy::start(&runtime, 0);
-    let tag = format!("{}-{}", std::process::id(), line!());
-    let (exchange, prefix) = (
-        format!("pancake-cli-x-{tag}"),
-        format!("pancake-cli-q-{tag}"),
-    );
+    let mut proxy = runtime.block_on(Proxy::start());
+    let (exchange, prefix) = (unique("x"), unique("q"));
     let options = rabbit_options(&events, &proxy.url(), &exchange, &prefix);
     let checkpoint = Checkpoint::path(&options).unwrap();
-    let run = || {
+    let run = |url: &str| {
         let mut c = load_command(&events, &exchange, &prefix);
-        c.args(["--reconnects", "2"]).env("AMQP_URL", proxy.url());
+        c.args(["--reconnects", "2"]).env("AMQP_URL", url);
         c
     };
-    let child = run()
+    let child = run(&proxy.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let saved = std::fs::read_to_string(&checkpoint)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["events"].as_u64())
-            .unwrap_or(0);
-        if saved >= 1_000 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no checkpoint was saved");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    proxy.cut();
+    wait_until("no checkpoint was saved", || {
+        saved_events(&checkpoint) >= 1_000
+    });
+    runtime.block_on(proxy.cut());
     let out = child.wait_with_output().unwrap();
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
@@ -353,20 +227,12 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
     );
     assert!(!stderr.contains("guest:guest"), "{stderr}");
 
-    let proxy = Proxy::start(&runtime, proxy.port);
-    let again = run().output().unwrap();
-    assert!(again.status.success(), "{}", text(&again.stderr));
+    runtime.block_on(proxy.restore());
+    let stdout = succeeded(&run(&proxy.url()).output().unwrap());
     assert!(
-        text(&again.stdout).contains("continued after the checkpoint"),
-        "{}",
-        text(&again.stdout)
+        stdout.contains("continued after the checkpoint"),
+        "{stdout}"
     );
-    proxy.cut();
-    runtime.block_on(async {
-        let (connection, _) = connect(&amqp_url()).await.unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        rabbitmq::delete_topology(&channel, &exchange, &prefix)
-            .await
-            .unwrap();
-    });
+    runtime.block_on(proxy.cut());
+    runtime.block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
 }

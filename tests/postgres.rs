@@ -5,15 +5,19 @@
 
 mod common;
 
-use common::{command, text, tiny_stream};
+use common::{command, kill_when, succeeded, text, tiny_stream, wait_until};
+use pancake_load::postgres::DEFAULT_DATABASE_URL;
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const MODULES: [&str; 6] = ["profile", "chat", "alerts", "favorite", "block", "audit"];
+/// The module databases' names after their prefix.
+fn modules() -> impl Iterator<Item = &'static str> {
+    pancake_load::MODULES.iter().map(|m| m.name)
+}
 
 fn database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into())
 }
 
 /// The server URL with another database in its path.
@@ -23,11 +27,14 @@ fn url_of(database: &str) -> String {
     format!("{base}/{database}")
 }
 
-fn pancake(args: &[&str]) -> Output {
-    command(args)
-        .env("DATABASE_URL", database_url())
-        .output()
-        .expect("pancake runs")
+/// `pancake load postgres` of `events` into the databases of `prefix`, one
+/// part at a time, with `extra` arguments.
+fn load_command(events: &Path, prefix: &str, extra: &[&str]) -> Command {
+    let mut c = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
+    c.args(["--db-prefix", prefix, "--jobs", "1"])
+        .args(extra)
+        .env("DATABASE_URL", database_url());
+    c
 }
 
 /// One value from psql, or None when the query fails (no such database yet).
@@ -41,10 +48,17 @@ fn psql(database: &str, sql: &str) -> Option<String> {
         .then(|| text(&out.stdout).trim().to_owned())
 }
 
+/// How many parts the audit database `audit` holds (0 before it exists).
+fn parts_loaded(audit: &str) -> u64 {
+    psql(audit, "SELECT count(*) FROM pancake.parts")
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
 /// Every row of every table of each module database, digested.
 fn digest(prefix: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for module in MODULES {
+    for module in modules() {
         let db = format!("{prefix}{module}");
         let tables = psql(
             &db,
@@ -64,7 +78,7 @@ fn digest(prefix: &str) -> Vec<(String, String)> {
 }
 
 fn drop_all(prefix: &str) {
-    for module in MODULES {
+    for module in modules() {
         psql(
             "postgres",
             &format!("DROP DATABASE IF EXISTS \"{prefix}{module}\" WITH (FORCE)"),
@@ -83,35 +97,14 @@ fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     drop_all(&killed);
     drop_all(&whole);
 
-    let load = |prefix: &str| {
-        let mut c = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
-        c.args(["--db-prefix", prefix, "--jobs", "1"])
-            .env("DATABASE_URL", database_url());
-        c
-    };
-    let mut child = load(&killed)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let load = |prefix: &str| load_command(&events, prefix, &[]);
     let audit = format!("{killed}audit");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let parts = psql(&audit, "SELECT count(*) FROM pancake.parts")
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
-        if parts >= 5 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the load never got going");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the load finished before it could be killed: make the stream bigger"
+    kill_when(
+        &mut load(&killed),
+        "the load never got going",
+        "the load finished before it could be killed: make the stream bigger",
+        || parts_loaded(&audit) >= 5,
     );
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
 
     // No half-loaded part: the rows present are exactly those of the parts
     // recorded as loaded.
@@ -121,13 +114,10 @@ fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     let finished = psql(&audit, "SELECT finished_at IS NULL FROM pancake.stream").unwrap();
     assert_eq!(finished, "t", "a killed load is not marked finished");
 
-    let out = load(&killed).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let said = text(&out.stdout);
+    let said = succeeded(&load(&killed).output().unwrap());
     assert!(said.contains("skipped (loaded before)"), "{said}");
 
-    let out = load(&whole).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeded(&load(&whole).output().unwrap());
 
     let a = digest(&killed);
     let b = digest(&whole);
@@ -156,7 +146,7 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
     let tmp = tempfile::tempdir().unwrap();
     let prefix = format!("s{}_", std::process::id());
     let seed = || {
-        let out = pancake(&[
+        let mut seed = command(&[
             "seed",
             "--preset",
             "tiny",
@@ -166,13 +156,12 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
             "--work-dir",
             tmp.path().to_str().unwrap(),
         ]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
+        succeeded(&seed.env("DATABASE_URL", database_url()).output().unwrap())
     };
     let said = seed();
     let first = digest(&prefix);
     // Every module database, its rows, and how to connect.
-    for module in MODULES {
+    for module in modules() {
         assert!(said.contains(&format!("/{prefix}{module}")), "{said}");
     }
     assert!(said.contains("psql -h"), "{said}");
@@ -214,13 +203,7 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
     let events = tiny_stream(tmp.path(), "3", &["--part-records", "300"]);
     let prefix = format!("l{}_", std::process::id());
     drop_all(&prefix);
-    let load = |extra: &[&str]| {
-        let mut c = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
-        c.args(["--db-prefix", &prefix, "--jobs", "1"])
-            .args(extra)
-            .env("DATABASE_URL", database_url());
-        c
-    };
+    let load = |extra: &[&str]| load_command(&events, &prefix, extra);
     let mut first = load(&[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -228,17 +211,9 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
         .unwrap();
     // Until the first is writing parts.
     let audit = format!("{prefix}audit");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let parts = psql(&audit, "SELECT count(*) FROM pancake.parts")
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
-        if parts >= 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the first load never got going");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the first load never got going", || {
+        parts_loaded(&audit) >= 1
+    });
     for extra in [&[][..], &["--reset"][..]] {
         let out = load(extra).output().unwrap();
         let said = text(&out.stderr);
@@ -253,15 +228,12 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
         );
         assert!(!said.contains("duplicate key"), "{said}");
     }
-    let out = wait_bounded(first, "the first load");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeded(&wait_bounded(first, "the first load"));
     // The first load's result is whole: loading again has nothing to do.
-    let out = load(&[]).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = succeeded(&load(&[]).output().unwrap());
     assert!(
-        text(&out.stdout).contains("every module already holds this stream: nothing to do"),
-        "{}",
-        text(&out.stdout)
+        said.contains("every module already holds this stream: nothing to do"),
+        "{said}"
     );
     assert_eq!(
         psql(

@@ -6,8 +6,7 @@
 mod common;
 
 use common::*;
-use pancake_load::MODULES;
-use pancake_load::rabbitmq::{self, queue_name};
+use pancake_load::rabbitmq;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,18 +17,9 @@ async fn closing_every_connection_mid_run_loses_nothing() {
     let mut options = rabbit_options(events(), &amqp_url(), &exchange, &prefix);
     options.confirm_window = 32;
     options.max_events_per_sec = Some(4_000);
-    let closer = tokio::spawn(async {
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        let out = tokio::process::Command::new("rabbitmqctl")
-            .args(["close_all_connections", "pancake test: connection loss"])
-            .output()
-            .await
-            .expect("rabbitmqctl runs (scripts/services.sh installs it)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let closer = tokio::task::spawn_blocking(|| {
+        std::thread::sleep(Duration::from_millis(700));
+        rabbitmqctl(&["close_all_connections", "pancake test: connection loss"]);
     });
     let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
     closer.await.unwrap();
@@ -43,20 +33,8 @@ async fn closing_every_connection_mid_run_loses_nothing() {
     assert!(report.messages >= report.events, "{report:?}");
     assert!(report.confirmed >= report.events, "{report:?}");
     assert!(report.republished_events > 0, "{report:?}");
-    let (connection, _) = rabbitmq::connect(&amqp_url()).await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    for module in MODULES {
-        let queue = queue_name(&prefix, module);
-        let want = all_events_cached()
-            .iter()
-            .filter(|e| module.consumes(e.kind()))
-            .count();
-        // Every event, plus at most two windows of repeats.
-        let got = drain(&channel, &queue, want).await;
-        assert_complete(module, &got, 64);
-    }
-    rabbitmq::delete_topology(&channel, &exchange, &prefix)
-        .await
-        .unwrap();
+    // Every event, plus at most two windows of repeats.
+    assert_every_event_arrived(&amqp_url(), &prefix, 64).await;
+    delete_topology_at(&amqp_url(), &exchange, &prefix).await;
     let _ = rabbitmq::Checkpoint::path(&options).map(std::fs::remove_file);
 }

@@ -11,15 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn watermark(value: &str) {
-    let out = std::process::Command::new("rabbitmqctl")
-        .args(["set_vm_memory_high_watermark", value])
-        .output()
-        .expect("rabbitmqctl runs (scripts/services.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rabbitmqctl(&["set_vm_memory_high_watermark", value]);
 }
 
 /// Lifts the alarm however the test ends.

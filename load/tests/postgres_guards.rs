@@ -9,16 +9,12 @@
 
 mod common;
 
-use common::pg::{db_url, fresh, host_port, options, scalar, server};
-use common::{amqp_url, events};
+use common::pg::*;
+use common::{amqp_url, copy_stream, forward};
 use pancake_load::postgres::lock::LOAD_LOCK;
 use pancake_load::postgres::{PgError, PgOptions, PgReport, drop_databases, load};
-use pancake_proto::dump::DumpKind;
-use pancake_proto::events::Event;
-use pancake_proto::{Manifest, PartReader, ReadOptions};
-use sqlx::postgres::PgConnection;
-use sqlx::{ConnectOptions as _, Connection as _};
-use std::path::Path;
+use pancake_proto::Manifest;
+use sqlx::Connection as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -33,38 +29,6 @@ async fn guarded(options: &PgOptions) -> Result<PgReport, PgError> {
         .unwrap_or_else(|_| panic!("the load hung for {GUARD:?}"))
 }
 
-async fn connect(database: &str) -> PgConnection {
-    server()
-        .database(database)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("connecting to {database}: {e}"))
-}
-
-fn stream_events() -> i64 {
-    common::all_events_cached().len() as i64
-}
-
-/// The audit database of `options` holds every event of the stream, once,
-/// and its load finished.
-async fn assert_complete_audit(options: &PgOptions) {
-    let mut conn = connect(&options.database("audit")).await;
-    let all = stream_events();
-    assert_eq!(scalar(&mut conn, "SELECT count(*) FROM events").await, all);
-    assert_eq!(
-        scalar(&mut conn, "SELECT count(DISTINCT event_id) FROM events").await,
-        all
-    );
-    assert_eq!(
-        scalar(
-            &mut conn,
-            "SELECT count(*) FROM pancake.stream WHERE finished_at IS NOT NULL"
-        )
-        .await,
-        1
-    );
-}
-
 // ---- one loader per database ---------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,11 +37,7 @@ async fn a_load_into_a_database_another_load_holds_is_refused_at_once() {
     let _cleanup = fresh(&options).await;
     let audit = options.database("audit");
     // An empty database, held as a running load holds it.
-    let mut admin = connect("postgres").await;
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{audit}\""))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    create_database(&audit).await;
     let mut holder = connect(&audit).await;
     let pid = scalar(&mut holder, "SELECT pg_backend_pid()::bigint").await as i32;
     sqlx::query("SELECT pg_advisory_lock($1)")
@@ -157,16 +117,13 @@ async fn reset_refuses_a_database_with_tables_pancake_did_not_create_and_drops_n
     guarded(&block_only).await.unwrap();
     let block = options.database("block");
     let audit = options.database("audit");
-    let mut admin = connect("postgres").await;
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{audit}\""))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    create_database(&audit).await;
     let mut theirs = connect(&audit).await;
-    sqlx::raw_sql("CREATE TABLE notes (x int); INSERT INTO notes VALUES (1)")
-        .execute(&mut theirs)
-        .await
-        .unwrap();
+    execute(
+        &mut theirs,
+        "CREATE TABLE notes (x int); INSERT INTO notes VALUES (1)",
+    )
+    .await;
     theirs.close().await.unwrap();
 
     let mut reset = options.clone();
@@ -219,14 +176,9 @@ async fn stalling_proxy(forwarded: usize) -> (u16, Arc<AtomicUsize>) {
     let upstream = host_port();
     tokio::spawn(async move {
         let mut silent = Vec::new();
-        while let Ok((mut client, _)) = listener.accept().await {
+        while let Ok((client, _)) = listener.accept().await {
             if count.fetch_add(1, Ordering::SeqCst) < forwarded {
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
+                tokio::spawn(forward(client, upstream.clone()));
             } else {
                 silent.push(client);
             }
@@ -374,40 +326,12 @@ async fn the_amqp_port_is_not_taken_for_a_postgres_server() {
 
 // ---- parts checked against the manifest --------------------------------------
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// The event ids of one part.
-fn ids_of(dir: &Path, table: &str, part: u32, file: &str) -> Vec<String> {
-    let options = ReadOptions {
-        part_number: Some(part),
-        ..ReadOptions::expect::<Event>(DumpKind::EventStream, table)
-    };
-    let mut reader = PartReader::open(&dir.join(file), &options).unwrap();
-    let mut ids = Vec::new();
-    while let Some(e) = reader.next_record::<Event>().unwrap() {
-        ids.push(e.event_id);
-    }
-    ids
-}
-
 /// Loads a copy of the stream whose manifest `edit` changed for one part
 /// (the second of the first table with two): the load fails naming that
 /// part, and nothing of the part is in the database.
 async fn a_part_the_manifest_misstates(tag: &str, edit: fn(&mut serde_json::Value)) {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("events");
-    copy_dir(events(), &dir);
+    let dir = copy_stream(tmp.path());
     let manifest = Manifest::load(&dir).unwrap();
     let (t, table) = manifest
         .tables
@@ -448,16 +372,11 @@ async fn a_part_the_manifest_misstates(tag: &str, edit: fn(&mut serde_json::Valu
     .await
     .unwrap();
     assert_eq!(listed, 0, "{tag}: the misstated part is recorded as loaded");
-    let ids = ids_of(&dir, &table.name, 1, &part.file);
+    let ids = part_event_ids(&dir, &table.name, 1, &part.file);
     assert!(!ids.is_empty());
-    let present: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id::text = ANY($1)")
-            .bind(&ids)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
     assert_eq!(
-        present, 0,
+        events_present(&mut conn, &ids).await,
+        0,
         "{tag}: rows of the misstated part are in the database"
     );
 }

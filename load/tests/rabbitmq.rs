@@ -89,32 +89,21 @@ async fn several_channels_are_refused_where_they_would_break_the_order() {
     }
 }
 
+/// What connecting to `url` fails with.
+async fn connect_error(url: &str) -> String {
+    rabbitmq::connect(url).await.err().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn wrong_credentials_an_unknown_vhost_and_a_refused_connection_read_well() {
     let secret = "not-the-guest-password";
-    let e = rabbitmq::connect(&format!("amqp://guest:{secret}@127.0.0.1:5672/%2f"))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let e = connect_error(&format!("amqp://guest:{secret}@127.0.0.1:5672/%2f")).await;
     assert!(e.contains("refused user 'guest'"), "{e}");
     assert!(!e.contains(secret));
-    let e = rabbitmq::connect("amqp://guest:guest@127.0.0.1:5672/no-such-vhost")
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let e = connect_error("amqp://guest:guest@127.0.0.1:5672/no-such-vhost").await;
     assert!(e.contains("no virtual host 'no-such-vhost'"), "{e}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let e = rabbitmq::connect(&format!("amqp://guest:{secret}@127.0.0.1:{port}/%2f"))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let port = closed_port();
+    let e = connect_error(&format!("amqp://guest:{secret}@127.0.0.1:{port}/%2f")).await;
     assert!(e.contains("connection refused"), "{e}");
     assert!(!e.contains(secret));
 }
@@ -198,19 +187,18 @@ fn options_for(events: &std::path::Path, url: &str, exchange: &str, prefix: &str
     options
 }
 
-/// Every event of the stream reached every module queue at `url` that
-/// wants it.
-async fn assert_every_event_arrived(url: &str, prefix: &str, most_repeats: usize) {
-    let (connection, _) = rabbitmq::connect(url).await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    for module in MODULES {
-        let want = all_events_cached()
-            .iter()
-            .filter(|e| module.consumes(e.kind()))
-            .count();
-        let got = drain(&channel, &queue_name(prefix, module), want).await;
-        assert_complete(module, &got, most_repeats);
-    }
+/// Loading `options` again, at full speed, resumes after the `at` events
+/// its checkpoint holds, and every event reaches the module queues (with
+/// repeats).
+async fn assert_resumes_after(options: &RabbitOptions, at: u64) {
+    let options = RabbitOptions {
+        max_events_per_sec: None,
+        ..options.clone()
+    };
+    let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
+    assert_eq!(report.resumed_after, at);
+    assert_eq!(report.events, all_events_cached().len() as u64 - at);
+    assert_every_event_arrived(&amqp_url(), &options.queue_prefix, 100).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,13 +256,7 @@ async fn a_checkpoint_applies_only_to_the_target_it_was_taken_for() {
         tokio::spawn(async move { rabbitmq::load(&home, seen).await })
     };
     let path = rabbitmq::Checkpoint::path(&home).unwrap();
-    let saved = || {
-        std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["events"].as_u64())
-            .unwrap_or(0)
-    };
+    let saved = || saved_events(&path);
     let mut waited = 0;
     while saved() < 2_000 {
         assert!(waited < 600, "no checkpoint was saved");
@@ -293,11 +275,7 @@ async fn a_checkpoint_applies_only_to_the_target_it_was_taken_for() {
     assert_eq!(report.events, total);
     assert_every_event_arrived(&other.url(), &prefix, 0).await;
     // ... and / still resumes from its own checkpoint.
-    home.max_events_per_sec = None;
-    let report = rabbitmq::load(&home, Arc::new(())).await.unwrap();
-    assert_eq!(report.resumed_after, at);
-    assert_eq!(report.events, total - at);
-    assert_every_event_arrived(&amqp_url(), &prefix, 100).await;
+    assert_resumes_after(&home, at).await;
     delete_topology_at(&amqp_url(), &exchange, &prefix).await;
 }
 
@@ -339,11 +317,7 @@ async fn a_listener_that_never_answers_fails_within_the_connect_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_first_connection_fails_at_once_without_retrying() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let mut options = RabbitOptions::new(events().to_path_buf(), url_with(None, Some(port)));
     options.exchange = unique("x");
     options.reconnects = 10;
@@ -414,11 +388,7 @@ async fn a_broker_that_stays_down_stops_the_load_part_way_and_the_same_call_resu
 
     // The broker is back: the same call continues after the checkpoint.
     proxy.restore().await;
-    options.max_events_per_sec = None;
-    let report = rabbitmq::load(&options, Arc::new(())).await.unwrap();
-    assert_eq!(report.resumed_after, events);
-    assert_eq!(report.events, total - events);
-    assert_every_event_arrived(&amqp_url(), &prefix, 100).await;
+    assert_resumes_after(&options, events).await;
     delete_topology_at(&amqp_url(), &exchange, &prefix).await;
 }
 

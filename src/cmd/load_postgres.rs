@@ -5,7 +5,7 @@ use super::args::{TargetArgs, runtime};
 use crate::progress;
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar};
-use pancake_load::postgres::{self, PgReport};
+use pancake_load::postgres::{self, ModuleReport, PgReport};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,16 +86,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A module's tables with their rows: `members 1,234, blocks 56`.
+pub fn table_rows(m: &ModuleReport) -> String {
+    m.tables
+        .iter()
+        .map(|(t, n)| format!("{t} {}", progress::count(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Per module: parts, events/s, rows per table; then the whole load.
 pub fn print_summary(report: &PgReport) {
     let secs = report.elapsed.max(Duration::from_millis(1));
     for m in &report.modules {
-        let tables = m
-            .tables
-            .iter()
-            .map(|(t, n)| format!("{t} {}", progress::count(*n)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let tables = table_rows(m);
         if m.up_to_date {
             println!(
                 "{:<9} {} already holds this stream: nothing to do ({tables})",

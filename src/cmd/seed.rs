@@ -3,7 +3,7 @@
 //! an earlier run left (the same dump, the same stream, the loaded parts).
 
 use super::args::{PresetArgs, TargetArgs, runtime};
-use super::load_postgres::{Bars, print_summary};
+use super::load_postgres::{Bars, print_summary, table_rows};
 use crate::progress;
 use anyhow::Context;
 use indicatif::MultiProgress;
@@ -98,13 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     for m in &report.modules {
-        let rows = m
-            .tables
-            .iter()
-            .map(|(t, n)| format!("{t} {}", progress::count(*n)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        println!("  {:<9} {:<52} {rows}", m.module, m.database);
+        println!("  {:<9} {:<52} {}", m.module, m.database, table_rows(m));
     }
     if let Some(first) = report.modules.first() {
         println!(

@@ -1,12 +1,17 @@
-//! What the CLI tests share: running the binary, reading its output, and a
-//! tiny event stream made the way a person makes one.
+//! What the CLI tests share: running the binary, reading its output,
+//! waiting for it, a tiny event stream made the way a person makes one,
+//! and the broker's side of the loader's tests (their `rabbit.rs`).
 
 // Each test file uses some of these.
 #![allow(dead_code)]
 
-use pancake_load::rabbitmq::{DEFAULT_AMQP_URL, RabbitOptions};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The broker's side, as the loader's tests have it.
+#[path = "../../load/tests/common/rabbit.rs"]
+pub mod rabbit;
 
 /// The `pancake` binary with `args`, not started yet.
 pub fn command(args: &[&str]) -> Command {
@@ -29,7 +34,7 @@ pub fn text(bytes: &[u8]) -> String {
 pub fn tiny_stream(dir: &Path, scale: &str, transform_args: &[&str]) -> PathBuf {
     let dump = dir.join("dump");
     let events = dir.join("events");
-    let out = pancake(&[
+    pancake_ok(&[
         "generate",
         "--preset",
         "tiny",
@@ -38,7 +43,6 @@ pub fn tiny_stream(dir: &Path, scale: &str, transform_args: &[&str]) -> PathBuf 
         "--out",
         dump.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let mut args = vec![
         "transform",
         "--in",
@@ -47,21 +51,67 @@ pub fn tiny_stream(dir: &Path, scale: &str, transform_args: &[&str]) -> PathBuf 
         events.to_str().unwrap(),
     ];
     args.extend_from_slice(transform_args);
-    let out = pancake(&args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    pancake_ok(&args);
     events
 }
 
-/// The broker the RabbitMQ tests use: `AMQP_URL`, or the local one.
-pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.into())
+/// The stdout of a run that must have succeeded (else fails showing its
+/// stderr).
+#[track_caller]
+pub fn succeeded(out: &Output) -> String {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
 }
 
-/// The options `pancake load rabbitmq --in EVENTS --exchange EXCHANGE
-/// --queue-prefix PREFIX` runs with at `url` (what names its checkpoint).
-pub fn rabbit_options(events: &Path, url: &str, exchange: &str, prefix: &str) -> RabbitOptions {
-    let mut options = RabbitOptions::new(events.to_path_buf(), url.to_owned());
-    options.exchange = exchange.to_owned();
-    options.queue_prefix = prefix.to_owned();
-    options
+/// Runs `pancake` with `args`, which must succeed; returns its stdout.
+#[track_caller]
+pub fn pancake_ok(args: &[&str]) -> String {
+    succeeded(&pancake(args))
+}
+
+/// Runs `pancake` with `args`, which must fail; returns its stderr.
+#[track_caller]
+pub fn pancake_fails(args: &[&str]) -> String {
+    let out = pancake(args);
+    assert!(!out.status.success());
+    text(&out.stderr)
+}
+
+/// Polls `done` until it holds, for at most a minute (then fails saying
+/// `never`).
+#[track_caller]
+pub fn wait_until(never: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "{never}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Starts `command` with its output dropped, waits until `done` holds and
+/// kills it with SIGKILL, as `kill -9` would. Fails saying `never` when
+/// `done` does not hold within a minute, and `ended` when the command ends
+/// before it is killed.
+#[track_caller]
+pub fn kill_when(command: &mut Command, never: &str, ended: &str, mut done: impl FnMut() -> bool) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = || child.try_wait().unwrap().is_none();
+    wait_until(never, || {
+        done() || {
+            assert!(running(), "{ended}");
+            false
+        }
+    });
+    assert!(running(), "{ended}");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+/// Runs `future` to its end on a runtime of its own.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Runtime::new().unwrap().block_on(future)
 }

@@ -232,22 +232,41 @@ const BLOCKS: TableSpec = TableSpec {
     changes: &["unblocked_at"],
 };
 
+/// The row of something a member makes towards another member at `at` and
+/// may undo later (a block, a favorite): its `id`, the member, the `other`
+/// member (each field named for the error of a value that is not a UUID),
+/// made at, undone at (null until a change sets it), the legacy key,
+/// created and updated at.
+fn made_row(
+    event: &Event,
+    id: (&str, &str),
+    other: (&str, &str),
+    at: i64,
+) -> Result<Vec<Value>, ProjectError> {
+    Ok(vec![
+        uuid(event, id.0, id.1)?,
+        uuid(event, "member_id", &event.member_id)?,
+        uuid(event, other.0, other.1)?,
+        Value::Timestamp(at),
+        Value::Null,
+        legacy_key(event),
+        Value::Timestamp(at),
+        Value::Timestamp(at),
+    ])
+}
+
 /// `member-blocked` and `member-unblocked` into a `blocks` table (`table`).
 fn project_blocks(event: &Event, rows: &mut PartRows, table: usize) -> Result<(), ProjectError> {
     let at = occurred_at(event)?;
     match &event.payload {
         Some(event::Payload::MemberBlocked(b)) => rows.insert(
             table,
-            vec![
-                uuid(event, "block_id", &b.block_id)?,
-                uuid(event, "member_id", &event.member_id)?,
-                uuid(event, "blocked_id", &b.blocked_id)?,
-                Value::Timestamp(at),
-                Value::Null,
-                legacy_key(event),
-                Value::Timestamp(at),
-                Value::Timestamp(at),
-            ],
+            made_row(
+                event,
+                ("block_id", &b.block_id),
+                ("blocked_id", &b.blocked_id),
+                at,
+            )?,
         ),
         Some(event::Payload::MemberUnblocked(b)) => rows.change(
             table,
@@ -473,16 +492,12 @@ pub static FAVORITE: PgModule = PgModule {
         match &event.payload {
             Some(event::Payload::FavoriteAdded(f)) => rows.insert(
                 0,
-                vec![
-                    uuid(event, "favorite_id", &f.favorite_id)?,
-                    uuid(event, "member_id", &event.member_id)?,
-                    uuid(event, "favorite_member_id", &f.favorite_member_id)?,
-                    Value::Timestamp(at),
-                    Value::Null,
-                    legacy_key(event),
-                    Value::Timestamp(at),
-                    Value::Timestamp(at),
-                ],
+                made_row(
+                    event,
+                    ("favorite_id", &f.favorite_id),
+                    ("favorite_member_id", &f.favorite_member_id),
+                    at,
+                )?,
             ),
             Some(event::Payload::FavoriteRemoved(f)) => rows.change(
                 0,

@@ -140,6 +140,22 @@ pub(super) fn checkpoints_dir(input: &Path) -> PathBuf {
 }
 
 impl Checkpoint {
+    /// A load of `stream` into `target` that has confirmed nothing yet, at
+    /// `position` (the start of the stream).
+    pub(super) fn start(
+        target: LoadTarget,
+        stream: StreamIdentity,
+        position: Position,
+    ) -> Checkpoint {
+        Checkpoint {
+            target,
+            stream,
+            position,
+            events: 0,
+            complete: false,
+        }
+    }
+
     /// `<stream>/checkpoints/rabbitmq-<exchange>-<hash of the target>.json`.
     pub fn path(options: &RabbitOptions) -> Result<PathBuf, RabbitError> {
         Ok(Checkpoint::path_for(
@@ -301,4 +317,4 @@ impl Checkpoint {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -33,23 +33,15 @@ pub async fn connect_within(
     };
     let text = e.to_string();
     let lower = text.to_lowercase();
-    Err(if lower.contains("refused") && !lower.contains("access") {
+    let says = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    Err(if says(&["refused"]) && !says(&["access"]) {
         RabbitError::Refused { addr: target.addr }
-    } else if lower.contains("access_refused")
-        || lower.contains("access-refused")
-        || lower.contains("auth")
-        || lower.contains("login")
-        || lower.contains("403")
-    {
+    } else if says(&["access_refused", "access-refused", "auth", "login", "403"]) {
         RabbitError::Login {
             addr: target.addr,
             user: target.user,
         }
-    } else if lower.contains("vhost")
-        || lower.contains("not_allowed")
-        || lower.contains("not-allowed")
-        || lower.contains("530")
-    {
+    } else if says(&["vhost", "not_allowed", "not-allowed", "530"]) {
         RabbitError::Vhost {
             addr: target.addr,
             vhost: target.vhost,

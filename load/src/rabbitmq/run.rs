@@ -41,13 +41,7 @@ pub async fn load(
     let path = Checkpoint::path_for(&options.input, &target);
     let (found, ignored_checkpoints) = Checkpoint::find(&options.input, &path, &target, &stream);
     let resumed = found.is_some();
-    let checkpoint = found.unwrap_or_else(|| Checkpoint {
-        target,
-        stream,
-        position: merge.position(),
-        events: 0,
-        complete: false,
-    });
+    let checkpoint = found.unwrap_or_else(|| Checkpoint::start(target, stream, merge.position()));
     let mut report = RabbitReport {
         resumed_after: checkpoint.events,
         checkpoint: path.clone(),

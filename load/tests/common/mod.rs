@@ -1,62 +1,46 @@
-//! Shared set-up for the RabbitMQ tests: `tiny` as an event stream, unique
-//! names, and a consumer.
+//! What the loader's tests share: `tiny` as an event stream (made once per
+//! test binary), streams written by hand, and what a load should deliver.
+//! The broker's side is in [`rabbit`] (shared with the CLI's tests), the
+//! PostgreSQL server's in [`pg`], and the hand-made stream of the
+//! PostgreSQL tests in [`hand`].
 
 #![allow(dead_code)]
 
+pub mod hand;
 pub mod pg;
+pub mod rabbit;
 
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-use lapin::types::FieldTable;
+pub use rabbit::*;
+
 use pancake_datasets::{GenerateOptions, Preset, generate};
-use pancake_load::rabbitmq::RabbitOptions;
-use pancake_proto::events::{Event, EventBatch};
+use pancake_proto::events::Event;
 use pancake_transform::{TransformOptions, transform};
-use prost::Message as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Duration;
 
-pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| pancake_load::rabbitmq::DEFAULT_AMQP_URL.into())
+/// `tiny` generated into `dir/tiny` and transformed into `dir/events` in
+/// parts of `part_events`; returns the stream's folder.
+pub fn tiny_stream(dir: &Path, part_events: u64) -> PathBuf {
+    let dump = dir.join("tiny");
+    let options = GenerateOptions {
+        threads: 2,
+        ..GenerateOptions::new(Preset::TINY, 1.0)
+    };
+    generate(&dump, &options, false, &()).unwrap();
+    let out = dir.join("events");
+    let mut t = TransformOptions::new(dump, out.clone());
+    t.threads = 2;
+    t.part_events = part_events;
+    transform(&t, &()).unwrap();
+    out
 }
 
-/// Options to load `events` into `url` with a topology of its own: the
-/// exchange `exchange`, and the module queues of `prefix`, which the load
-/// declares.
-pub fn rabbit_options(events: &Path, url: &str, exchange: &str, prefix: &str) -> RabbitOptions {
-    let mut options = RabbitOptions::new(events.to_path_buf(), url.to_owned());
-    options.exchange = exchange.to_owned();
-    options.declare_queues = true;
-    options.queue_prefix = prefix.to_owned();
-    options
-}
-
-/// Deletes what a load with `exchange` and `prefix` declared at `url`,
-/// with everything queued.
-pub async fn delete_topology_at(url: &str, exchange: &str, prefix: &str) {
-    let (connection, _) = pancake_load::rabbitmq::connect(url).await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    pancake_load::rabbitmq::delete_topology(&channel, exchange, prefix)
-        .await
-        .unwrap();
-}
-
-/// `tiny`, generated and transformed once per test binary.
+/// `tiny` in parts of 500 events, made once per test binary.
 pub fn events() -> &'static Path {
     static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DIR.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
-        let dump = tmp.path().join("tiny");
-        let options = GenerateOptions {
-            threads: 2,
-            ..GenerateOptions::new(Preset::TINY, 1.0)
-        };
-        generate(&dump, &options, false, &()).unwrap();
-        let out = tmp.path().join("events");
-        let mut t = TransformOptions::new(dump, out.clone());
-        t.part_events = 500;
-        transform(&t, &()).unwrap();
+        let out = tiny_stream(tmp.path(), 500);
         (tmp, out)
     })
     .1
@@ -68,48 +52,6 @@ pub fn all_events() -> Vec<Event> {
         .unwrap()
         .map(|e| e.unwrap())
         .collect()
-}
-
-/// A name no other test run uses.
-pub fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("pancake-test-{tag}-{}-{nanos}", std::process::id())
-}
-
-/// Drains `queue`, decoding events (a batch into its events), until
-/// `expected` events arrived or nothing more comes.
-pub async fn drain(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Event> {
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            queue.into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    loop {
-        // Wait long for what must come, briefly for repeats beyond it.
-        let wait = if out.len() < expected { 10_000 } else { 1_000 };
-        let next = tokio::time::timeout(Duration::from_millis(wait), consumer.next()).await;
-        let Ok(Some(delivery)) = next else { break };
-        let delivery = delivery.unwrap();
-        out.extend(events_of(&delivery));
-        delivery.ack(BasicAckOptions::default()).await.unwrap();
-    }
-    out
-}
-
-/// The events a message carries: a batch's, or the one event.
-pub fn events_of(delivery: &lapin::message::Delivery) -> Vec<Event> {
-    match delivery.properties.kind().as_ref().map(|k| k.as_str()) {
-        Some("event-batch") => EventBatch::decode(delivery.data.as_slice()).unwrap().events,
-        _ => vec![Event::decode(delivery.data.as_slice()).unwrap()],
-    }
 }
 
 /// Every event a module should get arrived at least once, and repeats stay
@@ -139,6 +81,39 @@ pub fn assert_complete(module: &pancake_load::ModuleSpec, got: &[Event], most_re
 pub fn all_events_cached() -> &'static [Event] {
     static ALL: OnceLock<Vec<Event>> = OnceLock::new();
     ALL.get_or_init(all_events)
+}
+
+/// How many events of `kind` the stream has.
+pub fn count_of(kind: pancake_proto::events::EventKind) -> u64 {
+    all_events_cached()
+        .iter()
+        .filter(|e| e.kind() == kind)
+        .count() as u64
+}
+
+/// Every event of the stream reached every module queue of `prefix` at
+/// `url` that wants it, with at most `most_repeats` repeats in each.
+pub async fn assert_every_event_arrived(url: &str, prefix: &str, most_repeats: usize) {
+    let (connection, _) = pancake_load::rabbitmq::connect(url).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    for module in pancake_load::MODULES {
+        let want = all_events_cached()
+            .iter()
+            .filter(|e| module.consumes(e.kind()))
+            .count();
+        let queue = pancake_load::rabbitmq::queue_name(prefix, module);
+        let got = drain(&channel, &queue, want).await;
+        assert_complete(module, &got, most_repeats);
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (it was free a moment ago).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Writes a finished event stream to `dir`: each table a list of parts,
@@ -196,28 +171,8 @@ pub fn copy_stream(dir: &Path) -> PathBuf {
     out
 }
 
-/// `amqp_url()` with another vhost (percent-encoded as needed) or port.
-pub fn url_with(vhost: Option<&str>, port: Option<u16>) -> String {
-    let mut url = url::Url::parse(&amqp_url()).unwrap();
-    if let Some(vhost) = vhost {
-        let encoded: String = vhost
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        url.set_path(&format!("/{encoded}"));
-    }
-    if let Some(port) = port {
-        url.set_port(Some(port)).unwrap();
-    }
-    url.to_string()
-}
-
-fn rabbitmqctl(args: &[&str]) {
+/// Runs `rabbitmqctl` with `args`, which must succeed.
+pub fn rabbitmqctl(args: &[&str]) {
     let out = std::process::Command::new("rabbitmqctl")
         .args(args)
         .output()
@@ -252,87 +207,6 @@ impl Drop for Vhost {
         let _ = std::process::Command::new("rabbitmqctl")
             .args(["delete_vhost", &self.0])
             .output();
-    }
-}
-
-/// A TCP proxy to the broker on a port of its own, that a test can cut: the
-/// broker as seen through it goes away (connections dropped, the port
-/// closed) and can come back on the same port.
-pub struct Proxy {
-    pub port: u16,
-    accept: Option<tokio::task::JoinHandle<()>>,
-    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
-}
-
-impl Proxy {
-    pub async fn start() -> Proxy {
-        Proxy::on(0).await
-    }
-
-    async fn on(port: u16) -> Proxy {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let broker = url::Url::parse(&amqp_url()).unwrap();
-        let upstream = format!(
-            "{}:{}",
-            broker.host_str().unwrap(),
-            broker.port().unwrap_or(5672)
-        );
-        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let accept = {
-            let links = links.clone();
-            tokio::spawn(async move {
-                while let Ok((mut client, _)) = listener.accept().await {
-                    let upstream = upstream.clone();
-                    let link = tokio::spawn(async move {
-                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        }
-                    });
-                    links.lock().unwrap().push(link.abort_handle());
-                }
-            })
-        };
-        Proxy {
-            port,
-            accept: Some(accept),
-            links,
-        }
-    }
-
-    /// The broker through this proxy.
-    pub fn url(&self) -> String {
-        url_with(None, Some(self.port))
-    }
-
-    /// Drops every connection and closes the port.
-    pub async fn cut(&mut self) {
-        if let Some(accept) = self.accept.take() {
-            accept.abort();
-            let _ = accept.await;
-        }
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-
-    /// Listens again on the same port.
-    pub async fn restore(&mut self) {
-        self.cut().await;
-        *self = Proxy::on(self.port).await;
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        if let Some(accept) = self.accept.take() {
-            accept.abort();
-        }
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
     }
 }
 
@@ -380,7 +254,7 @@ pub async fn queued(url: &str, prefix: &str) -> u64 {
                     passive: true,
                     ..Default::default()
                 },
-                FieldTable::default(),
+                lapin::types::FieldTable::default(),
             )
             .await
         {

@@ -8,6 +8,19 @@ fn options(url: &str) -> RabbitOptions {
     RabbitOptions::new("/nowhere".into(), url.into())
 }
 
+/// A checkpoint at the start of a stream, for the target of `options`.
+pub(in crate::rabbitmq) fn fresh(options: &RabbitOptions) -> Checkpoint {
+    let stream = StreamIdentity {
+        created_at: "now".into(),
+        parts_digest: "0".into(),
+    };
+    Checkpoint::start(
+        LoadTarget::of(options).unwrap(),
+        stream,
+        Position::default(),
+    )
+}
+
 #[test]
 fn every_part_of_the_target_gives_its_own_checkpoint_file_without_the_password() {
     let base = options("amqp://guest:secret-one@127.0.0.1:5672/%2f");
@@ -34,17 +47,7 @@ fn every_part_of_the_target_gives_its_own_checkpoint_file_without_the_password()
     for o in &others {
         assert_ne!(Checkpoint::path(o).unwrap(), path, "{o:?}");
     }
-    let c = Checkpoint {
-        target: LoadTarget::of(&base).unwrap(),
-        stream: StreamIdentity {
-            created_at: "now".into(),
-            parts_digest: "0".into(),
-        },
-        position: Position::default(),
-        events: 0,
-        complete: false,
-    };
-    let text = serde_json::to_string(&c).unwrap();
+    let text = serde_json::to_string(&fresh(&base)).unwrap();
     assert!(
         !text.contains("secret") && !text.contains("guest"),
         "{text}"

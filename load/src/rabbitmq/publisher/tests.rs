@@ -2,7 +2,8 @@
 //! as told, and note what was outstanding at every publish.
 
 use super::*;
-use crate::rabbitmq::{LoadTarget, RabbitOptions, StreamIdentity};
+use crate::rabbitmq::checkpoint::tests::fresh;
+use crate::rabbitmq::{DEFAULT_AMQP_URL, RabbitOptions};
 use lapin::BasicProperties;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -85,20 +86,32 @@ fn message(lane: usize, key: &str, bytes: usize) -> Outgoing {
     }
 }
 
-/// A fresh checkpoint, to be saved in `dir`.
-fn checkpoint(dir: &Path) -> (Checkpoint, std::path::PathBuf) {
-    let options = RabbitOptions::new(dir.into(), crate::rabbitmq::DEFAULT_AMQP_URL.into());
-    let checkpoint = Checkpoint {
-        target: LoadTarget::of(&options).unwrap(),
-        stream: StreamIdentity {
-            created_at: "now".into(),
-            parts_digest: "0".into(),
-        },
-        position: Position::default(),
-        events: 0,
-        complete: false,
-    };
-    (checkpoint, Checkpoint::path(&options).unwrap())
+/// The broker's `host:port`, as the publisher names it in errors.
+const ADDR: &str = "127.0.0.1:5672";
+
+/// A fresh checkpoint and the file it is saved to, in a folder of its own
+/// that goes when this does.
+struct Saved {
+    checkpoint: Checkpoint,
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Saved {
+    fn new() -> Saved {
+        let dir = tempfile::tempdir().unwrap();
+        let options = RabbitOptions::new(dir.path().into(), DEFAULT_AMQP_URL.into());
+        Saved {
+            checkpoint: fresh(&options),
+            path: Checkpoint::path(&options).unwrap(),
+            _dir: dir,
+        }
+    }
+}
+
+/// `n` fake channels of `broker`, numbered from 0.
+fn fakes(broker: &Broker, n: usize) -> Vec<Fake<'_>> {
+    (0..n).map(|id| Fake { id, broker }).collect()
 }
 
 /// The events of the checkpoint saved at `path`, if one was.
@@ -118,14 +131,10 @@ fn keys(broker: &Broker) -> Vec<String> {
 
 #[tokio::test]
 async fn never_more_than_the_window_is_unconfirmed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker::default();
-    let channels = [Fake {
-        id: 0,
-        broker: &broker,
-    }];
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 4, &mut c, &path);
+    let channels = fakes(&broker, 1);
+    let mut publisher = Publisher::new(&channels, ADDR, 4, &mut saved.checkpoint, &saved.path);
     let sent: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
     for key in &sent {
         publisher.publish(message(0, key, 10)).await.unwrap();
@@ -149,14 +158,10 @@ async fn never_more_than_the_window_is_unconfirmed() {
 
 #[tokio::test]
 async fn the_window_spans_every_channel_and_a_lane_keeps_to_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker::default();
-    let channels = [0, 1].map(|id| Fake {
-        id,
-        broker: &broker,
-    });
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 3, &mut c, &path);
+    let channels = fakes(&broker, 2);
+    let mut publisher = Publisher::new(&channels, ADDR, 3, &mut saved.checkpoint, &saved.path);
     assert_eq!(publisher.window(), 6);
     for i in 0..30 {
         let lane = i % 5;
@@ -173,14 +178,10 @@ async fn the_window_spans_every_channel_and_a_lane_keeps_to_one() {
 
 #[tokio::test]
 async fn body_bytes_bound_the_window_too_but_a_big_message_still_goes_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker::default();
-    let channels = [Fake {
-        id: 0,
-        broker: &broker,
-    }];
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 100, &mut c, &path);
+    let channels = fakes(&broker, 1);
+    let mut publisher = Publisher::new(&channels, ADDR, 100, &mut saved.checkpoint, &saved.path);
     publisher.max_in_flight_bytes = 25;
     for i in 0..10 {
         publisher
@@ -201,15 +202,11 @@ async fn body_bytes_bound_the_window_too_but_a_big_message_still_goes_alone() {
 
 #[tokio::test]
 async fn a_nacked_message_is_published_again_before_anything_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker::default();
     broker.nacks.borrow_mut().insert("k1".into(), 2);
-    let channels = [Fake {
-        id: 0,
-        broker: &broker,
-    }];
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 3, &mut c, &path);
+    let channels = fakes(&broker, 1);
+    let mut publisher = Publisher::new(&channels, ADDR, 3, &mut saved.checkpoint, &saved.path);
     for i in 0..6 {
         publisher
             .publish(message(0, &format!("k{i}"), 1))
@@ -238,15 +235,11 @@ async fn a_nacked_message_is_published_again_before_anything_after_it() {
 
 #[tokio::test]
 async fn a_message_refused_every_time_stops_the_load_and_saves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker::default();
     broker.nacks.borrow_mut().insert("k0".into(), u32::MAX);
-    let channels = [Fake {
-        id: 0,
-        broker: &broker,
-    }];
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 3, &mut c, &path);
+    let channels = fakes(&broker, 1);
+    let mut publisher = Publisher::new(&channels, ADDR, 3, &mut saved.checkpoint, &saved.path);
     publisher.publish(message(0, "k0", 1)).await.unwrap();
     publisher.mark(Position { consumed: vec![1] }, 1);
     let e = publisher.drain().await.unwrap_err();
@@ -264,23 +257,23 @@ async fn a_message_refused_every_time_stops_the_load_and_saves_nothing() {
     assert_eq!(keys(&broker).len(), 1 + RETRIES as usize);
     assert_eq!(publisher.counts().retried, u64::from(RETRIES));
     assert_eq!(publisher.counts().confirmed, 0);
-    assert_eq!(saved_events(&path), None, "a checkpoint passed a refusal");
+    assert_eq!(
+        saved_events(&saved.path),
+        None,
+        "a checkpoint passed a refusal"
+    );
 }
 
 #[tokio::test]
 async fn unroutable_messages_are_counted_and_confirmed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker {
         unroutable: vec!["nowhere".into()],
         ..Broker::default()
     };
     broker.nacks.borrow_mut().insert("nowhere".into(), 1);
-    let channels = [Fake {
-        id: 0,
-        broker: &broker,
-    }];
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 2, &mut c, &path);
+    let channels = fakes(&broker, 1);
+    let mut publisher = Publisher::new(&channels, ADDR, 2, &mut saved.checkpoint, &saved.path);
     for key in ["a", "nowhere", "b", "nowhere"] {
         publisher.publish(message(0, key, 1)).await.unwrap();
     }
@@ -299,30 +292,26 @@ async fn unroutable_messages_are_counted_and_confirmed() {
 
 #[tokio::test]
 async fn the_checkpoint_moves_only_once_every_message_before_the_mark_is_confirmed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, path) = checkpoint(dir.path());
+    let mut saved = Saved::new();
     let broker = Broker::default();
     broker.nacks.borrow_mut().insert("m1".into(), 1);
-    let channels = [Fake {
-        id: 0,
-        broker: &broker,
-    }];
-    let mut publisher = Publisher::new(&channels, "127.0.0.1:5672", 2, &mut c, &path);
+    let channels = fakes(&broker, 1);
+    let mut publisher = Publisher::new(&channels, ADDR, 2, &mut saved.checkpoint, &saved.path);
     publisher.publish(message(0, "m0", 1)).await.unwrap();
     publisher.publish(message(0, "m1", 1)).await.unwrap();
     publisher.mark(Position { consumed: vec![2] }, 2);
     // m0 confirmed, m1 not yet: the mark stands.
     publisher.publish(message(0, "m2", 1)).await.unwrap();
-    assert_eq!(saved_events(&path), None);
+    assert_eq!(saved_events(&saved.path), None);
     // m1 nacked, published again, confirmed: now it moves.
     publisher.publish(message(0, "m3", 1)).await.unwrap();
-    assert_eq!(saved_events(&path), Some(2));
+    assert_eq!(saved_events(&saved.path), Some(2));
     publisher.mark(Position { consumed: vec![3] }, 3);
     publisher.mark(Position { consumed: vec![4] }, 4);
     publisher.drain().await.unwrap();
     drop(publisher);
     // The newest mark passed, in the file and in memory.
-    assert_eq!(saved_events(&path), Some(4));
-    assert_eq!(c.events, 4);
-    assert_eq!(c.position.consumed, [4]);
+    assert_eq!(saved_events(&saved.path), Some(4));
+    assert_eq!(saved.checkpoint.events, 4);
+    assert_eq!(saved.checkpoint.position.consumed, [4]);
 }

@@ -1,0 +1,208 @@
+//! A stream made by hand for the PostgreSQL tests: three members, their
+//! flirts, visits and messages, and blocks that come after what they hide.
+
+use super::pg::some;
+use super::write_stream;
+use pancake_proto::events::event::Payload;
+use pancake_proto::events::{self as ev, Event, EventKind};
+use pancake_proto::record::micros_timestamp;
+use std::path::Path;
+
+/// 2020-09-13T12:26:40Z.
+pub const T0: i64 = 1_600_000_000_000_000;
+pub const SECOND: i64 = 1_000_000;
+
+/// The UUID numbered `n`, for every id of the stream.
+pub fn uid(n: u64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+/// Event `id` of `member`, `seconds` after [`T0`].
+fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
+    use Payload::*;
+    let kind = match &payload {
+        MemberRegistered(_) => EventKind::MemberRegistered,
+        RegistrationApproved(_) => EventKind::RegistrationApproved,
+        MemberDeleted(_) => EventKind::MemberDeleted,
+        FlirtSent(_) => EventKind::FlirtSent,
+        MessageSent(_) => EventKind::MessageSent,
+        MessageRead(_) => EventKind::MessageRead,
+        MemberBlocked(_) => EventKind::MemberBlocked,
+        MemberUnblocked(_) => EventKind::MemberUnblocked,
+        FavoriteAdded(_) => EventKind::FavoriteAdded,
+        FavoriteRemoved(_) => EventKind::FavoriteRemoved,
+        ProfileVisited(_) => EventKind::ProfileVisited,
+        PhotoUploaded(_) => EventKind::PhotoUploaded,
+        PhotoLiked(_) => EventKind::PhotoLiked,
+    };
+    Event {
+        event_id: uid(id),
+        kind: kind as i32,
+        occurred_at: Some(micros_timestamp(T0 + seconds * SECOND)),
+        member_id: member.to_owned(),
+        source: Some(ev::LegacySource {
+            table: "Hand".into(),
+            key: id as i64,
+        }),
+        payload: Some(payload),
+    }
+}
+
+/// The ids of the stream: members A, B and C, the threads and blocks
+/// between A and the others, and the alerts B and C make for A.
+pub struct Hand {
+    pub a: String,
+    pub b: String,
+    pub c: String,
+    pub thread_ab: String,
+    pub thread_ac: String,
+    pub block_ab: String,
+    pub block_ac: String,
+    pub flirt_ba: String,
+    pub visit_ba: String,
+    pub flirt_ca: String,
+}
+
+pub fn hand_ids() -> Hand {
+    Hand {
+        a: uid(0xa),
+        b: uid(0xb),
+        c: uid(0xc),
+        thread_ab: uid(0x1ab),
+        thread_ac: uid(0x1ac),
+        block_ab: uid(0x2ab),
+        block_ac: uid(0x2ac),
+        flirt_ba: uid(10),
+        visit_ba: uid(20),
+        flirt_ca: uid(11),
+    }
+}
+
+/// Members A, B and C; B flirts with A, visits A and writes to A, who
+/// answers and reads; C writes to A and flirts with A. A blocked C briefly
+/// early on, and blocks B after all that (a retroactive block); with
+/// `unblock`, A unblocks B later. Unblocks sit in a part of their own, so
+/// they wait for their block's row.
+pub fn write_hand_stream(dir: &Path, unblock: bool) {
+    use ev::*;
+    let h = hand_ids();
+    let reg = |id, member: &str, seconds, nick: &str| {
+        hand(
+            id,
+            member,
+            seconds,
+            Payload::MemberRegistered(MemberRegistered {
+                nickname: nick.into(),
+                email: format!("{nick}@example.invalid"),
+                gender: Gender::Woman as i32,
+                birth_date: Some(ev::Date {
+                    year: 1990,
+                    month: 2,
+                    day: 28,
+                }),
+                city: None,
+                portrait_url: None,
+            }),
+        )
+    };
+    let members = vec![
+        reg(1, &h.a, 0, "ann"),
+        reg(2, &h.b, 1, "bob"),
+        reg(3, &h.c, 2, "cy"),
+    ];
+    let flirt = |id, from: &str, seconds| {
+        hand(
+            id,
+            from,
+            seconds,
+            Payload::FlirtSent(FlirtSent {
+                flirt_id: uid(0x1000 + id),
+                recipient_id: h.a.clone(),
+            }),
+        )
+    };
+    let flirts = vec![flirt(10, &h.b, 10), flirt(11, &h.c, 14)];
+    let visits = vec![hand(
+        20,
+        &h.b,
+        11,
+        Payload::ProfileVisited(ProfileVisited {
+            visit_id: uid(0x1020),
+            visited_id: h.a.clone(),
+        }),
+    )];
+    let message = |id, from: &str, to: &str, thread: &str, seconds| {
+        hand(
+            id,
+            from,
+            seconds,
+            Payload::MessageSent(MessageSent {
+                message_id: uid(0x1000 + id),
+                thread_id: thread.into(),
+                recipient_id: to.into(),
+                body: format!("message {id}"),
+            }),
+        )
+    };
+    let messages = vec![
+        message(30, &h.b, &h.a, &h.thread_ab, 12),
+        message(31, &h.c, &h.a, &h.thread_ac, 13),
+        message(32, &h.a, &h.b, &h.thread_ab, 15),
+        hand(
+            33,
+            &h.a,
+            16,
+            Payload::MessageRead(MessageRead {
+                message_id: uid(0x1000 + 30),
+                thread_id: h.thread_ab.clone(),
+                sender_id: h.b.clone(),
+            }),
+        ),
+    ];
+    let block = |id, blocked: &str, block_id: &str, seconds| {
+        hand(
+            id,
+            &h.a,
+            seconds,
+            Payload::MemberBlocked(MemberBlocked {
+                block_id: block_id.into(),
+                blocked_id: blocked.into(),
+            }),
+        )
+    };
+    let unblock_event = |id, blocked: &str, block_id: &str, seconds| {
+        hand(
+            id,
+            &h.a,
+            seconds,
+            Payload::MemberUnblocked(MemberUnblocked {
+                block_id: block_id.into(),
+                blocked_id: blocked.into(),
+            }),
+        )
+    };
+    let blocks = vec![
+        block(40, &h.c, &h.block_ac, 3),
+        block(41, &h.b, &h.block_ab, 20),
+    ];
+    let mut unblocks = vec![unblock_event(42, &h.c, &h.block_ac, 4)];
+    if unblock {
+        unblocks.push(unblock_event(43, &h.b, &h.block_ab, 30));
+    }
+    write_stream(
+        dir,
+        "postgres tests",
+        &[
+            ("members", vec![members]),
+            ("flirts", vec![flirts]),
+            ("profile_visits", vec![visits]),
+            ("messages", vec![messages]),
+            ("blocks", vec![blocks, unblocks]),
+        ],
+    );
+}
+
+/// [`T0`] and `seconds`, as [`super::pg::column_text`] reads a time.
+pub fn at(seconds: i64) -> Option<String> {
+    some(T0 + seconds * SECOND)
+}
