@@ -19,7 +19,7 @@ use pancake_datasets::{GenerateOptions, generate};
 use pancake_load::postgres::{self, PgOptions};
 use pancake_load::rabbitmq::{self, RabbitOptions};
 use pancake_transform::{TransformOptions, decode_only, transform};
-use report::{Ceiling, Report, Stage};
+use report::{Report, Stage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -107,16 +107,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let r = generate(&dump, &options, true, &count)
                     .with_context(|| format!("generating into {}", dump.display()))?;
                 let rows = r.section.total_rows();
-                let measured = meter.finish();
-                Stage {
-                    stage: stage.clone(),
-                    unit: "rows".into(),
-                    count: rows,
-                    per_sec: rows as f64 / measured.wall_s,
-                    note: format!("{} of parts", progress::bytes(r.bytes)),
-                    ceiling: None,
-                    measured,
-                }
+                let note = format!("{} of parts", progress::bytes(r.bytes));
+                Stage::new(stage, "rows", rows, note, meter.finish())
             }
             "transform" => {
                 let mut options = TransformOptions::new(dump.clone(), events.clone());
@@ -129,24 +121,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let started = std::time::Instant::now();
                 let records = decode_only(&dump, 0).context("the decode-only pass")?;
                 let ceiling = records as f64 / started.elapsed().as_secs_f64();
-                let per_sec = rows as f64 / measured.wall_s;
-                Stage {
-                    stage: stage.clone(),
-                    unit: "rows".into(),
-                    count: rows,
-                    per_sec,
-                    note: format!(
-                        "{} events, {} events/s",
-                        progress::count(events_made),
-                        progress::count((events_made as f64 / measured.wall_s) as u64)
-                    ),
-                    ceiling: Some(Ceiling {
-                        what: "decode-only pass".into(),
-                        per_sec: ceiling,
-                        ratio: per_sec / ceiling,
-                    }),
-                    measured,
-                }
+                let note = format!(
+                    "{} events, {} events/s",
+                    progress::count(events_made),
+                    progress::count((events_made as f64 / measured.wall_s) as u64)
+                );
+                Stage::new(stage, "rows", rows, note, measured)
+                    .beside("decode-only pass".into(), ceiling)
             }
             "load-postgres" => {
                 let mut options =
@@ -162,7 +143,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     what: "binary COPY data to PostgreSQL (without the protocol's framing)".into(),
                 });
                 let rows: u64 = r.modules.iter().map(|m| m.rows).sum();
-                let per_sec = rows as f64 / measured.wall_s;
                 let ceiling = runtime
                     .block_on(postgres::ceiling::plain_copy(&options, &work))
                     .context("the plain COPY ceiling")?;
@@ -170,23 +150,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     runtime.block_on(postgres::drop_databases(&options))?;
                 }
                 let ceiling_rate = ceiling.rows as f64 / ceiling.elapsed.as_secs_f64();
-                Stage {
-                    stage: stage.clone(),
-                    unit: "rows".into(),
-                    count: rows,
-                    per_sec,
-                    note: format!(
-                        "{} stream events at {} events/s, keys, indexes and finishing steps included; the ceiling copies into bare tables",
-                        progress::count(r.events_read),
-                        progress::count((r.events_read as f64 / measured.wall_s) as u64)
-                    ),
-                    ceiling: Some(Ceiling {
-                        what: "plain COPY of the same rows".into(),
-                        per_sec: ceiling_rate,
-                        ratio: per_sec / ceiling_rate,
-                    }),
-                    measured,
-                }
+                let note = format!(
+                    "{} stream events at {} events/s, keys, indexes and finishing steps included; the ceiling copies into bare tables",
+                    progress::count(r.events_read),
+                    progress::count((r.events_read as f64 / measured.wall_s) as u64)
+                );
+                Stage::new(stage, "rows", rows, note, measured)
+                    .beside("plain COPY of the same rows".into(), ceiling_rate)
             }
             "load-rabbitmq" => {
                 let tag = format!("pancake-bench-{}", std::process::id());
@@ -212,25 +182,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .block_on(rabbitmq::bare_publish_up_to(&options, 2_000_000))
                     .context("the bare publisher")?;
                 runtime.block_on(delete_queues(&options, &tag))?;
-                let per_sec = r.events as f64 / measured.wall_s;
                 let ceiling = bare.events as f64 / bare.elapsed.as_secs_f64();
-                Stage {
-                    stage: stage.clone(),
-                    unit: "events".into(),
-                    count: r.events,
-                    per_sec,
-                    note: format!(
-                        "{} messages of up to {} events, every module queue",
-                        progress::count(r.messages),
-                        options.batch
-                    ),
-                    ceiling: Some(Ceiling {
-                        what: format!("bare publisher, {} events", progress::count(bare.events)),
-                        per_sec: ceiling,
-                        ratio: per_sec / ceiling,
-                    }),
-                    measured,
-                }
+                let note = format!(
+                    "{} messages of up to {} events, every module queue",
+                    progress::count(r.messages),
+                    options.batch
+                );
+                Stage::new(stage, "events", r.events, note, measured).beside(
+                    format!("bare publisher, {} events", progress::count(bare.events)),
+                    ceiling,
+                )
             }
             _ => unreachable!("checked above"),
         };

@@ -50,6 +50,32 @@ pub struct Stage {
     pub measured: Measured,
 }
 
+impl Stage {
+    /// A stage that counted `count` of `unit` in the time `measured` took.
+    pub fn new(stage: &str, unit: &str, count: u64, note: String, measured: Measured) -> Stage {
+        Stage {
+            stage: stage.to_owned(),
+            unit: unit.to_owned(),
+            count,
+            per_sec: count as f64 / measured.wall_s,
+            note,
+            ceiling: None,
+            measured,
+        }
+    }
+
+    /// The same stage beside its ceiling: `what` ran at `per_sec` in the
+    /// stage's unit.
+    pub fn beside(mut self, what: String, per_sec: f64) -> Stage {
+        self.ceiling = Some(Ceiling {
+            what,
+            per_sec,
+            ratio: self.per_sec / per_sec,
+        });
+        self
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Ceiling {
     /// What the ceiling is, e.g. "decode-only pass".
