@@ -65,7 +65,7 @@ pub struct PgOptions {
     pub module_urls: Vec<(String, String)>,
     /// The modules to load; empty is all.
     pub modules: Vec<String>,
-    /// Module databases are named `<prefix>_<module>` ([`database_name`]).
+    /// Module databases are named `<prefix>_<module>` ([`prefixed`](crate::prefixed), the one joiner queues use too).
     pub prefix: String,
     /// Most connections writing at once.
     pub jobs: usize,
@@ -96,17 +96,7 @@ impl PgOptions {
 
     /// The database of `module` under these options' prefix.
     pub fn database(&self, module: &str) -> String {
-        database_name(&self.prefix, module)
-    }
-}
-
-/// The database of `module` under `prefix`: `<prefix>_<module>`. A
-/// trailing `_` or `.` of the prefix is dropped (`nc_` and `nc` both give
-/// `nc_profile`); an empty prefix gives the bare module name.
-pub fn database_name(prefix: &str, module: &str) -> String {
-    match prefix.trim_end_matches(['_', '.']) {
-        "" => module.to_owned(),
-        prefix => format!("{prefix}_{module}"),
+        crate::modules::prefixed(&self.prefix, module)
     }
 }
 
@@ -366,19 +356,4 @@ fn events_for(manifest: &Manifest, module: &ModuleSpec) -> u64 {
                 .unwrap_or(0)
         })
         .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::database_name;
-
-    #[test]
-    fn a_database_is_the_prefix_and_the_module_joined_by_an_underscore() {
-        assert_eq!(database_name("pancake", "profile"), "pancake_profile");
-        // The old spelling, with its separator, names the same database.
-        assert_eq!(database_name("nc_", "profile"), "nc_profile");
-        assert_eq!(database_name("nc.", "chat"), "nc_chat");
-        assert_eq!(database_name("", "audit"), "audit");
-        assert_eq!(database_name("_", "audit"), "audit");
-    }
 }
