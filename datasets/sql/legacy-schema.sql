@@ -26,7 +26,10 @@ CREATE TABLE dbo.Members (
     RegisteredAt datetime       NOT NULL,
     ApprovedAt   datetime       NULL,
     PortraitUrl  nvarchar(400)  NULL,
-    DeletedAt    datetime       NULL
+    DeletedAt    datetime       NULL,
+    ProfileText  nvarchar(2000) NULL,
+    HeightCm     smallint       NULL,
+    LastLoginAt  datetime       NULL
 );
 GO
 
@@ -35,7 +38,12 @@ CREATE TABLE dbo.Flirts (
     FlirtId     bigint   NOT NULL CONSTRAINT PK_Flirts PRIMARY KEY CLUSTERED,
     SenderId    int      NOT NULL,
     RecipientId int      NOT NULL,
-    SentAt      datetime NOT NULL
+    SentAt      datetime NOT NULL,
+    -- 1 = wink, 2 = smile, 3 = kiss, 4 = rose
+    Kind        tinyint  NOT NULL,
+    Note        nvarchar(200) NULL,
+    SenderIp    varchar(45)   NULL,
+    SeenAt      datetime NULL
 );
 GO
 
@@ -46,7 +54,11 @@ CREATE TABLE dbo.Messages (
     RecipientId int            NOT NULL,
     Body        nvarchar(2000) NOT NULL,
     SentAt      datetime       NOT NULL,
-    ReadAt      datetime       NULL
+    ReadAt      datetime       NULL,
+    Subject     nvarchar(200)  NULL,
+    SenderIp    varchar(45)    NULL,
+    DeletedBySender    bit     NOT NULL,
+    DeletedByRecipient bit     NOT NULL
 );
 GO
 

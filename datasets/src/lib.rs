@@ -11,7 +11,9 @@
 //!   members, as pure functions of a seed.
 //! - `rows`: row `j` of each table, clean or with marked dirt (public, but
 //!   hidden from the docs, for the benches only).
-//! - `text`: nicknames, cities and message bodies that look like the site's.
+//! - `text`: nicknames, cities, "about me" texts, flirt notes, subjects,
+//!   message bodies and IP addresses that look like the site's (the words,
+//!   in Finnish, Swedish and English, are in `text/vocab.rs`).
 //! - `rng`: the small, fixed random number generator everything draws from,
 //!   so a seed makes the same bytes on every machine.
 //! - `generate`: writes a legacy dump in the extractor's format, in

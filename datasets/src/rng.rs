@@ -59,6 +59,24 @@ impl Rng {
         self.unit() < p
     }
 
+    /// A standard normal draw (Marsaglia's polar method: only `ln` and
+    /// `sqrt`, no trigonometry).
+    pub fn normal(&mut self) -> f64 {
+        loop {
+            let x = 2.0 * self.unit() - 1.0;
+            let y = 2.0 * self.unit() - 1.0;
+            let r = x * x + y * y;
+            if r > 0.0 && r < 1.0 {
+                return x * (-2.0 * r.ln() / r).sqrt();
+            }
+        }
+    }
+
+    /// Log-normal: `median` times e to a normal of deviation `sigma`.
+    pub fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        median * (sigma * self.normal()).exp()
+    }
+
     /// One element of a non-empty slice.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]

@@ -2,13 +2,16 @@
 
 use crate::rng::Rng;
 use crate::text;
-use crate::world::{Dirt, READ_RECEIPTS_FROM, SNAPSHOT, World};
+use crate::world::{CHAT_FROM, Dirt, READ_RECEIPTS_FROM, SNAPSHOT, World};
 use pancake_proto::LegacyTable;
 use pancake_proto::legacy::{self, DirtyKind, RawText};
 use prost_types::Timestamp;
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
+/// The share of flirts sent with a line of text: the flirt form offered a
+/// line ready-made, and most members kept it and added to it.
+const FLIRT_NOTE_SHARE: f64 = 0.85;
 
 /// Row `j` as generated: `None` when the row does not exist (a purged
 /// member), and the dirt it carries.
@@ -73,6 +76,54 @@ fn spoil_time(rng: &mut Rng, dirt: Dirt, column: &str, slot: &mut Option<Timesta
     }
 }
 
+/// Puts a lone surrogate into a text column, keeping the raw units.
+fn spoil_text(
+    rng: &mut Rng,
+    column: &str,
+    slot: &mut Option<String>,
+    raw_texts: &mut Vec<RawText>,
+) {
+    let (repaired, raw) = text::with_lone_surrogate(rng, slot.as_deref().unwrap_or(""));
+    *slot = Some(repaired);
+    raw_texts.push(RawText {
+        column: column.into(),
+        utf16le: raw,
+    });
+}
+
+/// A height as members enter it: by gender, and often rounded to 5 cm.
+fn height_cm(rng: &mut Rng, gender: u32) -> u32 {
+    let (mean, sd) = match gender {
+        1 => (165.0, 6.5),
+        2 => (179.0, 7.0),
+        _ => (172.0, 9.0),
+    };
+    let cm = (mean + sd * rng.normal()).round().clamp(140.0, 215.0) as u32;
+    if rng.chance(0.2) {
+        (cm + 2) / 5 * 5
+    } else {
+        cm
+    }
+}
+
+/// The member's last login: recent for the many still active, any time
+/// since registration for the rest; before deletion for the deleted.
+fn last_login(rng: &mut Rng, registered: i64, deleted: Option<i64>) -> i64 {
+    let end = deleted.unwrap_or(SNAPSHOT - 1);
+    let from = if rng.chance(0.4) {
+        (end - 30 * DAY).max(registered)
+    } else {
+        registered
+    };
+    rng.between(from, end)
+}
+
+/// When a flirt's recipient saw it, if they did: hours later, typically.
+fn seen_at(rng: &mut Rng, sent: i64) -> Option<i64> {
+    let seen = sent + 30 + rng.lognormal(5.0 * HOUR as f64, 1.5) as i64;
+    (rng.chance(0.8) && seen < SNAPSHOT).then_some(seen)
+}
+
 fn date_of(seconds: i64) -> legacy::Date {
     use chrono::Datelike;
     let d = chrono::DateTime::from_timestamp(seconds, 0)
@@ -110,6 +161,12 @@ pub fn member(world: &World, j: u64) -> Generated<legacy::Member> {
     let portrait_url = rng
         .chance(0.7)
         .then(|| format!("https://photos.example.com/{id}/portrait.jpg"));
+    let profile_text = rng.chance(0.8).then(|| text::profile_text(&mut rng));
+    let height_cm = rng.chance(0.75).then(|| height_cm(&mut rng, gender));
+    let deleted_at = world.deleted_at(id);
+    let last_login_at = rng
+        .chance(0.9)
+        .then(|| last_login(&mut rng, registered, deleted_at));
     let mut row = legacy::Member {
         member_id: id32(id).unwrap_or_default(),
         nickname: Some(nickname),
@@ -120,7 +177,10 @@ pub fn member(world: &World, j: u64) -> Generated<legacy::Member> {
         registered_at: ts(registered),
         approved_at: approved_at.and_then(ts),
         portrait_url,
-        deleted_at: world.deleted_at(id).and_then(ts),
+        deleted_at: deleted_at.and_then(ts),
+        profile_text,
+        height_cm,
+        last_login_at: last_login_at.and_then(ts),
         raw_texts: Vec::new(),
     };
     if let Some(dirt) = dirt {
@@ -130,13 +190,19 @@ pub fn member(world: &World, j: u64) -> Generated<legacy::Member> {
             (DirtyKind::NullRequired, "gender") => row.gender = None,
             (DirtyKind::NullRequired, "birth_date") => row.birth_date = None,
             (DirtyKind::LoneSurrogate, "nickname") => {
-                let (repaired, raw) =
-                    text::with_lone_surrogate(&mut rng, row.nickname.as_deref().unwrap_or(""));
-                row.nickname = Some(repaired);
-                row.raw_texts.push(RawText {
-                    column: "nickname".into(),
-                    utf16le: raw,
-                });
+                spoil_text(&mut rng, "nickname", &mut row.nickname, &mut row.raw_texts);
+            }
+            (DirtyKind::LoneSurrogate, "profile_text") => {
+                // Broken clients wrote "about me" texts too; this one has one.
+                if row.profile_text.is_none() {
+                    row.profile_text = Some(text::profile_text(&mut rng));
+                }
+                spoil_text(
+                    &mut rng,
+                    "profile_text",
+                    &mut row.profile_text,
+                    &mut row.raw_texts,
+                );
             }
             _ => spoil_time(&mut rng, dirt, "registered_at", &mut row.registered_at),
         }
@@ -152,11 +218,25 @@ pub fn flirt(world: &World, j: u64) -> Generated<legacy::Flirt> {
     let mut rng = world.row_rng(table, j);
     let t = world.activity_time(table, j, world.preset.flirts);
     let (sender, recipient) = pair(world, &mut rng, t);
+    let kind = match rng.below(100) {
+        0..=44 => 1,  // wink
+        45..=69 => 2, // smile
+        70..=87 => 3, // kiss
+        _ => 4,       // rose
+    };
+    let note = rng
+        .chance(FLIRT_NOTE_SHARE)
+        .then(|| text::flirt_note(&mut rng));
     let mut row = legacy::Flirt {
         flirt_id: bigint_key(j),
         sender_id: id32(sender),
         recipient_id: id32(recipient),
         sent_at: ts(t),
+        kind: Some(kind),
+        note,
+        sender_ip: world.sender_ip(sender, t),
+        seen_at: seen_at(&mut rng, t).and_then(ts),
+        raw_texts: Vec::new(),
     };
     let dirt = world.dirt(table, j);
     if let Some(d) = dirt {
@@ -187,6 +267,8 @@ pub fn message(world: &World, j: u64) -> Generated<legacy::Message> {
     // Read receipts exist only since READ_RECEIPTS_FROM; half are read.
     let read = rng.between(t + 30, t + 2 * DAY);
     let read_at = (t >= READ_RECEIPTS_FROM && rng.chance(0.5) && read < SNAPSHOT).then_some(read);
+    let subject_share = if t < CHAT_FROM { 0.45 } else { 0.06 };
+    let subject = rng.chance(subject_share).then(|| text::subject(&mut rng));
     let mut row = legacy::Message {
         message_id: bigint_key(j),
         sender_id: id32(sender),
@@ -194,6 +276,10 @@ pub fn message(world: &World, j: u64) -> Generated<legacy::Message> {
         body: Some(body),
         sent_at: ts(t),
         read_at: read_at.and_then(ts),
+        subject,
+        sender_ip: world.sender_ip(sender, t),
+        deleted_by_sender: Some(rng.chance(0.04)),
+        deleted_by_recipient: Some(rng.chance(0.07)),
         raw_texts: Vec::new(),
     };
     let dirt = world.dirt(table, j);
@@ -211,13 +297,7 @@ pub fn message(world: &World, j: u64) -> Generated<legacy::Message> {
         match (d.kind, d.column) {
             (DirtyKind::NullRequired, "body") => row.body = None,
             (DirtyKind::LoneSurrogate, "body") => {
-                let (repaired, raw) =
-                    text::with_lone_surrogate(&mut rng, row.body.as_deref().unwrap_or(""));
-                row.body = Some(repaired);
-                row.raw_texts.push(RawText {
-                    column: "body".into(),
-                    utf16le: raw,
-                });
+                spoil_text(&mut rng, "body", &mut row.body, &mut row.raw_texts);
             }
             _ => {}
         }

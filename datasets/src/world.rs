@@ -17,6 +17,12 @@ pub const SITE_START: i64 = 1_325_376_000;
 pub const SNAPSHOT: i64 = 1_767_225_600;
 /// 2025-01-01T00:00:00Z: when the site started to record read receipts.
 pub const READ_RECEIPTS_FROM: i64 = 1_735_689_600;
+/// 2014-01-01T00:00:00Z: when the site started to log senders' IP
+/// addresses; older flirts and messages have none.
+pub const IP_LOGGING_FROM: i64 = 1_388_534_400;
+/// 2017-01-01T00:00:00Z: when the mailbox became a chat; before it most
+/// messages had a subject, after it few.
+pub const CHAT_FROM: i64 = 1_483_228_800;
 /// 2000-01-01T00:00:00Z: any date before this is dirt.
 pub const EARLIEST_VALID: i64 = 946_684_800;
 
@@ -42,6 +48,7 @@ mod stream {
     pub const DELETED: u64 = 2;
     pub const REGISTERED: u64 = 3;
     pub const PHOTO_OWNER: u64 = 4;
+    pub const SENDER_IP: u64 = 5;
 }
 
 /// What makes a row dirty, and in which column.
@@ -87,7 +94,7 @@ fn dirty_kinds(table: LegacyTable) -> &'static [(DirtyKind, &'static [&'static s
                 &["nickname", "email", "gender", "birth_date", "registered_at"],
             ),
             (BadDate, &["registered_at"]),
-            (LoneSurrogate, &["nickname"]),
+            (LoneSurrogate, &["nickname", "profile_text"]),
         ],
         LegacyTable::Flirts => &[
             (Orphan, &["sender_id", "recipient_id"]),
@@ -293,6 +300,19 @@ impl World {
             }
         }
         self.pick_member(rng, t, exclude, 2.0, true)
+    }
+
+    /// The address member `id` sent from at `t`, if the site logged it then:
+    /// one per member and fortnight (a home line's lease), IPv6 more often
+    /// in later years.
+    pub fn sender_ip(&self, id: u64, t: i64) -> Option<String> {
+        if t < IP_LOGGING_FROM {
+            return None;
+        }
+        let lease = (t - IP_LOGGING_FROM) / (14 * DAY);
+        let mut rng = Rng::new(self.seed, stream::SENDER_IP, hash(&[id, lease as u64]));
+        let later = (t - IP_LOGGING_FROM) as f64 / (SNAPSHOT - IP_LOGGING_FROM) as f64;
+        Some(crate::text::ip_address(&mut rng, 0.03 + 0.3 * later))
     }
 
     /// A member id that is not in Members: purged, or never handed out.

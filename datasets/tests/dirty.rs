@@ -21,7 +21,9 @@ fn bad_time(t: Option<Timestamp>) -> bool {
     t.is_some_and(|t| t.seconds < EARLIEST_VALID || t.seconds > SNAPSHOT)
 }
 
-fn surrogate(raw: &[RawText], text: Option<&str>) -> bool {
+/// Whether the row carries raw texts: each invalid UTF-16 whose repair is
+/// the text of the column it names.
+fn surrogate<'a>(raw: &[RawText], text: impl Fn(&str) -> Option<&'a str>) -> bool {
     if raw.is_empty() {
         return false;
     }
@@ -35,7 +37,12 @@ fn surrogate(raw: &[RawText], text: Option<&str>) -> bool {
             String::from_utf16(&units).is_err(),
             "raw text is valid UTF-16"
         );
-        assert_eq!(Some(String::from_utf16_lossy(&units).as_str()), text);
+        assert_eq!(
+            Some(String::from_utf16_lossy(&units).as_str()),
+            text(&r.column),
+            "{}",
+            r.column
+        );
     }
     true
 }
@@ -125,7 +132,11 @@ fn validate(dir: &Path) -> Vec<Finding> {
             Some(NullRequired)
         } else if bad_time(m.registered_at) {
             Some(BadDate)
-        } else if surrogate(&m.raw_texts, m.nickname.as_deref()) {
+        } else if surrogate(&m.raw_texts, |column| match column {
+            "nickname" => m.nickname.as_deref(),
+            "profile_text" => m.profile_text.as_deref(),
+            _ => None,
+        }) {
             Some(LoneSurrogate)
         } else {
             None
@@ -142,7 +153,10 @@ fn validate(dir: &Path) -> Vec<Finding> {
             m.body.is_none().then_some(NullRequired),
             time(m.sent_at),
         ])
-        .or(surrogate(&m.raw_texts, m.body.as_deref()).then_some(LoneSurrogate))
+        .or(surrogate(&m.raw_texts, |column| {
+            m.body.as_deref().filter(|_| column == "body")
+        })
+        .then_some(LoneSurrogate))
     });
     checker.table::<legacy::Block>(dir, "blocks", |c, b| {
         c.between(b.blocker_id, b.blocked_id, b.created_at)

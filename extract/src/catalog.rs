@@ -82,6 +82,8 @@ pub struct ColumnPlan {
 /// How one table is read.
 #[derive(Debug, Clone)]
 pub struct TablePlan {
+    /// The mapping as read: an optional field whose column the server lacks
+    /// has none.
     pub mapping: TableMapping,
     pub key_column: String,
     /// The mapped columns, in field order (the key first).
@@ -177,12 +179,22 @@ pub async fn plan_table(
     }
 
     let mut columns = Vec::new();
+    let mut warnings = Vec::new();
+    // The mapping as read: an optional column the server lacks is none.
+    let mut effective = mapping.clone();
     for (index, (field, kind)) in fields_of(mapping.table).iter().enumerate() {
         let Some(column) = mapping.column(field) else {
             continue;
         };
         // Names compare as the default (case-insensitive) collation does.
         let Some(found) = server.iter().find(|c| c.name.eq_ignore_ascii_case(column)) else {
+            if mapping.is_optional(field) {
+                warnings.push(format!(
+                    "{table} has no column '{column}' (an older schema?): {dump_table}.{field} is left NULL; if the site keeps it under another name, name it in a mapping file (--mapping)"
+                ));
+                effective.columns.insert((*field).to_owned(), String::new());
+                continue;
+            }
             return Err(ColumnError::Missing {
                 table: table.clone(),
                 column: column.into(),
@@ -254,7 +266,6 @@ pub async fn plan_table(
         .into_iter()
         .map(|r| text(r.into_iter().next()))
         .collect();
-    let mut warnings = Vec::new();
     if pk.len() > 1 {
         return Err(ExtractError::UnpageableKey {
             table,
@@ -276,7 +287,7 @@ pub async fn plan_table(
         Some(_) => {}
     }
     Ok(TablePlan {
-        mapping: mapping.clone(),
+        mapping: effective,
         key_column: key.column.clone(),
         columns,
         warnings,

@@ -21,6 +21,11 @@ pub enum FieldKind {
     Int32,
     /// The gender code (1 woman, 2 man, 3 other); stored as it comes.
     Gender,
+    /// A count or code that is never negative (a height in centimetres, a
+    /// flirt's kind): a negative value is an anomaly.
+    UInt32,
+    /// A flag (a `bit` column).
+    Bool,
     Text,
     /// A calendar date with no time of day.
     Date,
@@ -35,6 +40,8 @@ impl FieldKind {
             FieldKind::Key { .. } => "a 64-bit integer key",
             FieldKind::Int32 => "a 32-bit integer",
             FieldKind::Gender => "a small integer code",
+            FieldKind::UInt32 => "a non-negative 32-bit integer",
+            FieldKind::Bool => "a flag (bit)",
             FieldKind::Text => "text",
             FieldKind::Date => "a date",
             FieldKind::Time => "a point in time",
@@ -93,6 +100,17 @@ fn gender(value: Value) -> Option<u32> {
     }
 }
 
+fn uint32(value: Value) -> Option<u32> {
+    gender(value)
+}
+
+fn flag(value: Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
 fn key32(value: Value) -> i32 {
     int32(value).unwrap_or_default()
 }
@@ -137,7 +155,9 @@ macro_rules! legacy_row {
 
 const K32: FieldKind = FieldKind::Key { bits: 32 };
 const K64: FieldKind = FieldKind::Key { bits: 64 };
-use FieldKind::{Date as D, Gender as G, Int32 as I, Text as T, Time as Tm};
+use FieldKind::{
+    Bool as B, Date as D, Gender as G, Int32 as I, Text as T, Time as Tm, UInt32 as U,
+};
 
 legacy_row!(Member {
     member_id: K32 => key32,
@@ -150,6 +170,9 @@ legacy_row!(Member {
     approved_at: Tm => time,
     portrait_url: T => text,
     deleted_at: Tm => time,
+    profile_text: T => text,
+    height_cm: U => uint32,
+    last_login_at: Tm => time,
 } raw raw_texts);
 
 legacy_row!(Flirt {
@@ -157,7 +180,11 @@ legacy_row!(Flirt {
     sender_id: I => int32,
     recipient_id: I => int32,
     sent_at: Tm => time,
-});
+    kind: U => uint32,
+    note: T => text,
+    sender_ip: T => text,
+    seen_at: Tm => time,
+} raw raw_texts);
 
 legacy_row!(Message {
     message_id: K64 => key64,
@@ -166,6 +193,10 @@ legacy_row!(Message {
     body: T => text,
     sent_at: Tm => time,
     read_at: Tm => time,
+    subject: T => text,
+    sender_ip: T => text,
+    deleted_by_sender: B => flag,
+    deleted_by_recipient: B => flag,
 } raw raw_texts);
 
 legacy_row!(Block {
@@ -269,6 +300,28 @@ mod tests {
             let ours: Vec<&str> = fields_of(table).iter().map(|(n, _)| *n).collect();
             assert_eq!(proto, ours, "{}", table.name());
         }
+    }
+
+    #[test]
+    fn the_later_fields_take_their_values() {
+        let mut m = legacy::Message::default();
+        m.set(6, Value::Text("Re: hei".into()));
+        m.set(7, Value::Text("192.0.2.1".into()));
+        m.set(8, Value::Bool(true));
+        m.set(9, Value::Bool(false));
+        assert_eq!(m.subject.as_deref(), Some("Re: hei"));
+        assert_eq!(m.sender_ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(m.deleted_by_sender, Some(true));
+        assert_eq!(m.deleted_by_recipient, Some(false));
+        m.set(8, Value::Null);
+        assert_eq!(m.deleted_by_sender, None);
+        let mut f = legacy::Flirt::default();
+        f.set(4, Value::Int(4));
+        assert_eq!(f.kind, Some(4));
+        assert!(f.raw_texts().is_some(), "a flirt's note keeps raw text");
+        let mut member = legacy::Member::default();
+        member.set(11, Value::Int(183));
+        assert_eq!(member.height_cm, Some(183));
     }
 
     #[test]

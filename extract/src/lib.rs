@@ -392,11 +392,13 @@ fn wanted_section(
     session: &catalog::SessionInfo,
     plans: &[TablePlan],
 ) -> ExtractSection {
+    // The mapping as read (an optional column the server lacks shows as
+    // none), table by table.
     let mut mapping = serde_json::Map::new();
-    let full = options.mapping.to_json();
     for plan in plans {
         let name = plan.mapping.table.name();
-        mapping.insert(name.into(), full[name].clone());
+        let table = serde_json::to_value(&plan.mapping).expect("a mapping serialises");
+        mapping.insert(name.into(), table);
     }
     ExtractSection {
         source: options.source.redacted(),

@@ -16,11 +16,18 @@
 //!
 //! Field names are the dump's (`proto/.../legacy.proto`); `pancake extract
 //! --print-mapping` shows the whole effective mapping.
+//!
+//! Some fields came late to the schema (issue 15: a member's profile text,
+//! height and last login; a flirt's kind, note, sender IP and seen time; a
+//! message's subject, sender IP and deleted flags). An older database may
+//! not have their columns: left to the default mapping, such a field whose
+//! column the server lacks is read as NULL, with a warning. Named in a
+//! mapping file, its column must exist like any other's.
 
 use crate::fields::{FieldKind, fields_of};
 use pancake_proto::{IoError, LegacyTable};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// One legacy table's place on the server.
@@ -32,6 +39,11 @@ pub struct TableMapping {
     pub name: String,
     /// Field name → column; an empty column means the source has none.
     pub columns: BTreeMap<String, String>,
+    /// Fields whose column may be missing on the server (then read as
+    /// NULL): the fields that came late to the schema that a mapping file
+    /// did not name.
+    #[serde(skip)]
+    pub optional: BTreeSet<String>,
 }
 
 impl TableMapping {
@@ -55,6 +67,12 @@ impl TableMapping {
             .get(field)
             .map(String::as_str)
             .filter(|c| !c.is_empty())
+    }
+
+    /// Whether the server may lack `field`'s column (it is then read as
+    /// NULL).
+    pub fn is_optional(&self, field: &str) -> bool {
+        self.optional.contains(field)
     }
 
     /// The column the table is paged by: the key field's.
@@ -108,6 +126,22 @@ pub enum MappingError {
     },
 }
 
+/// Fields the legacy schema gained late (issue 15): a site's older database
+/// may not have their columns.
+pub(crate) fn later_fields(table: LegacyTable) -> &'static [&'static str] {
+    match table {
+        LegacyTable::Members => &["profile_text", "height_cm", "last_login_at"],
+        LegacyTable::Flirts => &["kind", "note", "sender_ip", "seen_at"],
+        LegacyTable::Messages => &[
+            "subject",
+            "sender_ip",
+            "deleted_by_sender",
+            "deleted_by_recipient",
+        ],
+        _ => &[],
+    }
+}
+
 /// `member_id` → `MemberId`: the design's naming.
 fn pascal_case(field: &str) -> String {
     field
@@ -134,6 +168,10 @@ impl Default for Mapping {
                 columns: fields_of(table)
                     .iter()
                     .map(|(field, _)| ((*field).to_owned(), pascal_case(field)))
+                    .collect(),
+                optional: later_fields(table)
+                    .iter()
+                    .map(|f| (*f).to_owned())
                     .collect(),
             })
             .collect();
@@ -226,6 +264,8 @@ impl Mapping {
                         field,
                     });
                 }
+                // Named in the file: its column must exist.
+                entry.optional.remove(&field);
                 entry.columns.insert(field, strip_brackets(column.trim()));
             }
         }
@@ -240,7 +280,9 @@ impl Mapping {
     }
 
     /// The mapping as TOML, complete, for `--print-mapping` and as a
-    /// starting point for a site's own file.
+    /// starting point for a site's own file. An optional field is printed
+    /// as a comment (naming it would make its column required), so the
+    /// text reads back as the same mapping.
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
         for t in &self.tables {
@@ -252,7 +294,13 @@ impl Mapping {
             ));
             for (field, _) in fields_of(t.table) {
                 let column = t.columns.get(*field).map(String::as_str).unwrap_or("");
-                out.push_str(&format!("{field} = \"{column}\"\n"));
+                if t.is_optional(field) {
+                    out.push_str(&format!(
+                        "# {field} = \"{column}\"  # optional: NULL if the server has no such column\n"
+                    ));
+                } else {
+                    out.push_str(&format!("{field} = \"{column}\"\n"));
+                }
             }
             out.push('\n');
         }
@@ -392,5 +440,35 @@ mod tests {
     fn the_printed_mapping_reads_back_the_same() {
         let m = parse("[photos]\ntable = \"media.Pictures\"").unwrap();
         assert_eq!(parse(&m.to_toml()).unwrap(), m);
+        let m = parse("[messages.columns]\nsubject = \"Title\"").unwrap();
+        let text = m.to_toml();
+        assert!(text.contains("\nsubject = \"Title\"\n"), "{text}");
+        assert!(
+            text.contains("\n# sender_ip = \"SenderIp\"  # optional"),
+            "{text}"
+        );
+        assert_eq!(parse(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn later_fields_are_optional_until_a_file_names_them() {
+        let m = Mapping::default();
+        let members = m.table(LegacyTable::Members);
+        assert!(members.is_optional("height_cm"));
+        assert!(!members.is_optional("nickname"));
+        assert_eq!(members.column("height_cm"), Some("HeightCm"));
+        let flirts = m.table(LegacyTable::Flirts);
+        assert!(flirts.is_optional("kind") && flirts.is_optional("note"));
+        let m = parse("[messages.columns]\nsubject = \"Title\"\nsender_ip = \"\"").unwrap();
+        let messages = m.table(LegacyTable::Messages);
+        assert!(!messages.is_optional("subject"));
+        assert_eq!(messages.column("sender_ip"), None);
+        assert!(messages.is_optional("deleted_by_sender"));
+        // Every later field is a field of its table.
+        for table in LegacyTable::ALL {
+            for field in later_fields(table) {
+                assert!(fields_of(table).iter().any(|(f, _)| f == field), "{field}");
+            }
+        }
     }
 }

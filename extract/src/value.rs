@@ -26,6 +26,7 @@ pub const MAX_TEXT_BYTES: usize = 4 << 20;
 pub enum Value {
     Null,
     Int(i64),
+    Bool(bool),
     Text(String),
     Date(legacy::Date),
     Time(Timestamp),
@@ -141,7 +142,7 @@ impl SqlType {
     pub fn fits(self, kind: FieldKind) -> bool {
         match kind {
             FieldKind::Key { .. } => self.is_integer(),
-            FieldKind::Int32 | FieldKind::Gender => {
+            FieldKind::Int32 | FieldKind::Gender | FieldKind::UInt32 | FieldKind::Bool => {
                 self.is_integer() || matches!(self, SqlType::Bit | SqlType::Decimal { .. })
             }
             FieldKind::Text => true,
@@ -240,7 +241,10 @@ pub fn convert(
         return Ok((Value::Null, None));
     }
     match kind {
-        FieldKind::Key { .. } | FieldKind::Int32 | FieldKind::Gender => integer(kind, data),
+        FieldKind::Key { .. } | FieldKind::Int32 | FieldKind::Gender | FieldKind::UInt32 => {
+            integer(kind, data)
+        }
+        FieldKind::Bool => flag(data),
         FieldKind::Text => text(ty, data),
         FieldKind::Date => instant(data).map(|t| (Value::Date(t.local_date), None)),
         FieldKind::Time => instant(data).map(|t| (Value::Time(t.utc), None)),
@@ -318,7 +322,7 @@ fn integer(kind: FieldKind, data: ColumnData<'_>) -> Result<(Value, Option<Anoma
     };
     let (low, high) = match kind {
         FieldKind::Key { bits: 64 } => (i128::from(i64::MIN), i128::from(i64::MAX)),
-        FieldKind::Gender => (0, i128::from(u32::MAX)),
+        FieldKind::Gender | FieldKind::UInt32 => (0, i128::from(u32::MAX)),
         _ => (i128::from(i32::MIN), i128::from(i32::MAX)),
     };
     if wide < low || wide > high {
@@ -328,6 +332,23 @@ fn integer(kind: FieldKind, data: ColumnData<'_>) -> Result<(Value, Option<Anoma
         )));
     }
     Ok((Value::Int(wide as i64), None))
+}
+
+/// A `bit`, or an integer that is 0 or 1 (a site that kept flags in a
+/// `tinyint`); any other number is out of range, not quietly true.
+fn flag(data: ColumnData<'_>) -> Result<(Value, Option<Anomaly>), Unexpected> {
+    if let ColumnData::Bit(Some(b)) = data {
+        return Ok((Value::Bool(b), None));
+    }
+    match integer(FieldKind::Key { bits: 64 }, data)? {
+        (Value::Int(0), None) => Ok((Value::Bool(false), None)),
+        (Value::Int(1), None) => Ok((Value::Bool(true), None)),
+        (Value::Int(v), None) => Ok(out_of_range(format!(
+            "{v} does not fit {}: only 0 and 1 do",
+            FieldKind::Bool.describe()
+        ))),
+        other => Ok(other),
+    }
 }
 
 fn out_of_range(detail: String) -> (Value, Option<Anomaly>) {

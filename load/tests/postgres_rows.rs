@@ -1,7 +1,8 @@
 //! The PostgreSQL loader against a real server, row by row: the rows of
 //! `tiny` hold their events field by field, as predicted here from the
 //! events alone (the state changes folded in, both sides of a thread, the
-//! alerts a block hides, the audit log's JSON payloads).
+//! alerts a block hides, the audit log's JSON payloads); and the legacy
+//! columns `tiny` leaves empty, from the stream made by hand.
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (scripts/services.sh starts it) or at
 //! DATABASE_URL. Every test has its own database prefix (`t<pid>_<tag>`)
@@ -10,6 +11,7 @@
 mod common;
 
 use common::all_events_cached;
+use common::hand::*;
 use common::pg::*;
 use pancake_proto::events::event::Payload;
 use pancake_proto::events::{Event, EventKind, Gender};
@@ -135,6 +137,14 @@ fn member_row(e: &Event, c: &Changes) -> Row {
         ),
         ("city", m.city.as_deref().map(clean)),
         ("portrait_url", m.portrait_url.as_deref().map(clean)),
+        ("profile_text", m.profile_text.as_deref().map(clean)),
+        ("height_cm", m.height_cm.map(|h| h.to_string())),
+        (
+            "last_login_at",
+            m.last_login_at
+                .as_ref()
+                .map(|t| timestamp_micros(t).to_string()),
+        ),
         ("registered_at", some(at)),
         ("approved_at", approved.map(|t| t.to_string())),
         ("deleted_at", deleted.map(|t| t.to_string())),
@@ -154,9 +164,12 @@ fn message_row(e: &Event, c: &Changes) -> Row {
         ("thread_id", some(&m.thread_id)),
         ("sender_id", some(&e.member_id)),
         ("recipient_id", some(&m.recipient_id)),
+        ("subject", m.subject.as_deref().map(clean)),
         ("body", some(clean(&m.body))),
         ("sent_at", some(at)),
         ("read_at", read.map(|t| t.to_string())),
+        ("deleted_by_sender", some(m.deleted_by_sender)),
+        ("deleted_by_recipient", some(m.deleted_by_recipient)),
         ("legacy_id", some(legacy_id(e))),
         ("created_at", some(at)),
         ("updated_at", some(read.map_or(at, |r| r.max(at)))),
@@ -248,6 +261,13 @@ fn alert_row(e: &Event, c: &Changes) -> Row {
         ("kind", some(kind)),
         ("subject_id", some(subject)),
         ("photo_id", photo.map(str::to_owned)),
+        (
+            "flirt_kind",
+            match &e.payload {
+                Some(Payload::FlirtSent(f)) => f.kind.clone(),
+                _ => None,
+            },
+        ),
         ("occurred_at", some(at)),
         ("hidden_by_block_id", block.map(|b| b.0)),
         ("created_at", some(at)),
@@ -309,8 +329,17 @@ fn block_row(e: &Event, c: &Changes) -> Row {
     made_row(e, columns, &b.block_id, &b.blocked_id, unblocked)
 }
 
+/// A time as the proto JSON mapping writes it, through chrono (not the
+/// loader's own formatting): RFC 3339 in UTC, fractions only when present.
+fn rfc3339(t: &prost_types::Timestamp) -> String {
+    chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32)
+        .expect("a time chrono can show")
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// An event's payload as the audit log should keep it: the .proto field
-/// names, enums by their .proto names, dates as `YYYY-MM-DD`.
+/// names, enums by their .proto names, dates as `YYYY-MM-DD`, times as RFC
+/// 3339.
 fn expected_payload(e: &Event) -> serde_json::Value {
     use Payload::*;
     let c = |s: &str| json!(clean(s));
@@ -331,15 +360,44 @@ fn expected_payload(e: &Event) -> serde_json::Value {
             if let Some(url) = &m.portrait_url {
                 o["portrait_url"] = c(url);
             }
+            if let Some(text) = &m.profile_text {
+                o["profile_text"] = c(text);
+            }
+            if let Some(height) = m.height_cm {
+                o["height_cm"] = json!(height);
+            }
+            if let Some(t) = &m.last_login_at {
+                o["last_login_at"] = json!(rfc3339(t));
+            }
             o
         }
-        Some(FlirtSent(f)) => json!({"flirt_id": f.flirt_id, "recipient_id": f.recipient_id}),
-        Some(MessageSent(m)) => json!({
-            "message_id": m.message_id,
-            "thread_id": m.thread_id,
-            "recipient_id": m.recipient_id,
-            "body": c(&m.body),
-        }),
+        Some(FlirtSent(f)) => {
+            let mut o = json!({"flirt_id": f.flirt_id, "recipient_id": f.recipient_id});
+            if let Some(kind) = &f.kind {
+                o["kind"] = json!(kind);
+            }
+            if let Some(note) = &f.note {
+                o["note"] = c(note);
+            }
+            if let Some(t) = &f.seen_at {
+                o["seen_at"] = json!(rfc3339(t));
+            }
+            o
+        }
+        Some(MessageSent(m)) => {
+            let mut o = json!({
+                "message_id": m.message_id,
+                "thread_id": m.thread_id,
+                "recipient_id": m.recipient_id,
+                "body": c(&m.body),
+                "deleted_by_sender": m.deleted_by_sender,
+                "deleted_by_recipient": m.deleted_by_recipient,
+            });
+            if let Some(subject) = &m.subject {
+                o["subject"] = c(subject);
+            }
+            o
+        }
         Some(MessageRead(m)) => json!({
             "message_id": m.message_id,
             "thread_id": m.thread_id,
@@ -561,5 +619,151 @@ async fn rows_hold_their_events_field_by_field() {
             "audit row of {}",
             e.event_id
         );
+    }
+}
+
+// ---- the legacy columns, from the stream made by hand ----------------------
+
+/// The new legacy columns (profile text, height, last login; a flirt's kind,
+/// note and when it was seen; a message's subject and deleted flags) reach
+/// the module tables and the audit log; `tiny` above has them empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_columns_arrive_in_their_modules() {
+    let h = hand_ids();
+    let dir = tempfile::tempdir().unwrap();
+    write_hand_stream(dir.path(), false);
+    let mut options = options("columns", &["profile", "chat", "alerts", "audit"]);
+    options.input = dir.path().to_owned();
+    let _cleanup = fresh(&options).await;
+    load_ok(&options).await;
+
+    let mut conn = module_db(&options, "profile").await;
+    for (member, text, height, login) in [
+        (
+            &h.a,
+            some(ANN_PROFILE_TEXT),
+            some(ANN_HEIGHT_CM),
+            at(ANN_LAST_LOGIN),
+        ),
+        (&h.b, None, None, None),
+    ] {
+        let row = vec![
+            ("profile_text", text),
+            ("height_cm", height),
+            ("last_login_at", login),
+        ];
+        assert_row(
+            &mut conn,
+            "members",
+            &format!("member_id = '{member}'"),
+            &row,
+        )
+        .await;
+    }
+
+    let mut conn = module_db(&options, "chat").await;
+    for (message, subject, by_sender, by_recipient) in [
+        (&h.message_30, some(MESSAGE_30_SUBJECT), false, true),
+        (&h.message_31, None, true, false),
+    ] {
+        let row = vec![
+            ("subject", subject),
+            ("deleted_by_sender", some(by_sender)),
+            ("deleted_by_recipient", some(by_recipient)),
+        ];
+        assert_row(
+            &mut conn,
+            "messages",
+            &format!("message_id = '{message}'"),
+            &row,
+        )
+        .await;
+    }
+
+    let mut conn = module_db(&options, "alerts").await;
+    for (alert, kind) in [
+        (&h.flirt_ba, some("kiss")),
+        (&h.flirt_ca, None),
+        (&h.visit_ba, None),
+    ] {
+        let row = vec![("flirt_kind", kind)];
+        assert_row(&mut conn, "alerts", &format!("alert_id = '{alert}'"), &row).await;
+    }
+
+    let mut conn = module_db(&options, "audit").await;
+    let payload = |id: String| format!("(SELECT payload FROM events WHERE event_id = '{id}')");
+    let member = payload(uid(1));
+    let flirt = payload(h.flirt_ba.clone());
+    let message = payload(uid(30));
+    for (sql, expected) in [
+        (format!("{member}->>'profile_text'"), ANN_PROFILE_TEXT),
+        (format!("{member}->'height_cm'"), "168"),
+        (
+            format!("{member}->>'last_login_at'"),
+            "2020-09-13T12:28:20Z",
+        ),
+        (format!("{flirt}->>'kind'"), "kiss"),
+        (format!("{flirt}->>'note'"), FLIRT_BA_NOTE),
+        (format!("{flirt}->>'seen_at'"), "2020-09-13T12:26:57Z"),
+        (format!("{message}->>'subject'"), MESSAGE_30_SUBJECT),
+        (format!("{message}->'deleted_by_sender'"), "false"),
+        (format!("{message}->'deleted_by_recipient'"), "true"),
+    ] {
+        let got = text(&mut conn, &format!("SELECT ({sql})::text")).await;
+        assert_eq!(got.as_deref(), Some(expected), "{sql}");
+    }
+}
+
+/// A module database made before the legacy columns (schema version 1) is
+/// brought to version 2 by the next load: the columns are added, rows
+/// already there keep NULL and false in them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_schema_version_1_gets_the_new_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write_hand_stream(dir.path(), false);
+    let mut options = options("upgrade", &["profile", "chat", "alerts"]);
+    options.input = dir.path().to_owned();
+    let _cleanup = fresh(&options).await;
+    load_ok(&options).await;
+    // Back to version 1, as a load before this change left it.
+    let v1 = [
+        (
+            "profile",
+            "ALTER TABLE members DROP COLUMN profile_text, DROP COLUMN height_cm, DROP COLUMN last_login_at",
+        ),
+        (
+            "chat",
+            "ALTER TABLE messages DROP COLUMN subject, DROP COLUMN deleted_by_sender, DROP COLUMN deleted_by_recipient",
+        ),
+        ("alerts", "ALTER TABLE alerts DROP COLUMN flirt_kind"),
+    ];
+    for (module, drop) in v1 {
+        let mut conn = module_db(&options, module).await;
+        execute(&mut conn, drop).await;
+        execute(
+            &mut conn,
+            &format!("UPDATE pancake.schema_version SET version = 1 WHERE module = '{module}'"),
+        )
+        .await;
+    }
+    load_ok(&options).await;
+    for (module, filled) in [
+        (
+            "profile",
+            "SELECT count(*) FROM members WHERE profile_text IS NOT NULL OR height_cm IS NOT NULL OR last_login_at IS NOT NULL",
+        ),
+        (
+            "chat",
+            "SELECT count(*) FROM messages WHERE subject IS NOT NULL OR deleted_by_sender OR deleted_by_recipient",
+        ),
+        (
+            "alerts",
+            "SELECT count(*) FROM alerts WHERE flirt_kind IS NOT NULL",
+        ),
+    ] {
+        let mut conn = module_db(&options, module).await;
+        let version = "SELECT version::bigint FROM pancake.schema_version";
+        assert_eq!(scalar(&mut conn, version).await, 2, "{module}");
+        assert_eq!(scalar(&mut conn, filled).await, 0, "{module}");
     }
 }

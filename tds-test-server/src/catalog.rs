@@ -349,6 +349,7 @@ impl Catalog {
     pub fn legacy() -> Catalog {
         use SqlType::*;
         let nv = |n| NVarChar(Len::N(n));
+        let v = |n| VarChar(Len::N(n));
         // (column, field, type, nullable)
         type Col = (&'static str, &'static str, SqlType, bool);
         let table = |source: LegacyTable, columns: &[Col]| TableDef {
@@ -378,6 +379,9 @@ impl Catalog {
                         ("ApprovedAt", "approved_at", DateTime, true),
                         ("PortraitUrl", "portrait_url", nv(400), true),
                         ("DeletedAt", "deleted_at", DateTime, true),
+                        ("ProfileText", "profile_text", nv(2000), true),
+                        ("HeightCm", "height_cm", SmallInt, true),
+                        ("LastLoginAt", "last_login_at", DateTime, true),
                     ],
                 ),
                 table(
@@ -387,6 +391,10 @@ impl Catalog {
                         ("SenderId", "sender_id", Int, false),
                         ("RecipientId", "recipient_id", Int, false),
                         ("SentAt", "sent_at", DateTime, false),
+                        ("Kind", "kind", TinyInt, false),
+                        ("Note", "note", nv(200), true),
+                        ("SenderIp", "sender_ip", v(45), true),
+                        ("SeenAt", "seen_at", DateTime, true),
                     ],
                 ),
                 table(
@@ -398,6 +406,10 @@ impl Catalog {
                         ("Body", "body", nv(2000), false),
                         ("SentAt", "sent_at", DateTime, false),
                         ("ReadAt", "read_at", DateTime, true),
+                        ("Subject", "subject", nv(200), true),
+                        ("SenderIp", "sender_ip", v(45), true),
+                        ("DeletedBySender", "deleted_by_sender", Bit, false),
+                        ("DeletedByRecipient", "deleted_by_recipient", Bit, false),
                     ],
                 ),
                 table(

@@ -169,6 +169,9 @@ async fn an_edited_catalog_shows_in_information_schema() {
             (s("ApprovedAt"), s("datetime"), None),
             (s("PortraitUrl"), s("ntext"), Some(1_073_741_823)),
             (s("RemovedAt"), s("datetime"), None),
+            (s("ProfileText"), s("nvarchar"), Some(2000)),
+            (s("HeightCm"), s("smallint"), None),
+            (s("LastLoginAt"), s("datetime"), None),
             (s("Score"), s("int"), None),
             (s("Note"), s("nvarchar"), Some(-1)),
         ]

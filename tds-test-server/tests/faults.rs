@@ -169,7 +169,7 @@ async fn deny_select_fails_data_queries_with_229() {
         &[&"dbo", &"Members"],
     )
     .await;
-    assert_eq!(cols.len(), 10);
+    assert_eq!(cols.len(), 13);
     assert_eq!(
         first_int(&mut client, "SELECT COUNT(*) FROM dbo.Photos").await,
         Some(300)

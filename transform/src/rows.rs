@@ -223,6 +223,9 @@ impl Row for legacy::Member {
                 }),
                 city: self.city.clone(),
                 portrait_url: self.portrait_url.clone(),
+                profile_text: self.profile_text.clone(),
+                height_cm: self.height_cm,
+                last_login_at: self.last_login_at,
             }),
         ));
         if let Some(at) = self.approved_at {
@@ -263,6 +266,14 @@ impl Row for legacy::Flirt {
         let at = cx.date(need(&self.sent_at, "sent_at")?, "sent_at")?;
         cx.member(sender, "sender_id")?;
         cx.member(recipient, "recipient_id")?;
+        // A kind code is a reference too: to the legacy site's list of kinds.
+        if let Some(code) = self.kind.filter(|&c| flirt_kind(c).is_none()) {
+            return Err(reject(
+                RejectReason::Orphan,
+                "kind",
+                format!("kind {code} is not a flirt kind (1 wink, 2 smile, 3 kiss, 4 rose)"),
+            ));
+        }
         not_self(sender, recipient, "recipient_id")?;
         cx.pair((sender, "sender_id"), (recipient, "recipient_id"), at)
     }
@@ -277,8 +288,27 @@ impl Row for legacy::Flirt {
             Payload::FlirtSent(events::FlirtSent {
                 flirt_id: ids::entity("flirt", self.flirt_id),
                 recipient_id: ids::member(has(self.recipient_id)),
+                kind: self.kind.and_then(flirt_kind).map(str::to_owned),
+                note: self.note.clone(),
+                seen_at: self.seen_at,
             }),
         ));
+    }
+
+    fn repaired(&self) -> bool {
+        !self.raw_texts.is_empty()
+    }
+}
+
+/// A flirt's legacy kind code by name, as the events carry it; `None` for a
+/// code that stands for nothing.
+fn flirt_kind(code: u32) -> Option<&'static str> {
+    match code {
+        1 => Some("wink"),
+        2 => Some("smile"),
+        3 => Some("kiss"),
+        4 => Some("rose"),
+        _ => None,
     }
 }
 
@@ -325,6 +355,9 @@ impl Row for legacy::Message {
                 thread_id,
                 recipient_id: ids::member(recipient),
                 body: self.body.clone().unwrap_or_default(),
+                subject: self.subject.clone(),
+                deleted_by_sender: self.deleted_by_sender.unwrap_or_default(),
+                deleted_by_recipient: self.deleted_by_recipient.unwrap_or_default(),
             }),
         ));
     }

@@ -328,3 +328,90 @@ fn text_is_selected_as_utf16_bytes() {
     );
     assert_eq!(SqlType::Int.select_expr("Odd]Name"), "[Odd]]Name]");
 }
+
+#[test]
+fn a_height_or_a_kind_fills_an_unsigned_field_and_a_negative_one_is_an_anomaly() {
+    let k = FieldKind::UInt32;
+    assert!(SqlType::SmallInt.fits(k) && SqlType::TinyInt.fits(k));
+    assert!(!NTEXT.fits(k) && !SqlType::DateTime.fits(k));
+    assert_eq!(
+        ok(SqlType::SmallInt, k, ColumnData::I16(Some(183))),
+        Value::Int(183)
+    );
+    assert_eq!(
+        ok(SqlType::SmallInt, k, ColumnData::I16(Some(i16::MAX))),
+        Value::Int(32_767)
+    );
+    assert_eq!(
+        ok(SqlType::TinyInt, k, ColumnData::U8(Some(255))),
+        Value::Int(255)
+    );
+    assert_eq!(
+        convert(SqlType::SmallInt, k, ColumnData::I16(None)).unwrap(),
+        (Value::Null, None)
+    );
+    let (v, a) = convert(SqlType::SmallInt, k, ColumnData::I16(Some(-170))).unwrap();
+    assert_eq!(v, Value::Null, "the field is left empty");
+    let a = a.unwrap();
+    assert_eq!(a.kind, AnomalyKind::OutOfRange);
+    assert_eq!(a.detail, "-170 does not fit a non-negative 32-bit integer");
+}
+
+#[test]
+fn a_bit_fills_a_flag_and_only_0_or_1_does_from_an_integer() {
+    let k = FieldKind::Bool;
+    assert!(SqlType::Bit.fits(k) && SqlType::TinyInt.fits(k));
+    assert!(!NTEXT.fits(k));
+    assert_eq!(
+        ok(SqlType::Bit, k, ColumnData::Bit(Some(true))),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        ok(SqlType::Bit, k, ColumnData::Bit(Some(false))),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        convert(SqlType::Bit, k, ColumnData::Bit(None)).unwrap(),
+        (Value::Null, None)
+    );
+    assert_eq!(
+        ok(SqlType::TinyInt, k, ColumnData::U8(Some(1))),
+        Value::Bool(true)
+    );
+    let (v, a) = convert(SqlType::TinyInt, k, ColumnData::U8(Some(2))).unwrap();
+    assert_eq!(v, Value::Null);
+    let a = a.unwrap();
+    assert_eq!(a.kind, AnomalyKind::OutOfRange);
+    assert!(
+        a.detail.starts_with("2 does not fit a flag"),
+        "{}",
+        a.detail
+    );
+    assert!(
+        convert(
+            SqlType::Bit,
+            k,
+            ColumnData::String(Some(Cow::Borrowed("yes")))
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_varchar_sender_ip_travels_as_utf16_like_nvarchar() {
+    let ty = SqlType::parse("varchar", Some(45), None).unwrap();
+    assert_eq!(
+        ty.select_expr("SenderIp"),
+        "CAST(CAST([SenderIp] AS nvarchar(45)) AS varbinary(8000)) AS [SenderIp]"
+    );
+    let ip = "2001:db8::1";
+    let bytes: Vec<u8> = ip.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    assert_eq!(
+        ok(
+            ty,
+            FieldKind::Text,
+            ColumnData::Binary(Some(Cow::Owned(bytes)))
+        ),
+        Value::Text(ip.into())
+    );
+}

@@ -22,6 +22,33 @@ pub fn tiny() -> &'static Path {
     .1
 }
 
+/// `tiny` with the later legacy columns (profile text, height, flirt kind,
+/// note, sender IP, subject, deleted flags, ...) filled by key, edge values
+/// and lone surrogates included.
+pub fn tiny_filled() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let dump = tmp.path().join("tiny-filled");
+        pancake_tds_test_server::fill_later_columns(tiny(), &dump).expect("fill");
+        (tmp, dump)
+    })
+    .1
+}
+
+/// Every record of a dump table, in dump order.
+pub fn records<R: pancake_proto::Record>(dump: &Path, table: pancake_proto::LegacyTable) -> Vec<R> {
+    use pancake_proto::{Manifest, PartReader, ReadOptions, dump::DumpKind};
+    let manifest = Manifest::load(dump).unwrap();
+    let mut out = Vec::new();
+    for part in &manifest.table(table.name()).unwrap().parts {
+        let options = ReadOptions::expect::<R>(DumpKind::LegacyDump, table.name());
+        let reader = PartReader::open(&dump.join(&part.file), &options).unwrap();
+        out.extend(reader.records::<R>().map(Result::unwrap));
+    }
+    out
+}
+
 pub async fn serve(config: ServerConfig) -> Server {
     Server::start(config, "127.0.0.1:0".parse().unwrap())
         .await

@@ -22,6 +22,8 @@ pub enum Value {
     Uuid([u8; 16]),
     Text(String),
     BigInt(i64),
+    Int(i32),
+    Bool(bool),
     /// Microseconds since the Unix epoch, UTC.
     Timestamp(i64),
     /// A calendar day, days since 1970-01-01.
@@ -32,6 +34,11 @@ pub enum Value {
 impl Value {
     pub fn opt_text(text: Option<&str>) -> Value {
         text.map_or(Value::Null, |t| Value::Text(t.to_owned()))
+    }
+
+    /// A timestamp column that may be NULL.
+    pub fn opt_timestamp(micros: Option<i64>) -> Value {
+        micros.map_or(Value::Null, Value::Timestamp)
     }
 
     /// The timestamp, if this is one.
@@ -129,6 +136,8 @@ impl CopyData {
             // jsonb's binary form is a version byte, then the text.
             Value::Json(t) => self.text(Some(1), t),
             Value::BigInt(i) => self.field(&i.to_be_bytes()),
+            Value::Int(i) => self.field(&i.to_be_bytes()),
+            Value::Bool(b) => self.field(&[u8::from(*b)]),
             Value::Timestamp(micros) => {
                 self.field(&micros.saturating_sub(PG_EPOCH_MICROS).to_be_bytes())
             }
@@ -157,16 +166,20 @@ mod tests {
             Value::Timestamp(PG_EPOCH_MICROS + 5),
             Value::Date(day_number(2000, 1, 2).unwrap()),
             Value::Json("{}".into()),
+            Value::Int(-2),
+            Value::Bool(true),
         ]);
         let bytes = copy.finish();
         let mut expected = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
-        expected.extend_from_slice(&[0, 6]);
+        expected.extend_from_slice(&[0, 8]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
         expected.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
         expected.extend_from_slice(&[0, 0, 0, 3, b'h', 0xc3, 0xa9]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 5]);
         expected.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 1]);
         expected.extend_from_slice(&[0, 0, 0, 3, 1, b'{', b'}']);
+        expected.extend_from_slice(&[0, 0, 0, 4, 0xff, 0xff, 0xff, 0xfe]);
+        expected.extend_from_slice(&[0, 0, 0, 1, 1]);
         expected.extend_from_slice(&[0xff, 0xff]);
         assert_eq!(bytes, expected);
     }

@@ -3,6 +3,8 @@
 //! the audit log gets every event.
 
 use pancake_proto::events::{Event, event::Payload};
+use pancake_proto::record::{format_micros, timestamp_micros};
+use prost_types::Timestamp;
 use std::fmt::Write as _;
 
 /// The payload's fields as a JSON object, with the .proto field names.
@@ -27,17 +29,40 @@ pub fn payload_json(event: &Event) -> String {
             if let Some(url) = &m.portrait_url {
                 json.text("portrait_url", url);
             }
+            if let Some(text) = &m.profile_text {
+                json.text("profile_text", text);
+            }
+            if let Some(height) = m.height_cm {
+                json.raw("height_cm", &height.to_string());
+            }
+            if let Some(t) = &m.last_login_at {
+                json.time("last_login_at", t);
+            }
         }
         Some(RegistrationApproved(_)) | Some(MemberDeleted(_)) => {}
         Some(FlirtSent(f)) => {
             json.text("flirt_id", &f.flirt_id);
             json.text("recipient_id", &f.recipient_id);
+            if let Some(kind) = &f.kind {
+                json.text("kind", kind);
+            }
+            if let Some(note) = &f.note {
+                json.text("note", note);
+            }
+            if let Some(t) = &f.seen_at {
+                json.time("seen_at", t);
+            }
         }
         Some(MessageSent(m)) => {
             json.text("message_id", &m.message_id);
             json.text("thread_id", &m.thread_id);
             json.text("recipient_id", &m.recipient_id);
             json.text("body", &m.body);
+            if let Some(subject) = &m.subject {
+                json.text("subject", subject);
+            }
+            json.raw("deleted_by_sender", bool_text(m.deleted_by_sender));
+            json.raw("deleted_by_recipient", bool_text(m.deleted_by_recipient));
         }
         Some(MessageRead(m)) => {
             json.text("message_id", &m.message_id);
@@ -75,6 +100,10 @@ pub fn payload_json(event: &Event) -> String {
         }
     }
     json.finish()
+}
+
+fn bool_text(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
 }
 
 #[derive(Default)]
@@ -115,6 +144,11 @@ impl Json {
         self.0.push('"');
     }
 
+    /// A time as the proto JSON mapping writes it: RFC 3339 in UTC.
+    fn time(&mut self, key: &str, t: &Timestamp) {
+        self.text(key, &format_micros(timestamp_micros(t)));
+    }
+
     fn finish(mut self) -> String {
         if self.0.is_empty() {
             return "{}".into();
@@ -137,12 +171,66 @@ mod tests {
                 thread_id: "t".into(),
                 recipient_id: "r".into(),
                 body: "say \"hi\"\\ \n\t\u{1}🥞".into(),
+                subject: Some("re: \"pancakes\"".into()),
+                deleted_by_sender: false,
+                deleted_by_recipient: true,
             })),
             ..Event::default()
         };
         let json: serde_json::Value = serde_json::from_str(&payload_json(&event)).unwrap();
         assert_eq!(json["body"], "say \"hi\"\\ \n\t\u{1}🥞");
         assert_eq!(json["message_id"], "m");
+        assert_eq!(json["subject"], "re: \"pancakes\"");
+        assert_eq!(json["deleted_by_sender"], false);
+        assert_eq!(json["deleted_by_recipient"], true);
         assert_eq!(payload_json(&Event::default()), "{}");
+    }
+
+    #[test]
+    fn new_fields_are_written_only_when_present_and_times_as_rfc_3339() {
+        use pancake_proto::events::{FlirtSent, MemberRegistered};
+        let at = |seconds| Some(Timestamp { seconds, nanos: 0 });
+        let flirt = |kind: Option<&str>, seen| Event {
+            payload: Some(Payload::FlirtSent(FlirtSent {
+                flirt_id: "f".into(),
+                recipient_id: "r".into(),
+                kind: kind.map(Into::into),
+                note: kind.map(|_| "hi 🌹".into()),
+                seen_at: seen,
+            })),
+            ..Event::default()
+        };
+        let json =
+            |e: &Event| -> serde_json::Value { serde_json::from_str(&payload_json(e)).unwrap() };
+        assert_eq!(
+            json(&flirt(Some("rose"), at(1_600_000_000))),
+            serde_json::json!({
+                "flirt_id": "f",
+                "recipient_id": "r",
+                "kind": "rose",
+                "note": "hi 🌹",
+                "seen_at": "2020-09-13T12:26:40Z",
+            })
+        );
+        assert_eq!(
+            json(&flirt(None, None)),
+            serde_json::json!({"flirt_id": "f", "recipient_id": "r"})
+        );
+        let member = Event {
+            payload: Some(Payload::MemberRegistered(MemberRegistered {
+                profile_text: Some("about\nme".into()),
+                height_cm: Some(181),
+                last_login_at: Some(Timestamp {
+                    seconds: 1_600_000_000,
+                    nanos: 500_000_000,
+                }),
+                ..MemberRegistered::default()
+            })),
+            ..Event::default()
+        };
+        let m = json(&member);
+        assert_eq!(m["profile_text"], "about\nme");
+        assert_eq!(m["height_cm"], 181);
+        assert_eq!(m["last_login_at"], "2020-09-13T12:26:40.500Z");
     }
 }

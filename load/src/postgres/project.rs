@@ -291,6 +291,9 @@ pub static PROFILE: PgModule = PgModule {
             "birth_date",
             "city",
             "portrait_url",
+            "profile_text",
+            "height_cm",
+            "last_login_at",
             "registered_at",
             "approved_at",
             "deleted_at",
@@ -299,7 +302,10 @@ pub static PROFILE: PgModule = PgModule {
         ],
         changes: &["approved_at", "deleted_at"],
     }],
-    migrations: &[include_str!("../../sql/profile/v1.sql")],
+    migrations: &[
+        include_str!("../../sql/profile/v1.sql"),
+        include_str!("../../sql/profile/v2.sql"),
+    ],
     indexes: include_str!("../../sql/profile/indexes.sql"),
     finish: "",
     derived: &[],
@@ -327,6 +333,12 @@ pub static PROFILE: PgModule = PgModule {
                     ),
                 };
                 let gender = m.gender().as_str_name();
+                let height = match m.height_cm {
+                    None => Value::Null,
+                    Some(h) => Value::Int(i32::try_from(h).map_err(|_| {
+                        problem(event, format!("height_cm {h} is beyond an integer column"))
+                    })?),
+                };
                 rows.insert(
                     0,
                     vec![
@@ -343,6 +355,9 @@ pub static PROFILE: PgModule = PgModule {
                         birth_date,
                         Value::opt_text(m.city.as_deref()),
                         Value::opt_text(m.portrait_url.as_deref()),
+                        Value::opt_text(m.profile_text.as_deref()),
+                        height,
+                        Value::opt_timestamp(m.last_login_at.as_ref().map(timestamp_micros)),
                         Value::Timestamp(at),
                         Value::Null,
                         Value::Null,
@@ -370,9 +385,12 @@ pub static CHAT: PgModule = PgModule {
                 "thread_id",
                 "sender_id",
                 "recipient_id",
+                "subject",
                 "body",
                 "sent_at",
                 "read_at",
+                "deleted_by_sender",
+                "deleted_by_recipient",
                 "legacy_id",
                 "created_at",
                 "updated_at",
@@ -381,7 +399,10 @@ pub static CHAT: PgModule = PgModule {
         },
         BLOCKS,
     ],
-    migrations: &[include_str!("../../sql/chat/v1.sql")],
+    migrations: &[
+        include_str!("../../sql/chat/v1.sql"),
+        include_str!("../../sql/chat/v2.sql"),
+    ],
     indexes: include_str!("../../sql/chat/indexes.sql"),
     finish: include_str!("../../sql/chat/finish.sql"),
     derived: &["thread_members"],
@@ -395,9 +416,12 @@ pub static CHAT: PgModule = PgModule {
                     uuid(event, "thread_id", &m.thread_id)?,
                     uuid(event, "member_id", &event.member_id)?,
                     uuid(event, "recipient_id", &m.recipient_id)?,
+                    Value::opt_text(m.subject.as_deref()),
                     Value::Text(m.body.clone()),
                     Value::Timestamp(at),
                     Value::Null,
+                    Value::Bool(m.deleted_by_sender),
+                    Value::Bool(m.deleted_by_recipient),
                     legacy_key(event),
                     Value::Timestamp(at),
                     Value::Timestamp(at),
@@ -423,6 +447,7 @@ pub static ALERTS: PgModule = PgModule {
                 "kind",
                 "subject_id",
                 "photo_id",
+                "flirt_kind",
                 "occurred_at",
                 "hidden_by_block_id",
                 "created_at",
@@ -432,14 +457,21 @@ pub static ALERTS: PgModule = PgModule {
         },
         BLOCKS,
     ],
-    migrations: &[include_str!("../../sql/alerts/v1.sql")],
+    migrations: &[
+        include_str!("../../sql/alerts/v1.sql"),
+        include_str!("../../sql/alerts/v2.sql"),
+    ],
     indexes: include_str!("../../sql/alerts/indexes.sql"),
     finish: include_str!("../../sql/alerts/finish.sql"),
     derived: &[],
     project: |event, rows| {
         use event::Payload::*;
+        let mut flirt_kind = None;
         let (kind, recipient, subject, photo) = match &event.payload {
-            Some(FlirtSent(f)) => ("flirt", &f.recipient_id, &f.flirt_id, None),
+            Some(FlirtSent(f)) => {
+                flirt_kind = f.kind.as_deref();
+                ("flirt", &f.recipient_id, &f.flirt_id, None)
+            }
             Some(ProfileVisited(v)) => ("visit", &v.visited_id, &v.visit_id, None),
             Some(PhotoLiked(l)) => ("photo-like", &l.owner_id, &l.like_id, Some(&l.photo_id)),
             Some(FavoriteAdded(f)) => ("favorite", &f.favorite_member_id, &f.favorite_id, None),
@@ -458,6 +490,7 @@ pub static ALERTS: PgModule = PgModule {
                     Some(p) => uuid(event, "photo_id", p)?,
                     None => Value::Null,
                 },
+                Value::opt_text(flirt_kind),
                 Value::Timestamp(at),
                 Value::Null,
                 Value::Timestamp(at),
@@ -586,6 +619,9 @@ mod tests {
                 thread_id: id.into(),
                 recipient_id: B.into(),
                 body: "hi".into(),
+                subject: None,
+                deleted_by_sender: false,
+                deleted_by_recipient: false,
             })),
         }
     }
@@ -614,10 +650,11 @@ mod tests {
         let pending = rows.fold(&CHAT);
         let table = &rows.tables[0].rows;
         assert_eq!(table.len(), 1);
+        let column = |name| &table[0][CHAT.tables[0].column(name)];
         // read_at set, and updated_at moved to the read.
-        assert_eq!(table[0][6], Value::Timestamp(20_000_000));
-        assert_eq!(table[0][9], Value::Timestamp(20_000_000));
-        assert_eq!(table[0][8], Value::Timestamp(10_000_000));
+        assert_eq!(column("read_at"), &Value::Timestamp(20_000_000));
+        assert_eq!(column("updated_at"), &Value::Timestamp(20_000_000));
+        assert_eq!(column("created_at"), &Value::Timestamp(10_000_000));
         // M2's read found no row here: it waits in pancake.pending.
         assert_eq!(pending.rows(), 1);
         let copies = rows.into_copies(&CHAT);

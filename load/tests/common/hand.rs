@@ -1,5 +1,8 @@
 //! A stream made by hand for the PostgreSQL tests: three members, their
 //! flirts, visits and messages, and blocks that come after what they hide.
+//! Ann has a profile text, height and last login; B's flirt is a kiss with a
+//! note, seen by A; B's first message has a subject and A deleted it, C's
+//! message C deleted.
 
 use super::pg::some;
 use super::write_stream;
@@ -48,6 +51,16 @@ fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
     }
 }
 
+/// Ann's profile: "about me", height, and last login (seconds after [`T0`]).
+pub const ANN_PROFILE_TEXT: &str = "Tykkään saunasta.\n\"Books\" \\ 🥞";
+pub const ANN_HEIGHT_CM: u32 = 168;
+pub const ANN_LAST_LOGIN: i64 = 100;
+/// B's flirt with A: a kiss with this note, seen (seconds after [`T0`]).
+pub const FLIRT_BA_NOTE: &str = "Hej \u{FFFD}";
+pub const FLIRT_BA_SEEN: i64 = 17;
+/// The subject of B's message 30 to A, which A deleted.
+pub const MESSAGE_30_SUBJECT: &str = "Kahvi?";
+
 /// The ids of the stream: members A, B and C, the threads and blocks
 /// between A and the others, and the alerts B and C make for A.
 pub struct Hand {
@@ -61,6 +74,9 @@ pub struct Hand {
     pub flirt_ba: String,
     pub visit_ba: String,
     pub flirt_ca: String,
+    /// Messages 30 (B to A) and 31 (C to A).
+    pub message_30: String,
+    pub message_31: String,
 }
 
 pub fn hand_ids() -> Hand {
@@ -75,6 +91,8 @@ pub fn hand_ids() -> Hand {
         flirt_ba: uid(10),
         visit_ba: uid(20),
         flirt_ca: uid(11),
+        message_30: uid(0x1000 + 30),
+        message_31: uid(0x1000 + 31),
     }
 }
 
@@ -102,15 +120,20 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
                 }),
                 city: None,
                 portrait_url: None,
+                profile_text: None,
+                height_cm: None,
+                last_login_at: None,
             }),
         )
     };
-    let members = vec![
-        reg(1, &h.a, 0, "ann"),
-        reg(2, &h.b, 1, "bob"),
-        reg(3, &h.c, 2, "cy"),
-    ];
-    let flirt = |id, from: &str, seconds| {
+    let mut ann = reg(1, &h.a, 0, "ann");
+    if let Some(Payload::MemberRegistered(m)) = &mut ann.payload {
+        m.profile_text = Some(ANN_PROFILE_TEXT.into());
+        m.height_cm = Some(ANN_HEIGHT_CM);
+        m.last_login_at = Some(micros_timestamp(T0 + ANN_LAST_LOGIN * SECOND));
+    }
+    let members = vec![ann, reg(2, &h.b, 1, "bob"), reg(3, &h.c, 2, "cy")];
+    let flirt = |id, from: &str, seconds, kind: Option<&str>, note: Option<&str>| {
         hand(
             id,
             from,
@@ -118,10 +141,16 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
             Payload::FlirtSent(FlirtSent {
                 flirt_id: uid(0x1000 + id),
                 recipient_id: h.a.clone(),
+                kind: kind.map(Into::into),
+                note: note.map(Into::into),
+                seen_at: note.map(|_| micros_timestamp(T0 + FLIRT_BA_SEEN * SECOND)),
             }),
         )
     };
-    let flirts = vec![flirt(10, &h.b, 10), flirt(11, &h.c, 14)];
+    let flirts = vec![
+        flirt(10, &h.b, 10, Some("kiss"), Some(FLIRT_BA_NOTE)),
+        flirt(11, &h.c, 14, None, None),
+    ];
     let visits = vec![hand(
         20,
         &h.b,
@@ -141,6 +170,9 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
                 thread_id: thread.into(),
                 recipient_id: to.into(),
                 body: format!("message {id}"),
+                subject: (id == 30).then(|| MESSAGE_30_SUBJECT.into()),
+                deleted_by_sender: id == 31,
+                deleted_by_recipient: id == 30,
             }),
         )
     };

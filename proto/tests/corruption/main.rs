@@ -71,6 +71,7 @@ fn messages(n: usize) -> Vec<legacy::Message> {
                 }),
                 read_at: None,
                 raw_texts: vec![],
+                ..legacy::Message::default()
             }
         })
         .collect()

@@ -66,6 +66,7 @@ pub fn message(id: i64) -> legacy::Message {
             column: "body".into(),
             utf16le: vec![0x00, 0xd8],
         }],
+        ..legacy::Message::default()
     }
 }
 

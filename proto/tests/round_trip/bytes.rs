@@ -37,6 +37,7 @@ fn many_messages(n: i64) -> Vec<legacy::Message> {
                 }),
                 read_at: None,
                 raw_texts: vec![],
+                ..legacy::Message::default()
             }
         })
         .collect()

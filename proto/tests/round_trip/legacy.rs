@@ -24,6 +24,9 @@ fn members_round_trip() {
         approved_at: Some(ts(2005, 6, 2, 8, 0, 0, 500_000_000)),
         portrait_url: Some("https://img.example/p/1.jpg".into()),
         deleted_at: None,
+        profile_text: Some("Über mich: 🎻\nund \"Käse\"".into()),
+        height_cm: Some(172),
+        last_login_at: Some(ts(2023, 12, 31, 23, 0, 0, 0)),
         raw_texts: vec![],
     };
     let nulls = legacy::Member {
@@ -46,7 +49,13 @@ fn members_round_trip() {
         approved_at: None,
         portrait_url: None,
         deleted_at: Some(ts(1899, 12, 31, 23, 59, 59, 0)),
-        raw_texts: vec![raw("nickname", &[0xd800, 0x62, 0x61, 0x64])],
+        profile_text: Some("\u{fffd}".into()),
+        height_cm: Some(0),
+        last_login_at: Some(ts(1900, 1, 1, 0, 0, 0, 0)),
+        raw_texts: vec![
+            raw("nickname", &[0xd800, 0x62, 0x61, 0x64]),
+            raw("profile_text", &[0xdc00]),
+        ],
     };
     let late = legacy::Member {
         member_id: i32::MAX,
@@ -87,18 +96,29 @@ fn flirts_round_trip() {
             sender_id: Some(1),
             recipient_id: Some(2),
             sent_at: Some(ts(2010, 3, 14, 15, 9, 26, 535_000_000)),
+            kind: Some(4),
+            note: Some("🌹 für dich".into()),
+            sender_ip: Some("2001:db8::ff00:42:8329".into()),
+            seen_at: Some(ts(2010, 3, 15, 8, 0, 0, 0)),
+            raw_texts: vec![],
         },
         legacy::Flirt {
             flirt_id: 3,
             sender_id: None,
             recipient_id: Some(1),
             sent_at: None,
+            ..legacy::Flirt::default()
         },
         legacy::Flirt {
             flirt_id: 4,
             sender_id: Some(5),
             recipient_id: Some(5),
             sent_at: Some(ts(1900, 1, 1, 0, 0, 0, 0)),
+            kind: Some(200),
+            note: Some("\u{fffd}".into()),
+            sender_ip: Some("999.1.1.1".into()),
+            seen_at: None,
+            raw_texts: vec![raw("note", &[0xd83d])],
         },
     ];
     one_part(
@@ -119,6 +139,10 @@ fn messages_round_trip() {
             body: Some(long_body()),
             sent_at: Some(ts(2012, 12, 21, 11, 11, 0, 0)),
             read_at: Some(ts(2012, 12, 22, 9, 0, 0, 0)),
+            subject: Some("Re: Weihnachten 🎄".into()),
+            sender_ip: Some("192.0.2.1".into()),
+            deleted_by_sender: Some(false),
+            deleted_by_recipient: Some(true),
             raw_texts: vec![],
         },
         legacy::Message {
@@ -128,6 +152,10 @@ fn messages_round_trip() {
             body: Some("Hallo 👋 – schön, dich zu sehen! ñ ç ø 🇩🇪".into()),
             sent_at: Some(ts(2012, 12, 22, 9, 1, 0, 0)),
             read_at: None,
+            subject: None,
+            sender_ip: None,
+            deleted_by_sender: Some(true),
+            deleted_by_recipient: Some(false),
             raw_texts: vec![],
         },
         legacy::Message {
@@ -137,6 +165,10 @@ fn messages_round_trip() {
             body: None,
             sent_at: None,
             read_at: None,
+            subject: None,
+            sender_ip: None,
+            deleted_by_sender: Some(true),
+            deleted_by_recipient: Some(false),
             raw_texts: vec![],
         },
         legacy::Message {
@@ -146,6 +178,10 @@ fn messages_round_trip() {
             body: Some(String::new()),
             sent_at: Some(ts(1900, 1, 1, 0, 0, 0, 0)),
             read_at: Some(ts(1753, 1, 1, 0, 0, 0, 0)),
+            subject: None,
+            sender_ip: None,
+            deleted_by_sender: Some(true),
+            deleted_by_recipient: Some(false),
             raw_texts: vec![raw("body", &[0x68, 0xdc00, 0x69])],
         },
         legacy::Message {
@@ -155,6 +191,10 @@ fn messages_round_trip() {
             body: Some("\u{fffd}\u{0}\t\r\n\"'\\ <b>html</b>".into()),
             sent_at: Some(ts(2038, 1, 19, 3, 14, 8, 0)),
             read_at: None,
+            subject: None,
+            sender_ip: None,
+            deleted_by_sender: Some(true),
+            deleted_by_recipient: Some(false),
             raw_texts: vec![raw("body", &[0xd83d])],
         },
     ];

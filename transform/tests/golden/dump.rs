@@ -45,6 +45,9 @@ pub fn member(
         approved_at: None,
         portrait_url: None,
         deleted_at: None,
+        profile_text: None,
+        height_cm: None,
+        last_login_at: None,
         raw_texts: vec![],
     }
 }
@@ -55,6 +58,9 @@ pub fn members_part0() -> Vec<legacy::Member> {
             city: Some("Helsinki".into()),
             portrait_url: Some("https://img.example/1.jpg".into()),
             approved_at: Some(at(2010, 1, 2, 9, 0)),
+            profile_text: Some("Tykkään saunasta.\nLikes: sauna, \"books\"".into()),
+            height_cm: Some(168),
+            last_login_at: Some(at(2023, 12, 24, 18, 0)),
             ..member(1, "anna", Some("anna@example.fi"), 1, at(2010, 1, 1, 10, 0))
         },
         legacy::Member {
@@ -68,9 +74,15 @@ pub fn members_part0() -> Vec<legacy::Member> {
                 at(2010, 6, 1, 12, 0),
             )
         },
+        // "About me" with a lone surrogate: repaired, counted as repaired.
         legacy::Member {
             birth_date: date(1990, 7, 15),
             city: Some("Åbo".into()),
+            profile_text: Some("Hej Anna \u{FFFD}".into()),
+            raw_texts: vec![RawText {
+                column: "profile_text".into(),
+                utf16le: lone_surrogate_utf16le(),
+            }],
             ..member(
                 3,
                 "cecilia",
@@ -97,21 +109,37 @@ pub fn members_part1() -> Vec<legacy::Member> {
     ]
 }
 
+pub fn flirt(id: i64, from: i32, to: i32, sent: Timestamp) -> legacy::Flirt {
+    legacy::Flirt {
+        flirt_id: id,
+        sender_id: Some(from),
+        recipient_id: Some(to),
+        sent_at: Some(sent),
+        kind: Some(1),
+        note: None,
+        sender_ip: None,
+        seen_at: None,
+        raw_texts: vec![],
+    }
+}
+
 pub fn flirts() -> Vec<legacy::Flirt> {
     vec![
+        // A kiss with a note whose lone surrogate was repaired, seen later;
+        // the sender's IP is dropped.
         legacy::Flirt {
-            flirt_id: 10,
-            sender_id: Some(1),
-            recipient_id: Some(2),
-            sent_at: Some(at(2012, 1, 10, 20, 0)),
+            kind: Some(3),
+            note: Some("Hej Anna \u{FFFD}".into()),
+            sender_ip: Some("192.0.2.17".into()),
+            seen_at: Some(at(2012, 1, 11, 7, 30)),
+            raw_texts: vec![RawText {
+                column: "note".into(),
+                utf16le: lone_surrogate_utf16le(),
+            }],
+            ..flirt(10, 1, 2, at(2012, 1, 10, 20, 0))
         },
         // Flirting with oneself: self_reference.
-        legacy::Flirt {
-            flirt_id: 11,
-            sender_id: Some(3),
-            recipient_id: Some(3),
-            sent_at: Some(at(2012, 1, 11, 20, 0)),
-        },
+        flirt(11, 3, 3, at(2012, 1, 11, 20, 0)),
     ]
 }
 
@@ -130,6 +158,10 @@ pub fn message(id: i64, from: i32, to: i32, body: &str, sent: Timestamp) -> lega
         body: Some(body.into()),
         sent_at: Some(sent),
         read_at: None,
+        subject: None,
+        sender_ip: None,
+        deleted_by_sender: Some(false),
+        deleted_by_recipient: Some(false),
         raw_texts: vec![],
     }
 }
@@ -140,8 +172,12 @@ pub fn messages() -> Vec<legacy::Message> {
         ..at(2012, 2, 1, 10, 0)
     };
     vec![
+        // A subject, deleted by its recipient; the sender's IP is dropped.
         legacy::Message {
             read_at: Some(at(2012, 2, 1, 12, 30)),
+            subject: Some("Kahvi?".into()),
+            sender_ip: Some("2001:db8::1".into()),
+            deleted_by_recipient: Some(true),
             ..message(100, 1, 2, "Hei Bertil! 😊", sent_100)
         },
         // A repaired lone surrogate: kept, counted as repaired.
@@ -150,6 +186,7 @@ pub fn messages() -> Vec<legacy::Message> {
                 column: "body".into(),
                 utf16le: lone_surrogate_utf16le(),
             }],
+            deleted_by_sender: Some(true),
             ..message(101, 2, 1, "Hej Anna \u{FFFD}", at(2012, 2, 2, 8, 0))
         },
         // To a member who does not exist: orphan.

@@ -57,8 +57,27 @@ fn registered(
             }),
             city: city.map(Into::into),
             portrait_url: portrait.map(Into::into),
+            profile_text: None,
+            height_cm: None,
+            last_login_at: None,
         }),
     )
+}
+
+/// A registration with the profile's "about me", height and last login.
+fn with_profile(
+    mut event: Event,
+    text: Option<&str>,
+    height: Option<u32>,
+    login: Option<Timestamp>,
+) -> Event {
+    let Some(Payload::MemberRegistered(m)) = &mut event.payload else {
+        unreachable!("a registration")
+    };
+    m.profile_text = text.map(Into::into);
+    m.height_cm = height;
+    m.last_login_at = login;
+    event
 }
 
 /// Message `key` from `from` to `to`: sent, and read at `read` if it was.
@@ -83,6 +102,9 @@ fn message(
             thread_id: thread_id.clone(),
             recipient_id: member_id(to),
             body: body.into(),
+            subject: None,
+            deleted_by_sender: false,
+            deleted_by_recipient: false,
         }),
     )];
     if let Some(read) = read {
@@ -165,15 +187,20 @@ pub fn expected_events() -> BTreeMap<&'static str, Vec<Vec<Event>>> {
         "members",
         vec![
             vec![
-                registered(
-                    1,
-                    at(2010, 1, 1, 10, 0),
-                    "anna",
-                    "anna@example.fi",
-                    events::Gender::Woman,
-                    (1985, 3, 4),
-                    Some("Helsinki"),
-                    Some("https://img.example/1.jpg"),
+                with_profile(
+                    registered(
+                        1,
+                        at(2010, 1, 1, 10, 0),
+                        "anna",
+                        "anna@example.fi",
+                        events::Gender::Woman,
+                        (1985, 3, 4),
+                        Some("Helsinki"),
+                        Some("https://img.example/1.jpg"),
+                    ),
+                    Some("Tykkään saunasta.\nLikes: sauna, \"books\""),
+                    Some(168),
+                    Some(at(2023, 12, 24, 18, 0)),
                 ),
                 ev(
                     K::RegistrationApproved,
@@ -193,14 +220,20 @@ pub fn expected_events() -> BTreeMap<&'static str, Vec<Vec<Event>>> {
                     None,
                     None,
                 ),
-                registered(
-                    3,
-                    at(2011, 3, 3, 3, 3),
-                    "cecilia",
-                    "cecilia@example.fi",
-                    events::Gender::Other,
-                    (1990, 7, 15),
-                    Some("Åbo"),
+                // The repaired text, as for every text column.
+                with_profile(
+                    registered(
+                        3,
+                        at(2011, 3, 3, 3, 3),
+                        "cecilia",
+                        "cecilia@example.fi",
+                        events::Gender::Other,
+                        (1990, 7, 15),
+                        Some("Åbo"),
+                        None,
+                    ),
+                    Some("Hej Anna \u{FFFD}"),
+                    None,
                     None,
                 ),
                 ev(
@@ -216,9 +249,13 @@ pub fn expected_events() -> BTreeMap<&'static str, Vec<Vec<Event>>> {
             vec![],
         ],
     );
+    // The kind by name, the repaired note, when it was seen; no IP.
     let flirt = events::FlirtSent {
         flirt_id: entity_id("flirt", 10),
         recipient_id: member_id(2),
+        kind: Some("kiss".into()),
+        note: Some("Hej Anna \u{FFFD}".into()),
+        seen_at: Some(at(2012, 1, 11, 7, 30)),
     };
     let flirt = ev(
         K::FlirtSent,
@@ -233,16 +270,26 @@ pub fn expected_events() -> BTreeMap<&'static str, Vec<Vec<Event>>> {
         nanos: 250_000_000,
         ..at(2012, 2, 1, 10, 0)
     };
+    let mut first = message(
+        100,
+        (1, 2),
+        "Hei Bertil! 😊",
+        sent_100,
+        Some(at(2012, 2, 1, 12, 30)),
+    );
+    // The subject and the deleted flags; no IP.
+    if let Some(Payload::MessageSent(m)) = &mut first[0].payload {
+        m.subject = Some("Kahvi?".into());
+        m.deleted_by_recipient = true;
+    }
+    // The other direction shares the thread; the body is the repaired text.
+    let mut second = message(101, (2, 1), "Hej Anna \u{FFFD}", at(2012, 2, 2, 8, 0), None);
+    if let Some(Payload::MessageSent(m)) = &mut second[0].payload {
+        m.deleted_by_sender = true;
+    }
     let messages = [
-        message(
-            100,
-            (1, 2),
-            "Hei Bertil! 😊",
-            sent_100,
-            Some(at(2012, 2, 1, 12, 30)),
-        ),
-        // The other direction shares the thread; the body is the repaired text.
-        message(101, (2, 1), "Hej Anna \u{FFFD}", at(2012, 2, 2, 8, 0), None),
+        first,
+        second,
         message(103, (3, 1), "Moi", at(2012, 3, 3, 3, 3), None),
     ];
     out.insert("messages", vec![messages.concat()]);
@@ -435,13 +482,13 @@ pub fn expected_accounts() -> BTreeMap<String, TableAccount> {
     [
         (
             "members",
-            account(2, [5, 3, 2, 0], &member_events, &member_rejects),
+            account(2, [5, 3, 2, 1], &member_events, &member_rejects),
         ),
         (
             "flirts",
             account(
                 1,
-                [2, 1, 1, 0],
+                [2, 1, 1, 1],
                 &[("flirt-sent", 1)],
                 &[("self_reference", 1)],
             ),

@@ -390,3 +390,73 @@ fn a_like_before_the_photo_or_its_owner_existed_is_rejected() {
     let likes = &report.section.tables["photo_likes"];
     assert_eq!(likes.rejects, counts(&[("bad_date", 1)]), "{likes:?}");
 }
+
+/// A flirt's kind travels by name; a code that stands for no kind is
+/// rejected as an orphan (a reference to the legacy site's list of kinds)
+/// with the column and the code, and a NULL kind (a dump from before the
+/// column existed) leaves the kind out rather than losing the flirt.
+#[test]
+fn flirt_kinds_travel_by_name_and_an_unknown_kind_is_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, out) = (tmp.path().join("dump"), tmp.path().join("events"));
+    let mut manifest = Manifest::new(DumpKindName::LegacyDump, "flirt kinds");
+    manifest.snapshot_at = Some(SNAPSHOT.into());
+    let writer = ManifestWriter::create(&input, manifest).unwrap();
+    let members = vec![
+        member(1, "anna", Some("a@x.fi"), 1, at(2010, 1, 1, 0, 0)),
+        member(2, "bertil", Some("b@x.fi"), 2, at(2010, 1, 1, 0, 0)),
+    ];
+    write_part(&writer, &input, LegacyTable::Members, &members);
+    let kinds = [Some(1), Some(2), Some(3), Some(4), None, Some(9), Some(0)];
+    let flirts: Vec<legacy::Flirt> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &kind)| legacy::Flirt {
+            kind,
+            ..dump::flirt(i as i64 + 1, 1, 2, at(2012, 1, 1, i as u32, 0))
+        })
+        .collect();
+    write_part(&writer, &input, LegacyTable::Flirts, &flirts);
+    writer.finish().unwrap();
+    let report = run(&input, &out, 250_000, 1);
+
+    let got: Vec<Option<String>> = output_events(&out)["flirts"]
+        .iter()
+        .flatten()
+        .map(|e| match &e.payload {
+            Some(pancake_proto::events::event::Payload::FlirtSent(f)) => f.kind.clone(),
+            other => panic!("not a flirt: {other:?}"),
+        })
+        .collect();
+    let named = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        got,
+        [
+            named("wink"),
+            named("smile"),
+            named("kiss"),
+            named("rose"),
+            None
+        ]
+    );
+    let rejects = &output_rejects(&out)["flirts"][0];
+    let seen: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.key, r.reason(), r.column.as_str(), r.record))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (6, RejectReason::Orphan, "kind", 5),
+            (7, RejectReason::Orphan, "kind", 6)
+        ]
+    );
+    assert!(
+        rejects[0].detail.contains("kind 9 is not a flirt kind"),
+        "{}",
+        rejects[0].detail
+    );
+    let account = &report.section.tables["flirts"];
+    assert_eq!(account.rejects, counts(&[("orphan", 2)]), "{account:?}");
+    verified(&out);
+}
