@@ -7,15 +7,23 @@ mod common;
 use common::rabbit::{
     Proxy, amqp_url, delete_topology_at, drain, rabbit_options, saved_events, unique,
 };
-use common::{block_on, command, kill_when, succeeded, text, tiny_stream, wait_until};
+use common::{
+    block_on, command, kill_when, output_within, succeeded, text, tiny_stream, wait_until,
+    wait_within,
+};
 use pancake_load::MODULES;
 use pancake_load::rabbitmq::{Checkpoint, connect, queue_name};
 use pancake_proto::events::Event;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 const WINDOW: usize = 50;
+
+/// Longest a load in these tests may run: past it the test fails, showing
+/// the loader's stderr, rather than hang the suite.
+const LIMIT: Duration = Duration::from_secs(120);
 
 fn load_command(events: &Path, exchange: &str, prefix: &str) -> Command {
     let mut c = command(&["load", "rabbitmq", "--in", events.to_str().unwrap()]);
@@ -208,7 +216,7 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
         saved_events(&checkpoint) >= 1_000
     });
     runtime.block_on(proxy.cut());
-    let out = child.wait_with_output().unwrap();
+    let out = wait_within(child, LIMIT);
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     let addr = format!("127.0.0.1:{}", proxy.port);
@@ -228,7 +236,65 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
     assert!(!stderr.contains("guest:guest"), "{stderr}");
 
     runtime.block_on(proxy.restore());
-    let stdout = succeeded(&run(&proxy.url()).output().unwrap());
+    let stdout = succeeded(&output_within(&mut run(&proxy.url()), LIMIT));
+    assert!(
+        stdout.contains("continued after the checkpoint"),
+        "{stdout}"
+    );
+    runtime.block_on(proxy.cut());
+    runtime.block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
+}
+
+/// A broker that stops answering without closing anything (hung, or a
+/// network that drops its packets) costs `--answer-timeout`, not the
+/// night: the load drops that connection (a polite close would wait
+/// forever), connects again, stops after its retries saying where, and the
+/// same command finishes once the broker answers again.
+#[test]
+fn a_broker_that_stops_answering_is_given_up_on_after_the_answer_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tiny_stream(tmp.path(), "1", &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut proxy = runtime.block_on(Proxy::start());
+    let (exchange, prefix) = (unique("x"), unique("q"));
+    let options = rabbit_options(&events, &proxy.url(), &exchange, &prefix);
+    let checkpoint = Checkpoint::path(&options).unwrap();
+    let run = |url: &str| {
+        let mut c = load_command(&events, &exchange, &prefix);
+        c.args(["--reconnects", "1", "--answer-timeout", "2"])
+            .args(["--connect-timeout", "2"])
+            .env("AMQP_URL", url);
+        c
+    };
+    let child = run(&proxy.url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("no checkpoint was saved", || {
+        saved_events(&checkpoint) >= 1_000
+    });
+    proxy.freeze();
+    let out = wait_within(child, LIMIT);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let addr = format!("127.0.0.1:{}", proxy.port);
+    assert!(
+        stderr.contains(&format!("cannot reach {addr}: "))
+            && stderr.contains("no answer within 2 s")
+            && stderr.contains("; retry 1 of 1 in 0.5 s"),
+        "{stderr}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("the load stopped part way, at ")
+            && errors[0].contains("run the same command again"),
+        "{stderr}"
+    );
+
+    runtime.block_on(proxy.restore());
+    let stdout = succeeded(&output_within(&mut run(&proxy.url()), LIMIT));
     assert!(
         stdout.contains("continued after the checkpoint"),
         "{stdout}"

@@ -74,6 +74,11 @@ struct RabbitArgs {
     /// together.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     connect_timeout: u64,
+    /// Seconds the broker may leave a publish or a confirm unanswered
+    /// (while it has not blocked publishing) before the connection counts
+    /// as lost and the load connects again.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    answer_timeout: u64,
 }
 
 struct Bar(ProgressBar);
@@ -143,6 +148,7 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.max_events_per_sec = args.max_events_per_sec;
     options.reconnects = args.reconnects;
     options.connect_timeout = Duration::from_secs(args.connect_timeout);
+    options.answer_timeout = Duration::from_secs(args.answer_timeout);
     let load_target = rabbitmq::LoadTarget::of(&options)?;
     eprintln!(
         "loading {} into {} (exchange {}, {})",

@@ -111,6 +111,60 @@ pub fn kill_when(command: &mut Command, never: &str, ended: &str, mut done: impl
     child.wait().unwrap();
 }
 
+/// Waits for `child` (started with its stdout and stderr piped) for at
+/// most `limit`; a child still running then is killed, and the test fails
+/// showing what it printed, instead of hanging the suite.
+#[track_caller]
+pub fn wait_within(mut child: std::process::Child, limit: Duration) -> Output {
+    use std::io::Read;
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let Some(status) = status else {
+        panic!(
+            "still running after {} s, killed; its stderr:\n{}",
+            limit.as_secs(),
+            text(&stderr)
+        );
+    };
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Runs `command` to its end, for at most `limit` (see [`wait_within`]).
+#[track_caller]
+pub fn output_within(command: &mut Command, limit: Duration) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_within(child, limit)
+}
+
 /// Runs `future` to its end on a runtime of its own.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Runtime::new().unwrap().block_on(future)

@@ -5,6 +5,7 @@
 use super::url::AmqpTarget;
 use pancake_proto::IoError;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RabbitError {
@@ -101,6 +102,20 @@ pub(super) fn broker(target: &AmqpTarget, action: &str, e: lapin::Error) -> Rabb
         action: action.into(),
         message: e.to_string(),
         lost: !e.is_amqp_soft_error(),
+    }
+}
+
+/// The broker left `action` unanswered for `waited`: the connection counts
+/// as lost.
+pub(super) fn silent(target: &AmqpTarget, action: &str, waited: Duration) -> RabbitError {
+    RabbitError::Broker {
+        addr: target.addr.clone(),
+        action: action.into(),
+        message: format!(
+            "no answer within {} s: the broker, or the network to it, stopped answering (raise --answer-timeout if it is only slow)",
+            waited.as_secs_f64()
+        ),
+        lost: true,
     }
 }
 

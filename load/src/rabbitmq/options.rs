@@ -11,6 +11,10 @@ pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 /// How long a connection may take, TCP connect and AMQP handshake together.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the broker may leave a publish or a confirm unanswered (while
+/// it has not blocked publishing) before the connection counts as lost.
+pub const DEFAULT_ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct RabbitOptions {
     pub input: PathBuf,
@@ -44,6 +48,10 @@ pub struct RabbitOptions {
     /// How long each connection may take: TCP connect, TLS, and the AMQP
     /// handshake up to the open virtual host.
     pub connect_timeout: Duration,
+    /// How long a publish or a confirm may go unanswered before the
+    /// connection counts as lost (and the load connects again). Time while
+    /// the broker has blocked publishing (an alarm) does not count.
+    pub answer_timeout: Duration,
 }
 
 impl RabbitOptions {
@@ -61,6 +69,7 @@ impl RabbitOptions {
             max_events_per_sec: None,
             reconnects: 10,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            answer_timeout: DEFAULT_ANSWER_TIMEOUT,
         }
     }
 }

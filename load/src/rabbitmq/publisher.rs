@@ -9,7 +9,7 @@
 //! broker's channels ([`AmqpChannel`]); the unit tests an in-memory fake.
 
 use super::checkpoint::Checkpoint;
-use super::errors::{RabbitError, broker};
+use super::errors::{RabbitError, broker, silent};
 use super::message::Outgoing;
 use super::url::AmqpTarget;
 use crate::merge::Position;
@@ -17,6 +17,8 @@ use lapin::options::BasicPublishOptions;
 use lapin::{Channel, Confirmation, PublisherConfirm};
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Most bytes of message bodies kept for possible re-publishing while their
 /// confirms are outstanding: with big batches the window in messages alone
@@ -56,31 +58,53 @@ pub(super) struct AmqpChannel<'a> {
     pub(super) exchange: &'a str,
     /// The broker, for errors.
     pub(super) target: &'a AmqpTarget,
+    /// How long a publish or a confirm may go unanswered.
+    pub(super) answer_timeout: Duration,
+    /// Set while the broker blocks publishing: a wait then is no silence.
+    pub(super) blocked: &'a AtomicBool,
+}
+
+impl AmqpChannel<'_> {
+    /// Waits for the broker's `answer` to `action`. A broker (or a network)
+    /// that leaves it unanswered for `answer_timeout`, without having
+    /// blocked publishing, counts as a lost connection: lapin's own
+    /// heartbeat check takes two heartbeat intervals, and some of its waits
+    /// (a close) never end once the socket is gone.
+    async fn answer<T>(
+        &self,
+        action: &str,
+        answer: impl Future<Output = lapin::Result<T>>,
+    ) -> Result<T, RabbitError> {
+        let mut answer = std::pin::pin!(answer);
+        loop {
+            match tokio::time::timeout(self.answer_timeout, answer.as_mut()).await {
+                Ok(result) => return result.map_err(|e| broker(self.target, action, e)),
+                Err(_) if self.blocked.load(Ordering::Relaxed) => continue,
+                Err(_) => return Err(silent(self.target, action, self.answer_timeout)),
+            }
+        }
+    }
 }
 
 impl ConfirmChannel for AmqpChannel<'_> {
     type Confirm = PublisherConfirm;
 
     async fn publish(&self, message: &Outgoing) -> Result<PublisherConfirm, RabbitError> {
-        self.channel
-            .basic_publish(
-                self.exchange.into(),
-                message.routing_key.as_str().into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..Default::default()
-                },
-                &message.body,
-                message.properties.clone(),
-            )
-            .await
-            .map_err(|e| broker(self.target, "publishing", e))
+        let publish = self.channel.basic_publish(
+            self.exchange.into(),
+            message.routing_key.as_str().into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            &message.body,
+            message.properties.clone(),
+        );
+        self.answer("publishing", publish).await
     }
 
     async fn confirmed(&self, confirm: PublisherConfirm) -> Result<Confirmed, RabbitError> {
-        let confirmation = confirm
-            .await
-            .map_err(|e| broker(self.target, "waiting for a confirm", e))?;
+        let confirmation = self.answer("waiting for a confirm", confirm).await?;
         Ok(match confirmation {
             Confirmation::Ack(returned) => Confirmed::Ack {
                 returned: returned.is_some(),

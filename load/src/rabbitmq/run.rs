@@ -10,7 +10,7 @@ use super::batch::Batches;
 use super::check::check_stream;
 use super::checkpoint::{Checkpoint, LoadTarget, StreamIdentity};
 use super::connect::connect_within;
-use super::errors::RabbitError;
+use super::errors::{RabbitError, silent};
 use super::message::event_message;
 use super::options::{RabbitOptions, check_options};
 use super::progress::{Progress, Retry, backoff};
@@ -23,7 +23,11 @@ use lapin::Connection;
 use pancake_proto::Manifest;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// How long closing a connection that did all its work may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Loads the event stream in `options.input` into RabbitMQ, resuming after
 /// the checkpoint an earlier run left for the same target and stream, and
@@ -156,23 +160,37 @@ impl Load<'_> {
         let (connection, target) =
             connect_within(&self.options.amqp_url, self.options.connect_timeout).await?;
         self.connections += 1;
+        let blocked = Arc::new(AtomicBool::new(false));
         let watcher = {
             use futures_util::StreamExt;
             let mut events = connection.events_listener();
             let progress = self.progress.clone();
+            let blocked = blocked.clone();
             tokio::spawn(async move {
                 while let Some(event) = events.next().await {
                     match event {
-                        lapin::Event::ConnectionBlocked(reason) => progress.blocked(&reason),
-                        lapin::Event::ConnectionUnblocked => progress.unblocked(),
+                        lapin::Event::ConnectionBlocked(reason) => {
+                            blocked.store(true, Ordering::Relaxed);
+                            progress.blocked(&reason);
+                        }
+                        lapin::Event::ConnectionUnblocked => {
+                            blocked.store(false, Ordering::Relaxed);
+                            progress.unblocked();
+                        }
                         _ => {}
                     }
                 }
             })
         };
-        let result = self.publish(&connection, &target, merge).await;
+        let result = self.publish(&connection, &target, merge, &blocked).await;
         watcher.abort();
-        let _ = connection.close(200, "done".into()).await;
+        // Only a connection that did all its work is closed, and not for
+        // long: everything is confirmed and saved by then. One that failed
+        // is dropped instead, because lapin can wait forever for the
+        // close-ok of a connection whose socket is already gone.
+        if result.is_ok() {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, connection.close(200, "done".into())).await;
+        }
         result
     }
 
@@ -183,14 +201,29 @@ impl Load<'_> {
         connection: &Connection,
         target: &AmqpTarget,
         merge: EventMerge,
+        blocked: &AtomicBool,
     ) -> Result<(), RabbitError> {
-        let channels: Vec<AmqpChannel> = publishing_channels(connection, target, self.options)
-            .await?
+        let timeout = self.options.answer_timeout;
+        let channels = tokio::time::timeout(
+            timeout,
+            publishing_channels(connection, target, self.options),
+        )
+        .await
+        .map_err(|_| {
+            silent(
+                target,
+                "opening channels and declaring the topology",
+                timeout,
+            )
+        })??;
+        let channels: Vec<AmqpChannel> = channels
             .into_iter()
             .map(|channel| AmqpChannel {
                 channel,
                 exchange: &self.options.exchange,
                 target,
+                answer_timeout: self.options.answer_timeout,
+                blocked,
             })
             .collect();
         let base = self.checkpoint.events;
@@ -219,11 +252,6 @@ impl Load<'_> {
         self.report.retried += counts.retried;
         self.report.unroutable += counts.unroutable;
         self.report.body_bytes += counts.body_bytes;
-        if result.is_ok() {
-            for channel in &channels {
-                let _ = channel.channel.close(200, "done".into()).await;
-            }
-        }
         result
     }
 }

@@ -115,13 +115,16 @@ pub fn url_with(vhost: Option<&str>, port: Option<u16>) -> String {
 }
 
 /// A TCP proxy to the broker on a port of its own, that a test can cut: the
-/// broker as seen through it goes away (connections dropped, the port
-/// closed) and can come back on the same port. Runs on the tokio runtime
-/// it is started on.
+/// broker as seen through it goes away (connections reset, the port
+/// closed) and can come back on the same port. It can also freeze: every
+/// connection, and every new one, stays open and carries nothing, as a
+/// broker that hangs or a network that drops packets. Runs on the tokio
+/// runtime it is started on.
 pub struct Proxy {
     pub port: u16,
     accept: Option<tokio::task::JoinHandle<()>>,
     links: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+    frozen: tokio::sync::watch::Sender<bool>,
 }
 
 impl Proxy {
@@ -136,12 +139,20 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let upstream = rabbitmq::AmqpTarget::parse(&amqp_url()).unwrap().addr;
         let links = Arc::new(Mutex::new(Vec::new()));
-        let accept = tokio::spawn(relay(listener, upstream, links.clone()));
+        let (frozen, thawed) = tokio::sync::watch::channel(false);
+        let accept = tokio::spawn(relay(listener, upstream, links.clone(), thawed));
         Proxy {
             port,
             accept: Some(accept),
             links,
+            frozen,
         }
+    }
+
+    /// Stops carrying bytes, both ways, on every connection, and accepts
+    /// new ones that carry nothing; nothing is closed.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
     }
 
     /// The broker through this proxy.
@@ -184,11 +195,34 @@ async fn relay(
     listener: tokio::net::TcpListener,
     upstream: String,
     links: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+    frozen: tokio::sync::watch::Receiver<bool>,
 ) {
     while let Ok((client, _)) = listener.accept().await {
-        let link = tokio::spawn(forward(client, upstream.clone()));
+        let link = tokio::spawn(link(client, upstream.clone(), frozen.clone()));
         links.lock().unwrap().push(link.abort_handle());
     }
+}
+
+/// Carries `client`'s bytes to `upstream` and back until either side ends,
+/// or until the proxy freezes: then holds both sockets open, silent, until
+/// the link is cut.
+async fn link(
+    mut client: tokio::net::TcpStream,
+    upstream: String,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    // Dropped, the link resets the loader's socket (as a broker that dies
+    // does). A zero linger resets at once: it never blocks the thread.
+    #[allow(deprecated)]
+    let _ = client.set_linger(Some(Duration::ZERO));
+    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+        return;
+    };
+    tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
+        _ = frozen.wait_for(|frozen| *frozen) => (),
+    }
+    std::future::pending::<()>().await;
 }
 
 /// Carries `client`'s bytes to `upstream` and back until either side ends.
