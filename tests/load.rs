@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tokio::runtime::Runtime;
 
 const WINDOW: usize = 50;
 
@@ -193,18 +194,25 @@ fn pancake_cli_count(n: u64) -> String {
     out
 }
 
-#[test]
-fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() {
+/// A load through a proxy that `fault` strikes once a checkpoint is
+/// saved, with the loader's retry settings `args`: the run must fail with
+/// one error line that says where it stopped and to run it again, and the
+/// same command, run again once the broker is back, must finish from the
+/// checkpoint. Returns the failed run's stderr and the proxy's address.
+fn load_through_a_fault(
+    args: &[&str],
+    fault: impl FnOnce(&mut Proxy, &Runtime),
+) -> (String, String) {
     let tmp = tempfile::tempdir().unwrap();
     let events = tiny_stream(tmp.path(), "1", &[]);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     let mut proxy = runtime.block_on(Proxy::start());
     let (exchange, prefix) = (unique("x"), unique("q"));
     let options = rabbit_options(&events, &proxy.url(), &exchange, &prefix);
     let checkpoint = Checkpoint::path(&options).unwrap();
     let run = |url: &str| {
         let mut c = load_command(&events, &exchange, &prefix);
-        c.args(["--reconnects", "2"]).env("AMQP_URL", url);
+        c.args(args).env("AMQP_URL", url);
         c
     };
     let child = run(&proxy.url())
@@ -215,17 +223,10 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
     wait_until("no checkpoint was saved", || {
         saved_events(&checkpoint) >= 1_000
     });
-    runtime.block_on(proxy.cut());
+    fault(&mut proxy, &runtime);
     let out = wait_within(child, LIMIT);
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    let addr = format!("127.0.0.1:{}", proxy.port);
-    assert!(
-        stderr.contains(&format!("cannot reach {addr}: ")),
-        "{stderr}"
-    );
-    assert!(stderr.contains("; retry 1 of 2 in 0.5 s"), "{stderr}");
-    assert!(stderr.contains("; retry 2 of 2 in 1 s"), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
@@ -243,62 +244,42 @@ fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() 
     );
     runtime.block_on(proxy.cut());
     runtime.block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
+    (stderr, format!("127.0.0.1:{}", proxy.port))
+}
+
+#[test]
+fn a_broker_that_goes_away_gets_a_line_per_retry_and_the_same_command_resumes() {
+    let (stderr, addr) = load_through_a_fault(&["--reconnects", "2"], |proxy, runtime| {
+        runtime.block_on(proxy.cut())
+    });
+    assert!(
+        stderr.contains(&format!("cannot reach {addr}: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("; retry 1 of 2 in 0.5 s"), "{stderr}");
+    assert!(stderr.contains("; retry 2 of 2 in 1 s"), "{stderr}");
 }
 
 /// A broker that stops answering without closing anything (hung, or a
 /// network that drops its packets) costs `--answer-timeout`, not the
-/// night: the load drops that connection (a polite close would wait
+/// night: the load drops that connection (a polite close could wait
 /// forever), connects again, stops after its retries saying where, and the
 /// same command finishes once the broker answers again.
 #[test]
 fn a_broker_that_stops_answering_is_given_up_on_after_the_answer_timeout() {
-    let tmp = tempfile::tempdir().unwrap();
-    let events = tiny_stream(tmp.path(), "1", &[]);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut proxy = runtime.block_on(Proxy::start());
-    let (exchange, prefix) = (unique("x"), unique("q"));
-    let options = rabbit_options(&events, &proxy.url(), &exchange, &prefix);
-    let checkpoint = Checkpoint::path(&options).unwrap();
-    let run = |url: &str| {
-        let mut c = load_command(&events, &exchange, &prefix);
-        c.args(["--reconnects", "1", "--answer-timeout", "2"])
-            .args(["--connect-timeout", "2"])
-            .env("AMQP_URL", url);
-        c
-    };
-    let child = run(&proxy.url())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until("no checkpoint was saved", || {
-        saved_events(&checkpoint) >= 1_000
-    });
-    proxy.freeze();
-    let out = wait_within(child, LIMIT);
-    let stderr = text(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    let addr = format!("127.0.0.1:{}", proxy.port);
+    let args = [
+        "--reconnects",
+        "1",
+        "--answer-timeout",
+        "2",
+        "--connect-timeout",
+        "2",
+    ];
+    let (stderr, addr) = load_through_a_fault(&args, |proxy, _| proxy.freeze());
     assert!(
         stderr.contains(&format!("cannot reach {addr}: "))
             && stderr.contains("no answer within 2 s")
             && stderr.contains("; retry 1 of 1 in 0.5 s"),
         "{stderr}"
     );
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(
-        errors[0].contains("the load stopped part way, at ")
-            && errors[0].contains("run the same command again"),
-        "{stderr}"
-    );
-
-    runtime.block_on(proxy.restore());
-    let stdout = succeeded(&output_within(&mut run(&proxy.url()), LIMIT));
-    assert!(
-        stdout.contains("continued after the checkpoint"),
-        "{stdout}"
-    );
-    runtime.block_on(proxy.cut());
-    runtime.block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
 }
