@@ -1,7 +1,8 @@
 //! All runs of an event stream merged into one global order.
 //!
 //! Transform writes each table's events as *runs*: parts each sorted by
-//! [`event_order`] (time, then a registration first, then event id). A loader
+//! [`event_order`](pancake_proto::record::event_order) (time, then a
+//! registration first, then event id). A loader
 //! wants the whole stream in that order, so that nothing of a member comes
 //! before they exist. [`EventMerge`] is a k-way merge of the runs with memory
 //! bounded by the runs that overlap in time, not by their number:
@@ -9,7 +10,7 @@
 //! - a run is opened only when the merge frontier reaches the first time the
 //!   manifest gives for it (its `time_range`), so with thousands of runs whose
 //!   times grow with the table's keys only the few that overlap the frontier
-//!   are open at once, each holding one decoded event;
+//!   are open at once, each holding one event (its frame and head);
 //! - before an event at time `t` is yielded, every run starting at or before
 //!   `t` is opened, since its first event (a registration at `t`, say) could
 //!   sort before it.
@@ -26,12 +27,17 @@
 //! run order), so a [`Position`], the count of events taken from each run,
 //! is a checkpoint: [`EventMerge::resume`] continues exactly after it.
 
-use pancake_proto::dump::DumpKind;
-use pancake_proto::events::{Event, EventKind};
+mod errors;
+mod head;
+mod run;
+
+pub use errors::MergeError;
+pub use head::{EventHead, FramedEvent, id_text};
+
+use pancake_proto::events::Event;
 use pancake_proto::manifest::DumpKindName;
-use pancake_proto::names::kind_name;
-use pancake_proto::record::{event_order, format_micros, timestamp_micros};
-use pancake_proto::{Manifest, ManifestError, PartError, PartReader, ReadOptions, Record as _};
+use pancake_proto::{Manifest, PartError, Record as _};
+use run::Run;
 use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -57,120 +63,41 @@ impl Position {
     }
 }
 
-/// What can stop a merge. Every variant says which file or folder, and what
-/// to do.
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    #[error(transparent)]
-    Part(#[from] PartError),
-
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-
-    #[error("{}: this is a {found}, not an event stream; load reads what `pancake transform` writes", .dir.display())]
-    NotEventStream { dir: PathBuf, found: &'static str },
-
-    #[error("{}: the event stream is incomplete: the transform writing it has not finished (or was stopped); run `pancake transform` again until it completes, then load", .dir.display())]
-    Incomplete { dir: PathBuf },
-
-    #[error("{}: table {table} holds {found} records, not {}; this is not an event stream pancake wrote", .dir.display(), Event::TYPE_NAME)]
-    RecordType {
-        dir: PathBuf,
-        table: String,
-        found: String,
-    },
-
-    #[error("{}: part {part} of {table}: {detail}; the manifest and the part disagree, re-run the transform that wrote them", .file.display())]
-    BadTimeRange {
-        table: String,
-        part: u32,
-        file: PathBuf,
-        detail: String,
-    },
-
-    #[error("{}: record {record} is out of order: {found} sorts before the record before it ({previous}); the part is not a sorted run, re-run the transform that wrote it", .file.display())]
-    OutOfOrder {
-        file: PathBuf,
-        record: u64,
-        previous: String,
-        found: String,
-    },
-
-    #[error("{}: the part holds {read} events but the manifest counts {manifest}; re-run the transform that wrote it", .file.display())]
-    RecordCount {
-        file: PathBuf,
-        manifest: u64,
-        read: u64,
-    },
-
-    #[error("{}: cannot resume there: {detail}; the position was taken on another event stream, or the stream was written again since", .dir.display())]
-    BadPosition { dir: PathBuf, detail: String },
-}
-
-/// One part of one table.
-struct Run {
-    table: String,
-    part: u32,
-    path: PathBuf,
-    /// The record count in the manifest.
-    records: u64,
-    /// Its first and last event time (µs), from the manifest; `None` when no
-    /// event has a time (an empty part).
-    time_range: Option<(i64, i64)>,
-    /// Open while it may still hold events, `None` before and after.
-    reader: Option<PartReader>,
-    /// Events yielded so far.
-    consumed: u64,
-}
-
-impl Run {
-    /// The earliest time any of its events can have: a run is opened when
-    /// the frontier reaches it. A run without a time range (empty, or with
-    /// events lacking a time, which sort first) is opened at once.
-    fn start(&self) -> i64 {
-        self.time_range.map_or(i64::MIN, |(first, _)| first)
-    }
-
-    fn bad_time_range(&self, detail: String) -> MergeError {
-        MergeError::BadTimeRange {
-            table: self.table.clone(),
-            part: self.part,
-            file: self.path.clone(),
-            detail,
-        }
-    }
-}
-
-/// An open run's next event, ordered so that `BinaryHeap<Reverse<Head>>`
+/// An open run's next event, ordered so that `BinaryHeap<Reverse<Queued>>`
 /// pops the smallest (key, run index).
-struct Head {
-    event: Event,
+struct Queued {
+    event: FramedEvent,
     run: usize,
 }
 
-impl Ord for Head {
+impl Ord for Queued {
     fn cmp(&self, other: &Self) -> Ordering {
-        event_order(&self.event)
-            .cmp(&event_order(&other.event))
+        self.event
+            .head
+            .order()
+            .cmp(&other.event.head.order())
             .then(self.run.cmp(&other.run))
     }
 }
 
-impl PartialOrd for Head {
+impl PartialOrd for Queued {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl PartialEq for Head {
+impl PartialEq for Queued {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl Eq for Head {}
+impl Eq for Queued {}
 
-/// The events of a whole event stream in [`event_order`], as an iterator.
+/// The events of a whole event stream in the order of
+/// [`EventHead::order`]: each as its
+/// frame and head ([`EventMerge::next_framed`]), or decoded whole (as an
+/// iterator).
 ///
 /// After the first error it yields nothing more.
 pub struct EventMerge {
@@ -179,7 +106,12 @@ pub struct EventMerge {
     /// Runs not opened yet, by start time then index, latest first (the next
     /// to open is last).
     pending: Vec<usize>,
-    heap: BinaryHeap<Reverse<Head>>,
+    heap: BinaryHeap<Reverse<Queued>>,
+    /// The event yielded last. Its buffers take the next event read from a
+    /// run, so that the merge allocates nothing per event.
+    current: Option<FramedEvent>,
+    /// The run `current` came from.
+    current_run: usize,
     open: usize,
     max_open: usize,
     total: u64,
@@ -218,49 +150,7 @@ impl EventMerge {
                 dir: dir.to_path_buf(),
             });
         }
-        let mut runs = Vec::new();
-        for table in &manifest.tables {
-            if table.record_type != Event::TYPE_NAME {
-                return Err(MergeError::RecordType {
-                    dir: dir.to_path_buf(),
-                    table: table.name.clone(),
-                    found: table.record_type.clone(),
-                });
-            }
-            for part in &table.parts {
-                let mut run = Run {
-                    table: table.name.clone(),
-                    part: part.number,
-                    path: dir.join(&part.file),
-                    records: part.records,
-                    time_range: None,
-                    reader: None,
-                    consumed: 0,
-                };
-                run.time_range = match &part.time_range {
-                    None => None,
-                    Some([first, last]) => {
-                        let parse = |s: &str| {
-                            parse_time(s).ok_or_else(|| {
-                                run.bad_time_range(format!(
-                                    "the manifest's time range holds {s:?}, not an RFC 3339 time"
-                                ))
-                            })
-                        };
-                        let (first, last) = (parse(first)?, parse(last)?);
-                        if first > last {
-                            return Err(run.bad_time_range(format!(
-                                "the manifest's time range starts at {} after it ends at {}",
-                                format_micros(first),
-                                format_micros(last)
-                            )));
-                        }
-                        Some((first, last))
-                    }
-                };
-                runs.push(run);
-            }
-        }
+        let runs = Run::all_of(dir, &manifest)?;
         let mut pending: Vec<usize> = (0..runs.len()).collect();
         pending.sort_by_key(|&i| Reverse((runs[i].start(), i)));
         Ok(EventMerge {
@@ -269,6 +159,8 @@ impl EventMerge {
             runs,
             pending,
             heap: BinaryHeap::new(),
+            current: None,
+            current_run: 0,
             open: 0,
             max_open: 0,
             done: false,
@@ -312,18 +204,18 @@ impl EventMerge {
                 continue;
             }
             merge.open_reader(run)?;
-            let mut previous: Option<Event> = None;
-            for _ in 0..consumed {
-                previous = merge.read_next(run, previous.as_ref())?;
-                if previous.is_none() {
+            // Two buffers in turn: the event just read and the one before.
+            let (mut previous, mut next) = (FramedEvent::default(), FramedEvent::default());
+            for read in 0..consumed {
+                let before = (read > 0).then_some(&previous.head);
+                if !merge.runs[run].read_next(before, &mut next)? {
                     // read_next fails before this: the part ended before the
                     // manifest's count.
                     return Err(bad(format!("run {run} ended early")));
                 }
+                std::mem::swap(&mut previous, &mut next);
             }
-            if let Some(event) = merge.read_next(run, previous.as_ref())? {
-                merge.heap.push(Reverse(Head { event, run }));
-            }
+            merge.queue_next(run, Some(&previous.head), next)?;
         }
         Ok(merge)
     }
@@ -357,110 +249,77 @@ impl EventMerge {
         self.max_open
     }
 
+    /// The next event in the merge order as the part holds it, with its
+    /// head; `None` at the end, and after an error.
+    pub fn next_framed(&mut self) -> Result<Option<&FramedEvent>, MergeError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.step() {
+            Ok(true) => Ok(self.current.as_ref()),
+            Ok(false) => {
+                self.done = true;
+                Ok(None)
+            }
+            Err(e) => {
+                self.stop();
+                Err(e)
+            }
+        }
+    }
+
     fn open_reader(&mut self, run: usize) -> Result<(), MergeError> {
-        let r = &mut self.runs[run];
-        let options = ReadOptions {
-            part_number: Some(r.part),
-            ..ReadOptions::expect::<Event>(DumpKind::EventStream, &r.table)
-        };
-        r.reader = Some(PartReader::open(&r.path, &options)?);
+        self.runs[run].open()?;
         self.open += 1;
         self.max_open = self.max_open.max(self.open);
         Ok(())
     }
 
-    /// Opens a pending run and queues its first event.
-    fn open_run(&mut self, run: usize) -> Result<(), MergeError> {
-        self.open_reader(run)?;
-        if let Some(event) = self.read_next(run, None)? {
-            self.heap.push(Reverse(Head { event, run }));
+    /// Reads the open run's next event into `into` and queues it; at the
+    /// run's end counts it closed.
+    fn queue_next(
+        &mut self,
+        run: usize,
+        previous: Option<&EventHead>,
+        mut into: FramedEvent,
+    ) -> Result<(), MergeError> {
+        if self.runs[run].read_next(previous, &mut into)? {
+            self.heap.push(Reverse(Queued { event: into, run }));
+        } else {
+            self.open -= 1;
         }
         Ok(())
     }
 
-    /// The open run's next event, checked against the one before it
-    /// (`previous`, `None` for the first) and the manifest. At the end of the
-    /// run (the trailer checked) closes it and returns `None`.
-    fn read_next(
-        &mut self,
-        run: usize,
-        previous: Option<&Event>,
-    ) -> Result<Option<Event>, MergeError> {
-        let r = &mut self.runs[run];
-        let reader = r.reader.as_mut().expect("only open runs are read");
-        let next = reader.next_record::<Event>()?;
-        let read = reader.records_read();
-        match next {
-            Some(event) => {
-                match previous {
-                    None if event_time(&event) != r.time_range.map(|(first, _)| first) => {
-                        return Err(r.bad_time_range(format!(
-                            "the manifest's time range starts at {} but the first event is {}",
-                            show_time(r.time_range.map(|(first, _)| first)),
-                            describe(&event)
-                        )));
-                    }
-                    Some(previous) if event_order(&event) < event_order(previous) => {
-                        return Err(MergeError::OutOfOrder {
-                            file: r.path.clone(),
-                            record: read - 1,
-                            previous: describe(previous),
-                            found: describe(&event),
-                        });
-                    }
-                    _ => {}
-                }
-                if read > r.records {
-                    return Err(MergeError::RecordCount {
-                        file: r.path.clone(),
-                        manifest: r.records,
-                        read,
-                    });
-                }
-                Ok(Some(event))
-            }
-            None => {
-                if read != r.records {
-                    return Err(MergeError::RecordCount {
-                        file: r.path.clone(),
-                        manifest: r.records,
-                        read,
-                    });
-                }
-                let last = previous.and_then(event_time);
-                if last != r.time_range.map(|(_, last)| last) {
-                    return Err(r.bad_time_range(format!(
-                        "the manifest's time range ends at {} but the last event is at {}",
-                        show_time(r.time_range.map(|(_, last)| last)),
-                        show_time(last)
-                    )));
-                }
-                r.reader = None;
-                self.open -= 1;
-                Ok(None)
-            }
-        }
-    }
-
-    fn step(&mut self) -> Result<Option<Event>, MergeError> {
+    /// Moves to the next event, leaving it in `current`; false at the end.
+    fn step(&mut self) -> Result<bool, MergeError> {
         // Open every run that could hold an event sorting before the
         // smallest queued one: those starting at or before its time.
         while let Some(&next) = self.pending.last() {
-            let frontier = self.heap.peek().map(|Reverse(h)| event_order(&h.event).0);
+            let frontier = self.heap.peek().map(|Reverse(q)| q.event.head.order().0);
             if frontier.is_some_and(|t| self.runs[next].start() > t) {
                 break;
             }
             self.pending.pop();
-            self.open_run(next)?;
+            self.open_reader(next)?;
+            self.queue_next(next, None, FramedEvent::default())?;
         }
-        let Some(Reverse(Head { event, run })) = self.heap.pop() else {
-            return Ok(None);
+        let Some(Reverse(Queued { event, run })) = self.heap.pop() else {
+            self.current = None;
+            return Ok(false);
         };
-        if let Some(next) = self.read_next(run, Some(&event))? {
-            self.heap.push(Reverse(Head { event: next, run }));
-        }
+        let spare = self.current.take().unwrap_or_default();
+        self.queue_next(run, Some(&event.head), spare)?;
         self.runs[run].consumed += 1;
-        Ok(Some(event))
+        self.current = Some(event);
+        self.current_run = run;
+        Ok(true)
+    }
+
+    /// The file and record index of the event yielded last.
+    fn last_read(&self) -> (PathBuf, u64) {
+        let run = &self.runs[self.current_run];
+        (run.path.clone(), run.consumed.saturating_sub(1))
     }
 
     /// Closes every run after an error.
@@ -475,57 +334,31 @@ impl EventMerge {
     }
 }
 
+/// The events decoded whole, for loaders and checks that need every field.
 impl Iterator for EventMerge {
     type Item = Result<Event, MergeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.step() {
-            Ok(Some(event)) => Some(Ok(event)),
-            Ok(None) => {
-                self.done = true;
-                None
+        let framed = match self.next_framed() {
+            Ok(framed) => framed?,
+            Err(e) => return Some(Err(e)),
+        };
+        let decoded = framed.event();
+        Some(decoded.map_err(|cause| {
+            let (path, record) = self.last_read();
+            self.stop();
+            PartError::Decode {
+                path,
+                record,
+                record_type: Event::TYPE_NAME.to_owned(),
+                cause,
             }
-            Err(e) => {
-                self.stop();
-                Some(Err(e))
-            }
-        }
+            .into()
+        }))
     }
 }
 
 impl FusedIterator for EventMerge {}
-
-/// An event's time in µs, if it has one.
-fn event_time(event: &Event) -> Option<i64> {
-    event.occurred_at.as_ref().map(timestamp_micros)
-}
-
-/// A time of the manifest (as [`format_micros`] writes it) in µs.
-fn parse_time(s: &str) -> Option<i64> {
-    if let Some(micros) = s.strip_suffix("us") {
-        return micros.parse().ok();
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_micros())
-}
-
-fn show_time(micros: Option<i64>) -> String {
-    micros.map_or_else(|| "no time".to_owned(), format_micros)
-}
-
-/// An event as errors name it: time, kind and id.
-fn describe(event: &Event) -> String {
-    let kind = EventKind::try_from(event.kind).map_or("unknown", kind_name);
-    format!(
-        "{} {kind} {:?}",
-        show_time(event_time(event)),
-        event.event_id
-    )
-}
 
 #[cfg(test)]
 mod tests;

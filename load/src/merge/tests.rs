@@ -1,10 +1,12 @@
 //! The merge's unit tests: order, resume, and every way a stream can be damaged.
 
+use super::run::parse_time;
 use super::*;
 use pancake_proto::dump::DumpKind;
-use pancake_proto::events::Reject;
-use pancake_proto::record::micros_timestamp;
-use pancake_proto::{ManifestWriter, PartEntry, PartSpec, PartWriter, WriteOptions};
+use pancake_proto::events::{EventKind, Reject};
+use pancake_proto::record::{event_order, format_micros, micros_timestamp};
+use pancake_proto::{ManifestError, ManifestWriter, PartEntry, PartSpec, PartWriter, WriteOptions};
+use prost::Message as _;
 
 const SECOND: i64 = 1_000_000;
 /// 2020-01-01T00:00:00Z.
@@ -199,6 +201,29 @@ fn merges_every_event_exactly_once_in_global_order() {
         .collect();
     assert_eq!(position.consumed, per_run);
     assert_eq!(position.total(), expected.len() as u64);
+}
+
+#[test]
+fn each_event_comes_as_the_bytes_its_part_holds_with_its_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = mixed_tables(3);
+    stream(dir.path(), &tables);
+    let expected = all_events(&tables);
+    let mut merge = EventMerge::open(dir.path()).unwrap();
+    let mut seen = 0;
+    while let Some(framed) = merge.next_framed().unwrap() {
+        let event = &expected[seen];
+        // The part writer encodes with prost, as this does.
+        assert_eq!(framed.frame(), event.encode_to_vec().as_slice());
+        assert_eq!(framed.head().event_id, event.event_id.as_bytes());
+        assert_eq!(framed.head().member_id, event.member_id.as_bytes());
+        assert_eq!(framed.head().kind, event.kind);
+        assert_eq!(framed.head().occurred_at, event.occurred_at);
+        assert_eq!(framed.event().unwrap(), *event);
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len());
+    assert!(merge.next_framed().unwrap().is_none());
 }
 
 #[test]

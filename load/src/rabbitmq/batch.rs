@@ -3,10 +3,9 @@
 
 use super::message::{Outgoing, SCHEMA_VERSION, base_properties, header_table};
 use super::topology::{STREAM, batch_key};
+use crate::merge::{FramedEvent, id_text};
 use crate::modules::{MODULES, ModuleSpec};
 use lapin::types::{AMQPValue, LongString};
-use pancake_proto::events::Event;
-use prost::Message as _;
 
 /// Every target's batch being built: each module's, or the stream's alone.
 pub(super) struct Batches {
@@ -35,12 +34,12 @@ impl Batches {
 
     /// Adds `event` to the batch of every target that consumes it; returns
     /// the messages of batches that became full.
-    pub(super) fn add(&mut self, event: &Event) -> Vec<Outgoing> {
-        let encoded = event.encode_to_vec();
+    pub(super) fn add(&mut self, event: &FramedEvent) -> Vec<Outgoing> {
+        let kind = event.head().kind();
         let mut full = Vec::new();
         for (lane, (module, batch)) in self.targets.iter().zip(&mut self.open).enumerate() {
-            if module.consumes(event.kind()) {
-                batch.push(event, &encoded);
+            if module.consumes(kind) {
+                batch.push(event);
                 if batch.count == self.size {
                     full.push(batch.take(lane, module));
                 }
@@ -62,30 +61,33 @@ impl Batches {
 }
 
 /// A module's batch being built. Its `EventBatch` body is written as it
-/// grows: each event is encoded once, however many modules take it, and
-/// appended as field 1 (a protobuf message is the concatenation of its
-/// fields), so batching costs no copy of the events.
+/// grows: each event's bytes, as the stream holds them, appended as field 1
+/// (a protobuf message is the concatenation of its fields, and `repeated
+/// Event` is field 1 once per event), so an event is neither decoded whole
+/// nor encoded again, however many modules take it.
 #[derive(Default)]
 struct Batch {
     body: Vec<u8>,
     count: usize,
-    first_id: String,
+    /// The first event's id, for the message id.
+    first_id: Vec<u8>,
     first_time: u64,
 }
 
 impl Batch {
-    fn push(&mut self, event: &Event, encoded: &[u8]) {
+    fn push(&mut self, event: &FramedEvent) {
+        let (head, frame) = (event.head(), event.frame());
         if self.count == 0 {
-            self.first_id.clone_from(&event.event_id);
-            self.first_time = event.occurred_at.map_or(0, |t| t.seconds.max(0) as u64);
+            self.first_id.clone_from(&head.event_id);
+            self.first_time = head.occurred_at.map_or(0, |t| t.seconds.max(0) as u64);
         }
         prost::encoding::encode_key(
             1,
             prost::encoding::WireType::LengthDelimited,
             &mut self.body,
         );
-        prost::encoding::encode_varint(encoded.len() as u64, &mut self.body);
-        self.body.extend_from_slice(encoded);
+        prost::encoding::encode_varint(frame.len() as u64, &mut self.body);
+        self.body.extend_from_slice(frame);
         self.count += 1;
     }
 
@@ -93,7 +95,7 @@ impl Batch {
     fn take(&mut self, lane: usize, module: &ModuleSpec) -> Outgoing {
         let properties = base_properties()
             .with_message_id(
-                format!("batch:{}:{}", module.name, self.first_id)
+                format!("batch:{}:{}", module.name, id_text(&self.first_id))
                     .as_str()
                     .into(),
             )
@@ -111,10 +113,14 @@ impl Batch {
                 ("events", AMQPValue::LongLongInt(self.count as i64)),
             ]));
         self.count = 0;
+        // The body goes to the publisher, which keeps it until confirmed;
+        // the next one starts as big as this one was, so that it is not
+        // grown (and copied) again and again on the way there.
+        let next = Vec::with_capacity(self.body.len() + self.body.len() / 8);
         Outgoing {
             lane,
             routing_key: batch_key(module),
-            body: std::mem::take(&mut self.body),
+            body: std::mem::replace(&mut self.body, next),
             properties,
         }
     }
@@ -123,7 +129,8 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pancake_proto::events::{EventBatch, EventKind};
+    use pancake_proto::events::{Event, EventBatch, EventKind};
+    use prost::Message as _;
 
     fn event(id: &str, kind: EventKind) -> Event {
         Event {
@@ -145,7 +152,8 @@ mod tests {
         let mut batches = Batches::new(false, 3);
         let mut messages = Vec::new();
         for e in &events {
-            messages.extend(batches.add(e));
+            let framed = FramedEvent::from_frame(&e.encode_to_vec()).unwrap();
+            messages.extend(batches.add(&framed));
         }
         messages.extend(batches.take_all());
         for module in MODULES {

@@ -42,17 +42,17 @@ pub async fn bare_publish_up_to(
     let mut messages = Vec::new();
     let mut batches = Batches::new(options.stream, batch);
     let mut events = 0u64;
-    for event in EventMerge::open(&options.input)? {
-        let event = event?;
+    let mut merge = EventMerge::open(&options.input)?;
+    while let Some(event) = merge.next_framed()? {
         if events == max_events {
             break;
         }
         events += 1;
         if batch == 1 {
-            messages.push(event_message(&event, options.stream));
+            messages.push(event_message(event, options.stream));
             continue;
         }
-        messages.extend(batches.add(&event));
+        messages.extend(batches.add(event));
     }
     messages.extend(batches.take_all());
     let (connection, target) = connect_within(&options.amqp_url, options.connect_timeout).await?;

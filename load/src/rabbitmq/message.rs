@@ -1,11 +1,10 @@
 //! An event as one persistent message: routed by its kind (or into the
 //! stream), with its id, kind, time and member in the properties.
 
+use crate::merge::{FramedEvent, id_text};
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use pancake_proto::events::Event;
 use pancake_proto::names::kind_name;
-use prost::Message as _;
 
 /// The schema consumers decode bodies with, in the `schema-version` header.
 pub const SCHEMA_VERSION: &str = "pancake.events.v1";
@@ -37,13 +36,15 @@ pub(super) fn base_properties() -> BasicProperties {
         .with_app_id("pancake".into())
 }
 
-/// One event as one message.
-pub(super) fn event_message(event: &Event, stream: bool) -> Outgoing {
-    let kind = kind_name(event.kind());
+/// One event as one message: its body the event's bytes as the stream
+/// holds them.
+pub(super) fn event_message(event: &FramedEvent, stream: bool) -> Outgoing {
+    let head = event.head();
+    let kind = kind_name(head.kind());
     let properties = base_properties()
-        .with_message_id(event.event_id.as_str().into())
+        .with_message_id(id_text(&head.event_id).as_ref().into())
         .with_type(kind.into())
-        .with_timestamp(event.occurred_at.map_or(0, |t| t.seconds.max(0) as u64))
+        .with_timestamp(head.occurred_at.map_or(0, |t| t.seconds.max(0) as u64))
         .with_headers(header_table(&[
             (
                 "schema-version",
@@ -51,7 +52,7 @@ pub(super) fn event_message(event: &Event, stream: bool) -> Outgoing {
             ),
             (
                 "member-id",
-                AMQPValue::LongString(LongString::from(event.member_id.as_str())),
+                AMQPValue::LongString(LongString::from(id_text(&head.member_id).as_ref())),
             ),
         ]));
     Outgoing {
@@ -61,7 +62,7 @@ pub(super) fn event_message(event: &Event, stream: bool) -> Outgoing {
         } else {
             kind.to_owned()
         },
-        body: event.encode_to_vec(),
+        body: event.frame().to_vec(),
         properties,
     }
 }

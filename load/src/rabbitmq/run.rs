@@ -282,18 +282,17 @@ impl<C: ConfirmChannel> PublishLoop<'_, C> {
         // at most about two windows of messages are published again.
         let mark_every = self.publisher.window() as u64;
         let mut messages_at_last_mark = 0u64;
-        while let Some(event) = self.merge.next() {
-            let event = event?;
+        while let Some(event) = self.merge.next_framed()? {
             if let Some(rate) = self.options.max_events_per_sec {
                 let due = started + Duration::from_secs_f64(self.sent as f64 / rate.max(1) as f64);
                 tokio::time::sleep_until(due.into()).await;
             }
             self.sent += 1;
             if per_event {
-                let message = event_message(&event, self.options.stream);
+                let message = event_message(event, self.options.stream);
                 self.publisher.publish(message).await?;
             } else {
-                for message in self.batches.add(&event) {
+                for message in self.batches.add(event) {
                     self.publisher.publish(message).await?;
                 }
             }
