@@ -7,8 +7,9 @@ mod common;
 use common::*;
 use pancake_load::MODULES;
 use pancake_load::rabbitmq::{self, RabbitOptions, queue_name};
-use pancake_proto::events::Event;
+use pancake_proto::events::{Event, EventBatch};
 use pancake_proto::record::event_order;
+use prost::Message as _;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -108,8 +109,9 @@ async fn wrong_credentials_an_unknown_vhost_and_a_refused_connection_read_well()
     assert!(!e.contains(secret));
 }
 
-/// Reads a stream from its first offset.
-async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Event> {
+/// Reads a stream from its first offset: each message's body, until
+/// `expected` events came.
+async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> Vec<Vec<u8>> {
     use futures_util::StreamExt;
     use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
     use lapin::types::{AMQPValue, FieldTable, LongString};
@@ -131,15 +133,26 @@ async fn read_stream(channel: &lapin::Channel, queue: &str, expected: usize) -> 
         )
         .await
         .unwrap();
-    let mut out = Vec::new();
-    while out.len() < expected {
+    let (mut bodies, mut events) = (Vec::new(), 0);
+    while events < expected {
         let next = tokio::time::timeout(std::time::Duration::from_secs(10), consumer.next()).await;
         let Ok(Some(delivery)) = next else { break };
         let delivery = delivery.unwrap();
-        out.extend(events_of(&delivery));
+        events += events_of(&delivery).len();
         delivery.ack(BasicAckOptions::default()).await.unwrap();
+        bodies.push(delivery.data);
     }
-    out
+    bodies
+}
+
+/// Every event of the stream as its part holds it, in global order.
+fn all_frames() -> Vec<Vec<u8>> {
+    let mut merge = pancake_load::EventMerge::open(events()).unwrap();
+    let mut frames = Vec::new();
+    while let Some(event) = merge.next_framed().unwrap() {
+        frames.push(event.frame().to_vec());
+    }
+    frames
 }
 
 async fn stream_load_and_check(batch: usize) {
@@ -156,8 +169,37 @@ async fn stream_load_and_check(batch: usize) {
     let channel = connection.create_channel().await.unwrap();
     let queue = queue_name(&prefix, &rabbitmq::STREAM);
     // One copy of every event, in global order.
-    let got = read_stream(&channel, &queue, all.len()).await;
+    let bodies = read_stream(&channel, &queue, all.len()).await;
+    let got: Vec<Event> = if batch == 1 {
+        bodies
+            .iter()
+            .map(|b| Event::decode(b.as_slice()).unwrap())
+            .collect()
+    } else {
+        bodies
+            .iter()
+            .flat_map(|b| EventBatch::decode(b.as_slice()).unwrap().events)
+            .collect()
+    };
     assert_eq!(got, all);
+    // And byte for byte what the stream holds: an event's body is its
+    // frame; batches, in order, are the frames as field 1 of `EventBatch`
+    // (`repeated Event`), up to `batch` to a message.
+    let frames = all_frames();
+    if batch == 1 {
+        assert!(bodies == frames, "a body differs from the stream's bytes");
+    } else {
+        let mut want = Vec::new();
+        for frame in &frames {
+            prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut want);
+            prost::encoding::encode_varint(frame.len() as u64, &mut want);
+            want.extend_from_slice(frame);
+        }
+        assert!(
+            bodies.concat() == want,
+            "the batches differ from the stream's bytes"
+        );
+    }
     channel
         .queue_delete(queue.as_str().into(), Default::default())
         .await
