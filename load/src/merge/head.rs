@@ -31,6 +31,39 @@ pub struct EventHead {
 }
 
 impl EventHead {
+    /// `Message::merge` from an encoded event, except that the ids are
+    /// copied once into the buffers the head already has: prost's own
+    /// `bytes` decoding goes through a fresh `Bytes` first, an allocation
+    /// per id and per event. Every other field, and any id field that is
+    /// not well formed, is prost's to decode (or skip, or refuse).
+    fn merge_frame(&mut self, frame: &[u8]) -> Result<(), prost::DecodeError> {
+        use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint};
+        let mut buf = frame;
+        while !buf.is_empty() {
+            let (tag, wire_type) = decode_key(&mut buf)?;
+            let id = match tag {
+                1 => Some(&mut self.event_id),
+                4 => Some(&mut self.member_id),
+                _ => None,
+            };
+            if let Some(id) = id
+                && wire_type == WireType::LengthDelimited
+            {
+                let mut rest = buf;
+                if let Ok(len) = decode_varint(&mut rest)
+                    && let Some(bytes) = rest.get(..len as usize)
+                {
+                    id.clear();
+                    id.extend_from_slice(bytes);
+                    buf = &rest[bytes.len()..];
+                    continue;
+                }
+            }
+            self.merge_field(tag, wire_type, &mut buf, DecodeContext::default())?;
+        }
+        Ok(())
+    }
+
     /// The event's time in µs, if it has one.
     pub fn time(&self) -> Option<i64> {
         self.occurred_at.as_ref().map(timestamp_micros)
@@ -86,8 +119,13 @@ impl FramedEvent {
     pub(super) fn fill(&mut self, frame: &[u8]) -> Result<(), prost::DecodeError> {
         self.frame.clear();
         self.frame.extend_from_slice(frame);
+        self.decode_head()
+    }
+
+    /// Decodes the head of the frame in place, reusing the head's buffers.
+    pub(super) fn decode_head(&mut self) -> Result<(), prost::DecodeError> {
         self.head.clear();
-        self.head.merge(frame)
+        self.head.merge_frame(&self.frame)
     }
 }
 
@@ -176,10 +214,35 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_that_is_no_event_is_a_decode_error() {
-        let mut framed = FramedEvent::default();
-        // Field 1, length-delimited, claiming 100 bytes of 2.
-        assert!(framed.fill(&[0x0a, 100, 1, 2]).is_err());
+    fn a_frame_that_is_no_event_is_a_decode_error_as_prost_says() {
+        for frame in [
+            // Field 1, length-delimited, claiming 100 bytes of 2.
+            &[0x0a, 100, 1, 2][..],
+            // Field 4 as a varint.
+            &[0x20, 1],
+            // A length that does not end.
+            &[0x22, 0xff],
+            // Field 3, a timestamp cut short.
+            &[0x1a, 4, 8],
+        ] {
+            let mut framed = FramedEvent::default();
+            let ours = framed.fill(frame).unwrap_err();
+            let prost = EventHead::decode(frame).unwrap_err();
+            assert_eq!(ours.to_string(), prost.to_string(), "{frame:?}");
+        }
+    }
+
+    #[test]
+    fn a_head_decodes_as_prost_decodes_it() {
+        let bytes = flirt(EVENT_UUID.as_bytes(), MEMBER_UUID.as_bytes());
+        // An id given twice: the last one wins, as in protobuf.
+        let mut twice = bytes.clone();
+        twice.extend_from_slice(&[0x0a, 2, b'i', b'd']);
+        for frame in [bytes, twice, Vec::new()] {
+            let mut framed = FramedEvent::default();
+            framed.fill(&frame).unwrap();
+            assert_eq!(*framed.head(), EventHead::decode(frame.as_slice()).unwrap());
+        }
     }
 
     #[test]

@@ -113,7 +113,9 @@ impl Run {
     ) -> Result<bool, MergeError> {
         let reader = self.reader.as_mut().expect("only open runs are read");
         let index = reader.records_read();
-        let Some(frame) = reader.next_frame()? else {
+        // The frame goes straight into `into`, the reader taking its old
+        // buffer in exchange: no copy.
+        if !reader.next_frame_into(&mut into.frame)? {
             let read = reader.records_read();
             if read != self.records {
                 return Err(MergeError::RecordCount {
@@ -132,8 +134,8 @@ impl Run {
             }
             self.reader = None;
             return Ok(false);
-        };
-        into.fill(frame).map_err(|cause| PartError::Decode {
+        }
+        into.decode_head().map_err(|cause| PartError::Decode {
             path: self.path.clone(),
             record: index,
             record_type: Event::TYPE_NAME.to_owned(),

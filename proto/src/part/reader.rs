@@ -142,6 +142,18 @@ impl PartReader {
         Ok(Some(&self.buf))
     }
 
+    /// [`next_frame`](PartReader::next_frame) into `frame`, whose old
+    /// contents are dropped: the reader's buffer and `frame` change places,
+    /// so that a caller keeping frames (a merge, one per open part) copies
+    /// none. False after the last record once the trailer has checked out.
+    pub fn next_frame_into(&mut self, frame: &mut Vec<u8>) -> Result<bool, PartError> {
+        if self.next_frame()?.is_none() {
+            return Ok(false);
+        }
+        std::mem::swap(&mut self.buf, frame);
+        Ok(true)
+    }
+
     /// The next record decoded as `R`.
     pub fn next_record<R: Record>(&mut self) -> Result<Option<R>, PartError> {
         let index = self.records;
