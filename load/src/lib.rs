@@ -5,7 +5,10 @@
 //!
 //! - `merge` ([`EventMerge`], [`Position`], [`MergeError`]): the
 //!   transform's sorted runs merged into one global order, with bounded
-//!   memory, and resumable at a [`Position`]. Both loaders read it.
+//!   memory, and resumable at a [`Position`]; each event as the bytes its
+//!   part holds plus an [`EventHead`] ([`FramedEvent`]), or decoded whole.
+//!   The RabbitMQ loader reads it (PostgreSQL loads part by part, with no
+//!   global order to keep).
 //! - `modules` ([`MODULES`], [`ModuleSpec`], [`prefixed`]): the modules as
 //!   data: name and the event kinds each consumes, and the one way a prefix
 //!   joins a module's name into its queue or database name
@@ -24,5 +27,5 @@ mod modules;
 pub mod postgres;
 pub mod rabbitmq;
 
-pub use merge::{EventMerge, MergeError, Position};
+pub use merge::{EventHead, EventMerge, FramedEvent, MergeError, Position, id_text};
 pub use modules::{MODULES, ModuleSpec, consumers, prefixed};

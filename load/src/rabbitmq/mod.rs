@@ -4,7 +4,10 @@
 //! order. In per-event mode each event is one persistent message on a
 //! durable topic exchange, routed by its kind; in batched mode each module
 //! gets messages of up to N of the events it consumes, routed to its queue
-//! alone (`batch.<module>`). Either way at most `confirm_window` messages are
+//! alone (`batch.<module>`). A body is the event's bytes as the stream holds
+//! them, a batch's their concatenation as `EventBatch`: the loader decodes
+//! only each event's head (ids, kind, time), never the whole event, and
+//! encodes nothing again. Either way at most `confirm_window` messages are
 //! unconfirmed at any time: a nacked message is published again, a returned
 //! (unroutable) one is counted and reported.
 //!
