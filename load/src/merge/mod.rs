@@ -67,6 +67,9 @@ pub enum MergeError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
 
+    #[error(transparent)]
+    EventContract(#[from] pancake_proto::events::EventContractError),
+
     #[error("{}: this is a {found}, not an event stream; load reads what `pancake transform` writes", .dir.display())]
     NotEventStream { dir: PathBuf, found: &'static str },
 
@@ -213,6 +216,7 @@ impl EventMerge {
                 found: manifest.kind.as_str(),
             });
         }
+        manifest.check_contract(dir)?;
         if !manifest.complete {
             return Err(MergeError::Incomplete {
                 dir: dir.to_path_buf(),
@@ -521,9 +525,9 @@ fn show_time(micros: Option<i64>) -> String {
 fn describe(event: &Event) -> String {
     let kind = EventKind::try_from(event.kind).map_or("unknown", kind_name);
     format!(
-        "{} {kind} {:?}",
+        "{} {kind} {}",
         show_time(event_time(event)),
-        event.event_id
+        pancake_proto::events::uuid_text(&event.event_id)
     )
 }
 

@@ -2,7 +2,7 @@
 //! since going through reflection costs several microseconds an event and
 //! the audit log gets every event.
 
-use pancake_proto::events::{Event, event::Payload};
+use pancake_proto::events::{Event, event::Payload, uuid_text};
 use pancake_proto::record::{format_micros, timestamp_micros};
 use prost_types::Timestamp;
 use std::fmt::Write as _;
@@ -41,8 +41,8 @@ pub fn payload_json(event: &Event) -> String {
         }
         Some(RegistrationApproved(_)) | Some(MemberDeleted(_)) => {}
         Some(FlirtSent(f)) => {
-            json.text("flirt_id", &f.flirt_id);
-            json.text("recipient_id", &f.recipient_id);
+            json.id("flirt_id", &f.flirt_id);
+            json.id("recipient_id", &f.recipient_id);
             if let Some(kind) = &f.kind {
                 json.text("kind", kind);
             }
@@ -54,9 +54,9 @@ pub fn payload_json(event: &Event) -> String {
             }
         }
         Some(MessageSent(m)) => {
-            json.text("message_id", &m.message_id);
-            json.text("thread_id", &m.thread_id);
-            json.text("recipient_id", &m.recipient_id);
+            json.id("message_id", &m.message_id);
+            json.id("thread_id", &m.thread_id);
+            json.id("recipient_id", &m.recipient_id);
             json.text("body", &m.body);
             if let Some(subject) = &m.subject {
                 json.text("subject", subject);
@@ -65,38 +65,38 @@ pub fn payload_json(event: &Event) -> String {
             json.raw("deleted_by_recipient", bool_text(m.deleted_by_recipient));
         }
         Some(MessageRead(m)) => {
-            json.text("message_id", &m.message_id);
-            json.text("thread_id", &m.thread_id);
-            json.text("sender_id", &m.sender_id);
+            json.id("message_id", &m.message_id);
+            json.id("thread_id", &m.thread_id);
+            json.id("sender_id", &m.sender_id);
         }
         Some(MemberBlocked(b)) => {
-            json.text("block_id", &b.block_id);
-            json.text("blocked_id", &b.blocked_id);
+            json.id("block_id", &b.block_id);
+            json.id("blocked_id", &b.blocked_id);
         }
         Some(MemberUnblocked(b)) => {
-            json.text("block_id", &b.block_id);
-            json.text("blocked_id", &b.blocked_id);
+            json.id("block_id", &b.block_id);
+            json.id("blocked_id", &b.blocked_id);
         }
         Some(FavoriteAdded(f)) => {
-            json.text("favorite_id", &f.favorite_id);
-            json.text("favorite_member_id", &f.favorite_member_id);
+            json.id("favorite_id", &f.favorite_id);
+            json.id("favorite_member_id", &f.favorite_member_id);
         }
         Some(FavoriteRemoved(f)) => {
-            json.text("favorite_id", &f.favorite_id);
-            json.text("favorite_member_id", &f.favorite_member_id);
+            json.id("favorite_id", &f.favorite_id);
+            json.id("favorite_member_id", &f.favorite_member_id);
         }
         Some(ProfileVisited(v)) => {
-            json.text("visit_id", &v.visit_id);
-            json.text("visited_id", &v.visited_id);
+            json.id("visit_id", &v.visit_id);
+            json.id("visited_id", &v.visited_id);
         }
         Some(PhotoUploaded(p)) => {
-            json.text("photo_id", &p.photo_id);
+            json.id("photo_id", &p.photo_id);
             json.text("url", &p.url);
         }
         Some(PhotoLiked(l)) => {
-            json.text("like_id", &l.like_id);
-            json.text("photo_id", &l.photo_id);
-            json.text("owner_id", &l.owner_id);
+            json.id("like_id", &l.like_id);
+            json.id("photo_id", &l.photo_id);
+            json.id("owner_id", &l.owner_id);
         }
     }
     json.finish()
@@ -120,6 +120,14 @@ impl Json {
     fn raw(&mut self, key: &str, value: &str) {
         self.key(key);
         self.0.push_str(value);
+    }
+
+    /// An id, as its UUID text (what the audit log has always shown).
+    fn id(&mut self, key: &str, value: &[u8]) {
+        self.key(key);
+        self.0.push('"');
+        self.0.push_str(&uuid_text(value));
+        self.0.push('"');
     }
 
     fn text(&mut self, key: &str, value: &str) {
@@ -167,9 +175,9 @@ mod tests {
     fn the_payload_is_valid_json_with_awkward_text() {
         let event = Event {
             payload: Some(Payload::MessageSent(MessageSent {
-                message_id: "m".into(),
-                thread_id: "t".into(),
-                recipient_id: "r".into(),
+                message_id: vec![0x0a; 16],
+                thread_id: vec![0x0b; 16],
+                recipient_id: vec![0x0c; 16],
                 body: "say \"hi\"\\ \n\t\u{1}🥞".into(),
                 subject: Some("re: \"pancakes\"".into()),
                 deleted_by_sender: false,
@@ -179,7 +187,8 @@ mod tests {
         };
         let json: serde_json::Value = serde_json::from_str(&payload_json(&event)).unwrap();
         assert_eq!(json["body"], "say \"hi\"\\ \n\t\u{1}🥞");
-        assert_eq!(json["message_id"], "m");
+        assert_eq!(json["message_id"], "0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a");
+        assert_eq!(json["recipient_id"], "0c0c0c0c-0c0c-0c0c-0c0c-0c0c0c0c0c0c");
         assert_eq!(json["subject"], "re: \"pancakes\"");
         assert_eq!(json["deleted_by_sender"], false);
         assert_eq!(json["deleted_by_recipient"], true);
@@ -189,11 +198,13 @@ mod tests {
     #[test]
     fn new_fields_are_written_only_when_present_and_times_as_rfc_3339() {
         use pancake_proto::events::{FlirtSent, MemberRegistered};
+        const F: &str = "0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f";
+        const R: &str = "eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee";
         let at = |seconds| Some(Timestamp { seconds, nanos: 0 });
         let flirt = |kind: Option<&str>, seen| Event {
             payload: Some(Payload::FlirtSent(FlirtSent {
-                flirt_id: "f".into(),
-                recipient_id: "r".into(),
+                flirt_id: vec![0xf; 16],
+                recipient_id: vec![0xee; 16],
                 kind: kind.map(Into::into),
                 note: kind.map(|_| "hi 🌹".into()),
                 seen_at: seen,
@@ -205,8 +216,8 @@ mod tests {
         assert_eq!(
             json(&flirt(Some("rose"), at(1_600_000_000))),
             serde_json::json!({
-                "flirt_id": "f",
-                "recipient_id": "r",
+                "flirt_id": F,
+                "recipient_id": R,
                 "kind": "rose",
                 "note": "hi 🌹",
                 "seen_at": "2020-09-13T12:26:40Z",
@@ -214,7 +225,7 @@ mod tests {
         );
         assert_eq!(
             json(&flirt(None, None)),
-            serde_json::json!({"flirt_id": "f", "recipient_id": "r"})
+            serde_json::json!({"flirt_id": F, "recipient_id": R})
         );
         let member = Event {
             payload: Some(Payload::MemberRegistered(MemberRegistered {

@@ -5,7 +5,7 @@ use super::message::{Outgoing, SCHEMA_VERSION, base_properties, header_table};
 use super::topology::{STREAM, batch_key};
 use crate::modules::{MODULES, ModuleSpec};
 use lapin::types::{AMQPValue, LongString};
-use pancake_proto::events::Event;
+use pancake_proto::events::{Event, uuid_text};
 use prost::Message as _;
 
 /// Every target's batch being built: each module's, or the stream's alone.
@@ -69,7 +69,7 @@ impl Batches {
 struct Batch {
     body: Vec<u8>,
     count: usize,
-    first_id: String,
+    first_id: Vec<u8>,
     first_time: u64,
 }
 
@@ -93,7 +93,7 @@ impl Batch {
     fn take(&mut self, lane: usize, module: &ModuleSpec) -> Outgoing {
         let properties = base_properties()
             .with_message_id(
-                format!("batch:{}:{}", module.name, self.first_id)
+                format!("batch:{}:{}", module.name, uuid_text(&self.first_id))
                     .as_str()
                     .into(),
             )

@@ -3,12 +3,12 @@
 
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use pancake_proto::events::Event;
+use pancake_proto::events::{Event, uuid_text};
 use pancake_proto::names::kind_name;
 use prost::Message as _;
 
 /// The schema consumers decode bodies with, in the `schema-version` header.
-pub const SCHEMA_VERSION: &str = "pancake.events.v1";
+pub const SCHEMA_VERSION: &str = pancake_proto::events::CONTRACT;
 
 /// A message to publish, kept until its confirm arrives, to publish again
 /// on a nack.
@@ -41,7 +41,7 @@ pub(super) fn base_properties() -> BasicProperties {
 pub(super) fn event_message(event: &Event, stream: bool) -> Outgoing {
     let kind = kind_name(event.kind());
     let properties = base_properties()
-        .with_message_id(event.event_id.as_str().into())
+        .with_message_id(uuid_text(&event.event_id).as_str().into())
         .with_type(kind.into())
         .with_timestamp(event.occurred_at.map_or(0, |t| t.seconds.max(0) as u64))
         .with_headers(header_table(&[
@@ -51,7 +51,7 @@ pub(super) fn event_message(event: &Event, stream: bool) -> Outgoing {
             ),
             (
                 "member-id",
-                AMQPValue::LongString(LongString::from(event.member_id.as_str())),
+                AMQPValue::LongString(LongString::from(uuid_text(&event.member_id))),
             ),
         ]));
     Outgoing {
