@@ -1,8 +1,15 @@
-//! The ceiling beside a load: the same rows, rendered beforehand, sent by
+//! The ceilings beside a load: the same rows, rendered beforehand, sent by
 //! one plain `COPY ... FROM STDIN` per table into bare tables (no keys, no
 //! indexes, no bookkeeping, no finishing steps), one table after another as
 //! psql would. The loader's rows/s divided by this is how much of the
 //! server's bulk pace it keeps.
+//!
+//! The whole-load ceiling adds to those COPYs what a load cannot do without:
+//! the module's keys and indexes and its finishing script, run on the
+//! copied tables as the loader runs them (one transaction each, the same
+//! work memory). What it leaves out is the loader's own bookkeeping (parts,
+//! pending changes, resuming), so the loader's rate over it is how close a
+//! load is to the least the server must do.
 
 use super::copy::CopyData;
 use super::project::PartRows;
@@ -26,6 +33,15 @@ pub struct CopyCeiling {
     pub bytes: u64,
     /// The COPYs alone, rendering aside.
     pub elapsed: Duration,
+    /// The keys, indexes and finishing scripts after the COPYs.
+    pub keys_and_finishing: Duration,
+}
+
+impl CopyCeiling {
+    /// The whole-load ceiling's time: COPYs, keys, indexes and finishing.
+    pub fn whole_load(&self) -> Duration {
+        self.elapsed + self.keys_and_finishing
+    }
 }
 
 /// Renders every selected module's rows into files in `work` (not timed),
@@ -162,5 +178,23 @@ async fn copy_module(
         ceiling.elapsed += started.elapsed();
         ceiling.rows += rows;
     }
+    let started = Instant::now();
+    for (sql, action) in [
+        (spec.postgres.indexes, "building keys and indexes"),
+        (spec.postgres.finish, "running the module's finishing steps"),
+    ] {
+        if sql.is_empty() {
+            continue;
+        }
+        let mut tx = super::schema::begin_with_memory(server, database, &mut conn).await?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| server.error(database, action, e))?;
+        tx.commit()
+            .await
+            .map_err(|e| server.error(database, action, e))?;
+    }
+    ceiling.keys_and_finishing += started.elapsed();
     Ok(())
 }

@@ -33,7 +33,7 @@ async fn exec(
 }
 
 /// A transaction for whole-table work, with [`MEMORY`] set for it.
-async fn begin_with_memory<'c>(
+pub(super) async fn begin_with_memory<'c>(
     server: &Server,
     database: &str,
     conn: &'c mut PgConnection,
