@@ -7,9 +7,10 @@
 //! The whole-load ceiling adds to those COPYs what a load cannot do without:
 //! the module's keys and indexes and its finishing script, run on the
 //! copied tables as the loader runs them (one transaction each, the same
-//! work memory). What it leaves out is the loader's own bookkeeping (parts,
-//! pending changes, resuming), so the loader's rate over it is how close a
-//! load is to the least the server must do.
+//! work memory, up to `--jobs` modules at once). What it leaves out is the
+//! loader's own bookkeeping (parts, pending changes, resuming), so the
+//! loader's rate over it is how close a load is to the least the server
+//! must do.
 
 use super::copy::CopyData;
 use super::project::PartRows;
@@ -19,6 +20,7 @@ use crate::merge::MergeError;
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
 use pancake_proto::{IoError, Manifest, PartReader, ReadOptions};
+use sqlx::Connection as _;
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
@@ -118,18 +120,74 @@ pub async fn plain_copy(
     }
 
     let mut ceiling = CopyCeiling::default();
+    let result = copy_then_finish(options, &modules, &rendered, &mut ceiling).await;
     for (spec, server, _) in &modules {
-        let scratch = scratch_name(options, spec.name);
-        server.drop_database(&scratch).await?;
-        server.create_database(&scratch).await?;
-        let result = copy_module(server, &scratch, spec, &rendered, &mut ceiling).await;
-        server.drop_database(&scratch).await?;
-        result?;
+        server
+            .drop_database(&scratch_name(options, spec.name))
+            .await?;
     }
     for (_, _, path, _) in rendered {
         let _ = std::fs::remove_file(path);
     }
-    Ok(ceiling)
+    result.map(|()| ceiling)
+}
+
+/// The COPYs of every module, one table after another; then the keys,
+/// indexes and finishing steps of every module, up to `--jobs` at once as
+/// the loader runs them, timed from the first to the last.
+async fn copy_then_finish(
+    options: &PgOptions,
+    modules: &[(&'static crate::modules::ModuleSpec, Server, String)],
+    rendered: &[(&str, usize, std::path::PathBuf, u64)],
+    ceiling: &mut CopyCeiling,
+) -> Result<(), PgError> {
+    for (spec, server, _) in modules {
+        let scratch = scratch_name(options, spec.name);
+        server.drop_database(&scratch).await?;
+        server.create_database(&scratch).await?;
+        copy_module(server, &scratch, spec, rendered, ceiling).await?;
+    }
+    let started = Instant::now();
+    let finishing = modules.iter().map(|(spec, server, _)| {
+        keys_and_finishing(server, scratch_name(options, spec.name), spec)
+    });
+    let results: Vec<Result<(), PgError>> = {
+        use futures_util::StreamExt as _;
+        futures_util::stream::iter(finishing)
+            .buffer_unordered(options.jobs.max(1))
+            .collect()
+            .await
+    };
+    ceiling.keys_and_finishing = started.elapsed();
+    results.into_iter().collect()
+}
+
+/// The module's keys and indexes, then its finishing script, each in one
+/// transaction with the loader's work memory.
+async fn keys_and_finishing(
+    server: &Server,
+    database: String,
+    spec: &crate::modules::ModuleSpec,
+) -> Result<(), PgError> {
+    let mut conn = server.connect(&database).await?;
+    for (sql, action) in [
+        (spec.postgres.indexes, "building keys and indexes"),
+        (spec.postgres.finish, "running the module's finishing steps"),
+    ] {
+        if sql.is_empty() {
+            continue;
+        }
+        let mut tx = super::schema::begin_with_memory(server, &database, &mut conn).await?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| server.error(&database, action, e))?;
+        tx.commit()
+            .await
+            .map_err(|e| server.error(&database, action, e))?;
+    }
+    let _ = conn.close().await;
+    Ok(())
 }
 
 fn scratch_name(options: &PgOptions, module: &str) -> String {
@@ -178,23 +236,6 @@ async fn copy_module(
         ceiling.elapsed += started.elapsed();
         ceiling.rows += rows;
     }
-    let started = Instant::now();
-    for (sql, action) in [
-        (spec.postgres.indexes, "building keys and indexes"),
-        (spec.postgres.finish, "running the module's finishing steps"),
-    ] {
-        if sql.is_empty() {
-            continue;
-        }
-        let mut tx = super::schema::begin_with_memory(server, database, &mut conn).await?;
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| server.error(database, action, e))?;
-        tx.commit()
-            .await
-            .map_err(|e| server.error(database, action, e))?;
-    }
-    ceiling.keys_and_finishing += started.elapsed();
+    let _ = conn.close().await;
     Ok(())
 }
