@@ -402,6 +402,7 @@ pub static CHAT: PgModule = PgModule {
     migrations: &[
         include_str!("../../sql/chat/v1.sql"),
         include_str!("../../sql/chat/v2.sql"),
+        include_str!("../../sql/chat/v3.sql"),
     ],
     indexes: include_str!("../../sql/chat/indexes.sql"),
     finish: include_str!("../../sql/chat/finish.sql"),
@@ -568,7 +569,10 @@ pub static AUDIT: PgModule = PgModule {
         ],
         changes: &[],
     }],
-    migrations: &[include_str!("../../sql/audit/v1.sql")],
+    migrations: &[
+        include_str!("../../sql/audit/v1.sql"),
+        include_str!("../../sql/audit/v2.sql"),
+    ],
     indexes: include_str!("../../sql/audit/indexes.sql"),
     finish: "",
     derived: &[],
@@ -584,7 +588,7 @@ pub static AUDIT: PgModule = PgModule {
                 uuid(event, "member_id", &event.member_id)?,
                 Value::Text(source.map_or_else(String::new, |s| s.table.clone())),
                 Value::BigInt(source.map_or(0, |s| s.key)),
-                Value::Json(super::payload::payload_json(event)),
+                Value::Bytes(super::payload::payload_bytes(event)),
                 Value::Timestamp(at),
             ],
         );
