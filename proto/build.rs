@@ -8,6 +8,7 @@ use std::path::PathBuf;
 const PROTOS: &[&str] = &[
     "proto/pancake/legacy/v1/legacy.proto",
     "proto/pancake/events/v1/events.proto",
+    "proto/pancake/events/v2/events.proto",
     "proto/pancake/dump/v1/part.proto",
 ];
 

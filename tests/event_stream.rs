@@ -29,10 +29,10 @@ fn part<R: Record>(dir: &Path, kind: DumpKind, table: &str, records: &[R]) -> Pa
 
 fn event(key: i64, kind: EventKind) -> Event {
     Event {
-        event_id: format!("e-{key}-{}", kind as i32),
+        event_id: format!("e-{key}-{}", kind as i32).into(),
         kind: kind as i32,
         occurred_at: Some(micros_timestamp(1_000_000_000_000_000 + key)),
-        member_id: format!("m-{key}"),
+        member_id: format!("m-{key}").into(),
         ..Event::default()
     }
 }

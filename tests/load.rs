@@ -80,13 +80,13 @@ fn killed_mid_run_then_run_again_every_event_arrives() {
         let channel = connection.create_channel().await.unwrap();
         for module in MODULES {
             let queue = queue_name(&prefix, module);
-            let expected: BTreeSet<&str> = all
+            let expected: BTreeSet<&[u8]> = all
                 .iter()
                 .filter(|e| module.consumes(e.kind()))
-                .map(|e| e.event_id.as_str())
+                .map(|e| e.event_id.as_slice())
                 .collect();
             let got = drain(&channel, &queue, expected.len()).await;
-            let seen: BTreeSet<&str> = got.iter().map(|e| e.event_id.as_str()).collect();
+            let seen: BTreeSet<&[u8]> = got.iter().map(|e| e.event_id.as_slice()).collect();
             assert_eq!(seen, expected, "{queue}: every event, none foreign");
             let repeats = got.len() - seen.len();
             assert!(repeats <= 2 * WINDOW, "{queue}: {repeats} repeats");

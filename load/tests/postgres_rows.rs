@@ -1,7 +1,7 @@
 //! The PostgreSQL loader against a real server, row by row: the rows of
 //! `tiny` hold their events field by field, as predicted here from the
 //! events alone (the state changes folded in, both sides of a thread, the
-//! alerts a block hides, the audit log's JSON payloads); and the legacy
+//! alerts a block hides, the audit log's payloads, which decode to the events' own); and the legacy
 //! columns `tiny` leaves empty, from the stream made by hand.
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (scripts/services.sh starts it) or at
@@ -10,18 +10,21 @@
 
 mod common;
 
-use common::all_events_cached;
+use common::all_events_as_text;
 use common::hand::*;
 use common::pg::*;
-use pancake_proto::events::event::Payload;
-use pancake_proto::events::{Event, EventKind, Gender};
-use pancake_proto::names::kind_name;
+use pancake_proto::events_v1::event::Payload;
+use pancake_proto::events_v1::{Event, EventKind, Gender};
 use pancake_proto::record::timestamp_micros;
-use serde_json::json;
 use sqlx::Row as _;
 use std::collections::{BTreeMap, HashMap};
 
 // ---- what the events predict ---------------------------------------------
+
+/// A kind's name, for the v1 form the expectations are computed in.
+fn kind_name(kind: EventKind) -> &'static str {
+    pancake_proto::names::kind_name((kind as i32).try_into().expect("a kind of both contracts"))
+}
 
 fn micros(e: &Event) -> i64 {
     timestamp_micros(e.occurred_at.as_ref().expect("an event has a time"))
@@ -329,98 +332,18 @@ fn block_row(e: &Event, c: &Changes) -> Row {
     made_row(e, columns, &b.block_id, &b.blocked_id, unblocked)
 }
 
-/// A time as the proto JSON mapping writes it, through chrono (not the
-/// loader's own formatting): RFC 3339 in UTC, fractions only when present.
-fn rfc3339(t: &prost_types::Timestamp) -> String {
-    chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32)
-        .expect("a time chrono can show")
-        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
-
-/// An event's payload as the audit log should keep it: the .proto field
-/// names, enums by their .proto names, dates as `YYYY-MM-DD`, times as RFC
-/// 3339.
-fn expected_payload(e: &Event) -> serde_json::Value {
-    use Payload::*;
-    let c = |s: &str| json!(clean(s));
-    match &e.payload {
-        None | Some(RegistrationApproved(_)) | Some(MemberDeleted(_)) => json!({}),
-        Some(MemberRegistered(m)) => {
-            let mut o = json!({
-                "nickname": c(&m.nickname),
-                "email": c(&m.email),
-                "gender": m.gender().as_str_name(),
-            });
-            if let Some(d) = &m.birth_date {
-                o["birth_date"] = json!(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
-            }
-            if let Some(city) = &m.city {
-                o["city"] = c(city);
-            }
-            if let Some(url) = &m.portrait_url {
-                o["portrait_url"] = c(url);
-            }
-            if let Some(text) = &m.profile_text {
-                o["profile_text"] = c(text);
-            }
-            if let Some(height) = m.height_cm {
-                o["height_cm"] = json!(height);
-            }
-            if let Some(t) = &m.last_login_at {
-                o["last_login_at"] = json!(rfc3339(t));
-            }
-            o
-        }
-        Some(FlirtSent(f)) => {
-            let mut o = json!({"flirt_id": f.flirt_id, "recipient_id": f.recipient_id});
-            if let Some(kind) = &f.kind {
-                o["kind"] = json!(kind);
-            }
-            if let Some(note) = &f.note {
-                o["note"] = c(note);
-            }
-            if let Some(t) = &f.seen_at {
-                o["seen_at"] = json!(rfc3339(t));
-            }
-            o
-        }
-        Some(MessageSent(m)) => {
-            let mut o = json!({
-                "message_id": m.message_id,
-                "thread_id": m.thread_id,
-                "recipient_id": m.recipient_id,
-                "body": c(&m.body),
-                "deleted_by_sender": m.deleted_by_sender,
-                "deleted_by_recipient": m.deleted_by_recipient,
-            });
-            if let Some(subject) = &m.subject {
-                o["subject"] = c(subject);
-            }
-            o
-        }
-        Some(MessageRead(m)) => json!({
-            "message_id": m.message_id,
-            "thread_id": m.thread_id,
-            "sender_id": m.sender_id,
-        }),
-        Some(MemberBlocked(b)) => json!({"block_id": b.block_id, "blocked_id": b.blocked_id}),
-        Some(MemberUnblocked(b)) => json!({"block_id": b.block_id, "blocked_id": b.blocked_id}),
-        Some(FavoriteAdded(f)) => json!({
-            "favorite_id": f.favorite_id,
-            "favorite_member_id": f.favorite_member_id,
-        }),
-        Some(FavoriteRemoved(f)) => json!({
-            "favorite_id": f.favorite_id,
-            "favorite_member_id": f.favorite_member_id,
-        }),
-        Some(ProfileVisited(v)) => json!({"visit_id": v.visit_id, "visited_id": v.visited_id}),
-        Some(PhotoUploaded(p)) => json!({"photo_id": p.photo_id, "url": c(&p.url)}),
-        Some(PhotoLiked(l)) => json!({
-            "like_id": l.like_id,
-            "photo_id": l.photo_id,
-            "owner_id": l.owner_id,
-        }),
-    }
+/// The audit log's payload (bytea as `column_text` reads it: `\x` and hex)
+/// read back as the contract's Event holding only its payload, with ids as
+/// text as in the events these tests compare with.
+fn audit_payload(hex: &str) -> Option<Payload> {
+    use prost::Message as _;
+    let hex = hex.strip_prefix("\\x").expect("bytea shown as hex");
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let event = pancake_proto::events::Event::decode(bytes.as_slice()).expect("an Event");
+    pancake_proto::events::to_v1(&event).payload
 }
 
 // ---- the rows ------------------------------------------------------------
@@ -430,7 +353,7 @@ async fn rows_hold_their_events_field_by_field() {
     let options = options("fields", &[]);
     let _cleanup = fresh(&options).await;
     load_ok(&options).await;
-    let all = all_events_cached();
+    let all = all_events_as_text();
     let c = Changes::of(all);
     let of_kind = |kind: EventKind| all.iter().filter(move |e| e.kind() == kind);
     let has = |what: &str, e: Option<&'static Event>| {
@@ -600,8 +523,10 @@ async fn rows_hold_their_events_field_by_field() {
         let got = rows
             .get(&e.event_id)
             .unwrap_or_else(|| panic!("event {} is not in the audit log", e.event_id));
-        let payload: serde_json::Value = serde_json::from_str(got[6].as_deref().unwrap()).unwrap();
-        assert_eq!(payload, expected_payload(e), "payload of {}", e.event_id);
+        // The payload's bytes decode to the event's own payload, every
+        // field as it was (text is not cleaned: bytea holds NUL as is).
+        let payload = audit_payload(got[6].as_deref().unwrap());
+        assert_eq!(payload, e.payload, "payload of {}", e.event_id);
         let source = e.source.clone().unwrap_or_default();
         let expected = [
             some(&e.event_id),
@@ -691,37 +616,50 @@ async fn legacy_columns_arrive_in_their_modules() {
     }
 
     let mut conn = module_db(&options, "audit").await;
-    let payload = |id: String| format!("(SELECT payload FROM events WHERE event_id = '{id}')");
-    let member = payload(uid(1));
-    let flirt = payload(h.flirt_ba.clone());
-    let message = payload(uid(30));
-    for (sql, expected) in [
-        (format!("{member}->>'profile_text'"), ANN_PROFILE_TEXT),
-        (format!("{member}->'height_cm'"), "168"),
-        (
-            format!("{member}->>'last_login_at'"),
-            "2020-09-13T12:28:20Z",
-        ),
-        (format!("{flirt}->>'kind'"), "kiss"),
-        (format!("{flirt}->>'note'"), FLIRT_BA_NOTE),
-        (format!("{flirt}->>'seen_at'"), "2020-09-13T12:26:57Z"),
-        (format!("{message}->>'subject'"), MESSAGE_30_SUBJECT),
-        (format!("{message}->'deleted_by_sender'"), "false"),
-        (format!("{message}->'deleted_by_recipient'"), "true"),
-    ] {
-        let got = text(&mut conn, &format!("SELECT ({sql})::text")).await;
-        assert_eq!(got.as_deref(), Some(expected), "{sql}");
-    }
+    let mut payload = async |id: &str| {
+        let sql = format!("SELECT payload::text FROM events WHERE event_id = '{id}'");
+        audit_payload(
+            &text(&mut conn, &sql)
+                .await
+                .expect("the event is in the audit log"),
+        )
+    };
+    let Some(Payload::MemberRegistered(m)) = payload(&uid(1)).await else {
+        panic!("ann's registration payload")
+    };
+    assert_eq!(m.profile_text.as_deref(), Some(ANN_PROFILE_TEXT));
+    assert_eq!(m.height_cm, Some(ANN_HEIGHT_CM));
+    assert_eq!(
+        m.last_login_at.as_ref().map(timestamp_micros),
+        Some(T0 + ANN_LAST_LOGIN * SECOND)
+    );
+    let Some(Payload::FlirtSent(f)) = payload(&h.flirt_ba).await else {
+        panic!("the flirt's payload")
+    };
+    assert_eq!(f.kind.as_deref(), Some("kiss"));
+    assert_eq!(f.note.as_deref(), Some(FLIRT_BA_NOTE));
+    assert_eq!(
+        f.seen_at.as_ref().map(timestamp_micros),
+        Some(T0 + 17 * SECOND)
+    );
+    let Some(Payload::MessageSent(m)) = payload(&uid(30)).await else {
+        panic!("message 30's payload")
+    };
+    assert_eq!(m.subject.as_deref(), Some(MESSAGE_30_SUBJECT));
+    assert!(!m.deleted_by_sender);
+    assert!(m.deleted_by_recipient);
 }
 
 /// A module database made before the legacy columns (schema version 1) is
-/// brought to version 2 by the next load: the columns are added, rows
-/// already there keep NULL and false in them.
+/// brought to the newest version by the next load: the columns are added,
+/// rows already there keep NULL and false in them; chat's threads become
+/// one row per thread (rebuilt), and the audit log is written again with
+/// protobuf payloads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_of_schema_version_1_gets_the_new_columns() {
     let dir = tempfile::tempdir().unwrap();
     write_hand_stream(dir.path(), false);
-    let mut options = options("upgrade", &["profile", "chat", "alerts"]);
+    let mut options = options("upgrade", &["profile", "chat", "alerts", "audit"]);
     options.input = dir.path().to_owned();
     let _cleanup = fresh(&options).await;
     load_ok(&options).await;
@@ -729,17 +667,34 @@ async fn a_database_of_schema_version_1_gets_the_new_columns() {
     let v1 = [
         (
             "profile",
-            "ALTER TABLE members DROP COLUMN profile_text, DROP COLUMN height_cm, DROP COLUMN last_login_at",
+            "ALTER TABLE members DROP COLUMN profile_text, DROP COLUMN height_cm, DROP COLUMN last_login_at"
+                .to_owned(),
         ),
         (
             "chat",
-            "ALTER TABLE messages DROP COLUMN subject, DROP COLUMN deleted_by_sender, DROP COLUMN deleted_by_recipient",
+            "ALTER TABLE messages DROP COLUMN subject, DROP COLUMN deleted_by_sender, DROP COLUMN deleted_by_recipient;
+             DROP VIEW thread_members; DROP TABLE threads;
+             CREATE TABLE thread_members (thread_id uuid NOT NULL, member_id uuid NOT NULL,
+                 other_member_id uuid NOT NULL, first_message_at timestamptz NOT NULL,
+                 last_message_at timestamptz NOT NULL, messages bigint NOT NULL,
+                 unread bigint NOT NULL, hidden_by_block_id uuid, created_at timestamptz NOT NULL,
+                 updated_at timestamptz NOT NULL, PRIMARY KEY (thread_id, member_id));
+             CREATE INDEX thread_members_inbox ON thread_members (member_id, last_message_at DESC)"
+                .into(),
         ),
-        ("alerts", "ALTER TABLE alerts DROP COLUMN flirt_kind"),
+        ("alerts", "ALTER TABLE alerts DROP COLUMN flirt_kind".into()),
+        (
+            "audit",
+            format!(
+                "DROP TABLE events; DROP TYPE event_kind; {}; {}",
+                include_str!("../sql/audit/v1.sql"),
+                include_str!("../sql/audit/indexes.sql")
+            ),
+        ),
     ];
     for (module, drop) in v1 {
         let mut conn = module_db(&options, module).await;
-        execute(&mut conn, drop).await;
+        execute(&mut conn, &drop).await;
         execute(
             &mut conn,
             &format!("UPDATE pancake.schema_version SET version = 1 WHERE module = '{module}'"),
@@ -747,23 +702,50 @@ async fn a_database_of_schema_version_1_gets_the_new_columns() {
         .await;
     }
     load_ok(&options).await;
-    for (module, filled) in [
+    for (module, version, filled) in [
         (
             "profile",
+            2,
             "SELECT count(*) FROM members WHERE profile_text IS NOT NULL OR height_cm IS NOT NULL OR last_login_at IS NOT NULL",
         ),
         (
             "chat",
+            3,
             "SELECT count(*) FROM messages WHERE subject IS NOT NULL OR deleted_by_sender OR deleted_by_recipient",
         ),
         (
             "alerts",
+            2,
             "SELECT count(*) FROM alerts WHERE flirt_kind IS NOT NULL",
+        ),
+        // The audit log was written again: no row lacks its payload.
+        (
+            "audit",
+            2,
+            "SELECT count(*) FROM events WHERE payload IS NULL",
         ),
     ] {
         let mut conn = module_db(&options, module).await;
-        let version = "SELECT version::bigint FROM pancake.schema_version";
-        assert_eq!(scalar(&mut conn, version).await, 2, "{module}");
+        let found = "SELECT version::bigint FROM pancake.schema_version";
+        assert_eq!(scalar(&mut conn, found).await, version, "{module}");
         assert_eq!(scalar(&mut conn, filled).await, 0, "{module}");
     }
+    let mut conn = module_db(&options, "chat").await;
+    let sides = "SELECT count(*) FROM thread_members";
+    assert!(
+        scalar(&mut conn, sides).await > 0,
+        "the threads are rebuilt"
+    );
+    let mut conn = module_db(&options, "audit").await;
+    let rows =
+        "SELECT (SELECT count(*) FROM events) - (SELECT sum(events) FROM pancake.parts)::bigint";
+    assert_eq!(scalar(&mut conn, rows).await, 0, "every event again");
+    let sql = format!(
+        "SELECT payload::text FROM events WHERE event_id = '{}'",
+        uid(30)
+    );
+    let payload = audit_payload(&text(&mut conn, &sql).await.unwrap());
+    assert!(
+        matches!(payload, Some(Payload::MessageSent(m)) if m.subject.as_deref() == Some(MESSAGE_30_SUBJECT))
+    );
 }

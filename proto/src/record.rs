@@ -60,14 +60,14 @@ macro_rules! row_record {
 }
 
 row_record!(legacy::DirtyRow, "pancake.legacy.v1.DirtyRow");
-row_record!(events::Reject, "pancake.events.v1.Reject");
+row_record!(events::Reject, "pancake.events.v2.Reject");
 
 impl Record for events::EventBatch {
-    const TYPE_NAME: &'static str = "pancake.events.v1.EventBatch";
+    const TYPE_NAME: &'static str = "pancake.events.v2.EventBatch";
 }
 
 impl Record for events::Event {
-    const TYPE_NAME: &'static str = "pancake.events.v1.Event";
+    const TYPE_NAME: &'static str = "pancake.events.v2.Event";
     fn time(&self) -> Option<Timestamp> {
         self.occurred_at
     }
@@ -83,9 +83,10 @@ pub fn timestamp_micros(t: &Timestamp) -> i64 {
 
 /// The order of events in an event stream: by time; at the same instant a
 /// registration first (so that nothing of a member comes before they
-/// exist), then by event id. Transform sorts its runs by it and loaders
-/// merge by it.
-pub fn event_order(event: &events::Event) -> (i64, bool, &str) {
+/// exist), then by event id (its 16 bytes: the order of its text, which
+/// contract v1 sorted by). Transform sorts its runs by it and loaders merge
+/// by it.
+pub fn event_order(event: &events::Event) -> (i64, bool, &[u8]) {
     (
         event
             .occurred_at

@@ -37,13 +37,13 @@ struct Fixture {
 
 fn event(table: &str, key: i64, kind: EventKind) -> Event {
     Event {
-        event_id: format!("{table}-{key}-{}", kind as i32),
+        event_id: format!("{table}-{key}-{}", kind as i32).into(),
         kind: kind as i32,
         occurred_at: Some(Timestamp {
             seconds: 1_000_000_000 + key,
             nanos: 0,
         }),
-        member_id: format!("member-{key}"),
+        member_id: format!("member-{key}").into(),
         ..Event::default()
     }
 }

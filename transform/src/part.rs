@@ -246,6 +246,7 @@ fn map_chunk<R: Row>(
         match verdict {
             Ok(()) => {
                 let before = events.len();
+                account.repaired += u64::from(row.repaired());
                 row.events(cx, &mut events);
                 for e in &events[before..] {
                     // Looked up before inserting: an owned key per event was
@@ -259,7 +260,6 @@ fn map_chunk<R: Row>(
                     }
                 }
                 account.rows_with_events += 1;
-                account.repaired += u64::from(row.repaired());
             }
             Err(rejection) => {
                 account.rejected += 1;

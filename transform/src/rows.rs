@@ -149,8 +149,9 @@ pub trait Row: Record + Send + 'static {
     const MAX_EVENTS: u64;
     /// The checks, in order; `Ok` means the row becomes events.
     fn check(&self, cx: &Context) -> Check<()>;
-    /// The events of a row that passed [`Row::check`].
-    fn events(&self, cx: &Context, out: &mut Vec<Event>);
+    /// The events of a row that passed [`Row::check`]. Takes the row: its
+    /// texts move into the events rather than being copied.
+    fn events(self, cx: &Context, out: &mut Vec<Event>);
     /// Whether text of the row had lone surrogates, repaired as U+FFFD.
     fn repaired(&self) -> bool {
         false
@@ -166,10 +167,10 @@ fn event(
     payload: Payload,
 ) -> Event {
     Event {
-        event_id: ids::event(kind_name(kind), table.name(), key),
+        event_id: ids::event(kind_name(kind), table.name(), key).to_vec(),
         kind: kind as i32,
         occurred_at: Some(at),
-        member_id: ids::member(member),
+        member_id: ids::member(member).to_vec(),
         source: Some(events::LegacySource {
             table: table.name().into(),
             key,
@@ -198,7 +199,7 @@ impl Row for legacy::Member {
         cx.later(&self.deleted_at, registered, "deleted_at")
     }
 
-    fn events(&self, _cx: &Context, out: &mut Vec<Event>) {
+    fn events(self, _cx: &Context, out: &mut Vec<Event>) {
         let (t, id, key) = (Self::TABLE, self.member_id, i64::from(self.member_id));
         let birth = self.birth_date.unwrap_or_default();
         out.push(event(
@@ -208,8 +209,8 @@ impl Row for legacy::Member {
             has(self.registered_at),
             id,
             Payload::MemberRegistered(events::MemberRegistered {
-                nickname: self.nickname.clone().unwrap_or_default(),
-                email: self.email.clone().unwrap_or_default(),
+                nickname: self.nickname.unwrap_or_default(),
+                email: self.email.unwrap_or_default(),
                 gender: match self.gender {
                     Some(1) => events::Gender::Woman,
                     Some(2) => events::Gender::Man,
@@ -221,9 +222,9 @@ impl Row for legacy::Member {
                     month: birth.month,
                     day: birth.day,
                 }),
-                city: self.city.clone(),
-                portrait_url: self.portrait_url.clone(),
-                profile_text: self.profile_text.clone(),
+                city: self.city,
+                portrait_url: self.portrait_url,
+                profile_text: self.profile_text,
                 height_cm: self.height_cm,
                 last_login_at: self.last_login_at,
             }),
@@ -278,7 +279,7 @@ impl Row for legacy::Flirt {
         cx.pair((sender, "sender_id"), (recipient, "recipient_id"), at)
     }
 
-    fn events(&self, _cx: &Context, out: &mut Vec<Event>) {
+    fn events(self, _cx: &Context, out: &mut Vec<Event>) {
         out.push(event(
             EventKind::FlirtSent,
             Self::TABLE,
@@ -286,10 +287,10 @@ impl Row for legacy::Flirt {
             has(self.sent_at),
             has(self.sender_id),
             Payload::FlirtSent(events::FlirtSent {
-                flirt_id: ids::entity("flirt", self.flirt_id),
-                recipient_id: ids::member(has(self.recipient_id)),
+                flirt_id: ids::entity("flirt", self.flirt_id).to_vec(),
+                recipient_id: ids::member(has(self.recipient_id)).to_vec(),
                 kind: self.kind.and_then(flirt_kind).map(str::to_owned),
-                note: self.note.clone(),
+                note: self.note,
                 seen_at: self.seen_at,
             }),
         ));
@@ -326,7 +327,7 @@ impl Row for legacy::Message {
         cx.pair((sender, "sender_id"), (recipient, "recipient_id"), at)
     }
 
-    fn events(&self, _cx: &Context, out: &mut Vec<Event>) {
+    fn events(self, _cx: &Context, out: &mut Vec<Event>) {
         let (sender, recipient) = (has(self.sender_id), has(self.recipient_id));
         let message_id = ids::entity("message", self.message_id);
         let thread_id = ids::thread(sender, recipient);
@@ -338,9 +339,9 @@ impl Row for legacy::Message {
                 read_at,
                 recipient,
                 Payload::MessageRead(events::MessageRead {
-                    message_id: message_id.clone(),
-                    thread_id: thread_id.clone(),
-                    sender_id: ids::member(sender),
+                    message_id: message_id.to_vec(),
+                    thread_id: thread_id.to_vec(),
+                    sender_id: ids::member(sender).to_vec(),
                 }),
             ));
         }
@@ -351,11 +352,11 @@ impl Row for legacy::Message {
             has(self.sent_at),
             sender,
             Payload::MessageSent(events::MessageSent {
-                message_id,
-                thread_id,
-                recipient_id: ids::member(recipient),
-                body: self.body.clone().unwrap_or_default(),
-                subject: self.subject.clone(),
+                message_id: message_id.to_vec(),
+                thread_id: thread_id.to_vec(),
+                recipient_id: ids::member(recipient).to_vec(),
+                body: self.body.unwrap_or_default(),
+                subject: self.subject,
                 deleted_by_sender: self.deleted_by_sender.unwrap_or_default(),
                 deleted_by_recipient: self.deleted_by_recipient.unwrap_or_default(),
             }),
@@ -391,7 +392,7 @@ macro_rules! relation_row {
                 cx.pair((from, stringify!($from)), (to, stringify!($to)), at)
             }
 
-            fn events(&self, _cx: &Context, out: &mut Vec<Event>) {
+            fn events(self, _cx: &Context, out: &mut Vec<Event>) {
                 let key = i64::from(self.$key);
                 let id = ids::entity($entity, key);
                 let to = ids::member(has(self.$to));
@@ -403,8 +404,8 @@ macro_rules! relation_row {
                     has(self.created_at),
                     from,
                     Payload::$added(events::$payload_added {
-                        $id_field: id.clone(),
-                        $to_field: to.clone(),
+                        $id_field: id.to_vec(),
+                        $to_field: to.to_vec(),
                     }),
                 ));
                 if let Some(at) = self.removed_at {
@@ -415,8 +416,8 @@ macro_rules! relation_row {
                         at,
                         from,
                         Payload::$removed(events::$payload_removed {
-                            $id_field: id,
-                            $to_field: to,
+                            $id_field: id.to_vec(),
+                            $to_field: to.to_vec(),
                         }),
                     ));
                 }
@@ -468,7 +469,7 @@ impl Row for legacy::ProfileVisit {
         cx.pair((visitor, "visitor_id"), (visited, "visited_id"), at)
     }
 
-    fn events(&self, _cx: &Context, out: &mut Vec<Event>) {
+    fn events(self, _cx: &Context, out: &mut Vec<Event>) {
         out.push(event(
             EventKind::ProfileVisited,
             Self::TABLE,
@@ -476,8 +477,8 @@ impl Row for legacy::ProfileVisit {
             has(self.visited_at),
             has(self.visitor_id),
             Payload::ProfileVisited(events::ProfileVisited {
-                visit_id: ids::entity("visit", self.visit_id),
-                visited_id: ids::member(has(self.visited_id)),
+                visit_id: ids::entity("visit", self.visit_id).to_vec(),
+                visited_id: ids::member(has(self.visited_id)).to_vec(),
             }),
         ));
     }
@@ -496,7 +497,7 @@ impl Row for legacy::Photo {
         cx.registered_by(registered, at, owner, "member_id")
     }
 
-    fn events(&self, _cx: &Context, out: &mut Vec<Event>) {
+    fn events(self, _cx: &Context, out: &mut Vec<Event>) {
         let key = i64::from(self.photo_id);
         out.push(event(
             EventKind::PhotoUploaded,
@@ -505,8 +506,8 @@ impl Row for legacy::Photo {
             has(self.uploaded_at),
             has(self.member_id),
             Payload::PhotoUploaded(events::PhotoUploaded {
-                photo_id: ids::entity("photo", key),
-                url: self.url.clone().unwrap_or_default(),
+                photo_id: ids::entity("photo", key).to_vec(),
+                url: self.url.unwrap_or_default(),
             }),
         ));
     }
@@ -550,7 +551,7 @@ impl Row for legacy::PhotoLike {
         Ok(())
     }
 
-    fn events(&self, cx: &Context, out: &mut Vec<Event>) {
+    fn events(self, cx: &Context, out: &mut Vec<Event>) {
         let photo = has(self.photo_id);
         let owner = cx.photos.owner(photo).expect("checked before mapping");
         out.push(event(
@@ -560,9 +561,9 @@ impl Row for legacy::PhotoLike {
             has(self.liked_at),
             has(self.member_id),
             Payload::PhotoLiked(events::PhotoLiked {
-                like_id: ids::entity("photo-like", self.like_id),
-                photo_id: ids::entity("photo", i64::from(photo)),
-                owner_id: ids::member(owner),
+                like_id: ids::entity("photo-like", self.like_id).to_vec(),
+                photo_id: ids::entity("photo", i64::from(photo)).to_vec(),
+                owner_id: ids::member(owner).to_vec(),
             }),
         ));
     }

@@ -7,6 +7,7 @@ mod common;
 use common::{assert_sorted, generate_tiny, parts, read_part, verified};
 use pancake_datasets::{GenerateOptions, GeneratorSection, Preset, generate};
 use pancake_proto::Manifest;
+use pancake_proto::events::uuid_text;
 use pancake_transform::{TransformOptions, transform};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -133,7 +134,7 @@ fn runs_are_sorted_and_a_registration_comes_before_everything_of_its_member() {
     }
     // The loader's merge: one global order.
     all.sort_by(|a, b| event_order(a).cmp(&event_order(b)));
-    let mut registered: HashMap<String, i64> = HashMap::new();
+    let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
     let mut checked = 0;
     for e in &all {
         let t = timestamp_micros(e.occurred_at.as_ref().unwrap());
@@ -141,7 +142,7 @@ fn runs_are_sorted_and_a_registration_comes_before_everything_of_its_member() {
             registered.insert(e.member_id.clone(), t);
             continue;
         }
-        let others: Vec<&String> = match e.payload.as_ref().unwrap() {
+        let others: Vec<&Vec<u8>> = match e.payload.as_ref().unwrap() {
             Payload::FlirtSent(p) => vec![&p.recipient_id],
             Payload::MessageSent(p) => vec![&p.recipient_id],
             Payload::MessageRead(p) => vec![&p.sender_id],
@@ -156,8 +157,9 @@ fn runs_are_sorted_and_a_registration_comes_before_everything_of_its_member() {
         for member in std::iter::once(&e.member_id).chain(others) {
             assert!(
                 registered.contains_key(member),
-                "{} of {member} comes before its registration",
-                e.event_id
+                "{} of {} comes before its registration",
+                uuid_text(&e.event_id),
+                uuid_text(member)
             );
             checked += 1;
         }

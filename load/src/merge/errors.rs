@@ -14,6 +14,9 @@ pub enum MergeError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
 
+    #[error(transparent)]
+    EventContract(#[from] pancake_proto::events::EventContractError),
+
     #[error("{}: this is a {found}, not an event stream; load reads what `pancake transform` writes", .dir.display())]
     NotEventStream { dir: PathBuf, found: &'static str },
 

@@ -10,7 +10,6 @@
 use pancake_proto::events::{Event, EventKind};
 use pancake_proto::record::timestamp_micros;
 use prost::Message as _;
-use std::borrow::Cow;
 
 /// The first four fields of [`Event`], decoded alone: prost skips the
 /// others (source, payload) without building them.
@@ -129,20 +128,10 @@ impl FramedEvent {
     }
 }
 
-/// An id as text for message properties and headers: 16 bytes (the v2
-/// contract) as a hyphenated UUID, anything else (the v1 contract's UUID
-/// text) as the UTF-8 it is.
-pub fn id_text(id: &[u8]) -> Cow<'_, str> {
-    match uuid::Uuid::from_slice(id) {
-        Ok(uuid) => Cow::Owned(uuid.hyphenated().to_string()),
-        Err(_) => String::from_utf8_lossy(id),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pancake_proto::events::{EventKind, FlirtSent, LegacySource, event};
+    use pancake_proto::events::{EventKind, FlirtSent, LegacySource, event, uuid_text};
     use pancake_proto::record::micros_timestamp;
 
     const EVENT_UUID: &str = "0b9e6c2a-4f1d-5a3e-9c7b-2d8f1e0a6b5c";
@@ -182,8 +171,8 @@ mod tests {
         assert_eq!(head.member_id, member_id);
         assert_eq!(head.kind(), EventKind::FlirtSent);
         assert_eq!(head.time(), Some(1_700_000_000_123_456));
-        assert_eq!(id_text(&head.event_id), EVENT_UUID);
-        assert_eq!(id_text(&head.member_id), MEMBER_UUID);
+        assert_eq!(uuid_text(&head.event_id), EVENT_UUID);
+        assert_eq!(uuid_text(&head.member_id), MEMBER_UUID);
     }
 
     #[test]

@@ -32,7 +32,7 @@ mod head;
 mod run;
 
 pub use errors::MergeError;
-pub use head::{EventHead, FramedEvent, id_text};
+pub use head::{EventHead, FramedEvent};
 
 use pancake_proto::events::Event;
 use pancake_proto::manifest::DumpKindName;
@@ -145,6 +145,7 @@ impl EventMerge {
                 found: manifest.kind.as_str(),
             });
         }
+        manifest.check_contract(dir)?;
         if !manifest.complete {
             return Err(MergeError::Incomplete {
                 dir: dir.to_path_buf(),

@@ -2,7 +2,7 @@
 //! checked against itself and the manifest as it goes.
 
 use super::MergeError;
-use super::head::{EventHead, FramedEvent, id_text};
+use super::head::{EventHead, FramedEvent};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::{Event, EventKind};
 use pancake_proto::names::kind_name;
@@ -189,8 +189,8 @@ fn show_time(micros: Option<i64>) -> String {
 fn describe(head: &EventHead) -> String {
     let kind = EventKind::try_from(head.kind).map_or("unknown", kind_name);
     format!(
-        "{} {kind} {:?}",
+        "{} {kind} {}",
         show_time(head.time()),
-        id_text(&head.event_id)
+        pancake_proto::events::uuid_text(&head.event_id)
     )
 }

@@ -14,10 +14,10 @@ const T0: i64 = 1_577_836_800 * SECOND;
 
 fn ev(id: &str, kind: EventKind, micros: i64) -> Event {
     Event {
-        event_id: id.to_owned(),
+        event_id: id.into(),
         kind: kind as i32,
         occurred_at: Some(micros_timestamp(micros)),
-        member_id: format!("member-of-{id}"),
+        member_id: format!("member-of-{id}").into(),
         ..Event::default()
     }
 }
@@ -76,7 +76,10 @@ fn stream(dir: &Path, tables: &[(&str, Vec<Vec<Event>>)]) {
 }
 
 fn ids(events: &[Event]) -> Vec<String> {
-    events.iter().map(|e| e.event_id.clone()).collect()
+    events
+        .iter()
+        .map(|e| String::from_utf8(e.event_id.clone()).unwrap())
+        .collect()
 }
 
 fn merge_all(merge: EventMerge) -> Vec<Event> {
@@ -215,8 +218,8 @@ fn each_event_comes_as_the_bytes_its_part_holds_with_its_head() {
         let event = &expected[seen];
         // The part writer encodes with prost, as this does.
         assert_eq!(framed.frame(), event.encode_to_vec().as_slice());
-        assert_eq!(framed.head().event_id, event.event_id.as_bytes());
-        assert_eq!(framed.head().member_id, event.member_id.as_bytes());
+        assert_eq!(framed.head().event_id, event.event_id);
+        assert_eq!(framed.head().member_id, event.member_id);
         assert_eq!(framed.head().kind, event.kind);
         assert_eq!(framed.head().occurred_at, event.occurred_at);
         assert_eq!(framed.event().unwrap(), *event);
@@ -274,7 +277,10 @@ fn equal_keys_in_different_runs_go_in_run_order() {
         ],
     );
     let got = merge_all(EventMerge::open(dir.path()).unwrap());
-    let members: Vec<&str> = got.iter().map(|e| e.member_id.as_str()).collect();
+    let members: Vec<&str> = got
+        .iter()
+        .map(|e| std::str::from_utf8(&e.member_id).unwrap())
+        .collect();
     assert_eq!(members, ["first", "second"]);
 }
 

@@ -1,8 +1,16 @@
-//! The ceiling beside a load: the same rows, rendered beforehand, sent by
+//! The ceilings beside a load: the same rows, rendered beforehand, sent by
 //! one plain `COPY ... FROM STDIN` per table into bare tables (no keys, no
 //! indexes, no bookkeeping, no finishing steps), one table after another as
 //! psql would. The loader's rows/s divided by this is how much of the
 //! server's bulk pace it keeps.
+//!
+//! The whole-load ceiling adds to those COPYs what a load cannot do without:
+//! the module's keys and indexes and its finishing script, run on the
+//! copied tables as the loader runs them (one transaction each, the same
+//! work memory, up to `--jobs` modules at once). What it leaves out is the
+//! loader's own bookkeeping (parts, pending changes, resuming), so the
+//! loader's rate over it is how close a load is to the least the server
+//! must do.
 
 use super::copy::CopyData;
 use super::project::PartRows;
@@ -12,6 +20,7 @@ use crate::merge::MergeError;
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
 use pancake_proto::{IoError, Manifest, PartReader, ReadOptions};
+use sqlx::Connection as _;
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
@@ -26,6 +35,15 @@ pub struct CopyCeiling {
     pub bytes: u64,
     /// The COPYs alone, rendering aside.
     pub elapsed: Duration,
+    /// The keys, indexes and finishing scripts after the COPYs.
+    pub keys_and_finishing: Duration,
+}
+
+impl CopyCeiling {
+    /// The whole-load ceiling's time: COPYs, keys, indexes and finishing.
+    pub fn whole_load(&self) -> Duration {
+        self.elapsed + self.keys_and_finishing
+    }
 }
 
 /// Renders every selected module's rows into files in `work` (not timed),
@@ -102,18 +120,74 @@ pub async fn plain_copy(
     }
 
     let mut ceiling = CopyCeiling::default();
+    let result = copy_then_finish(options, &modules, &rendered, &mut ceiling).await;
     for (spec, server, _) in &modules {
-        let scratch = scratch_name(options, spec.name);
-        server.drop_database(&scratch).await?;
-        server.create_database(&scratch).await?;
-        let result = copy_module(server, &scratch, spec, &rendered, &mut ceiling).await;
-        server.drop_database(&scratch).await?;
-        result?;
+        server
+            .drop_database(&scratch_name(options, spec.name))
+            .await?;
     }
     for (_, _, path, _) in rendered {
         let _ = std::fs::remove_file(path);
     }
-    Ok(ceiling)
+    result.map(|()| ceiling)
+}
+
+/// The COPYs of every module, one table after another; then the keys,
+/// indexes and finishing steps of every module, up to `--jobs` at once as
+/// the loader runs them, timed from the first to the last.
+async fn copy_then_finish(
+    options: &PgOptions,
+    modules: &[(&'static crate::modules::ModuleSpec, Server, String)],
+    rendered: &[(&str, usize, std::path::PathBuf, u64)],
+    ceiling: &mut CopyCeiling,
+) -> Result<(), PgError> {
+    for (spec, server, _) in modules {
+        let scratch = scratch_name(options, spec.name);
+        server.drop_database(&scratch).await?;
+        server.create_database(&scratch).await?;
+        copy_module(server, &scratch, spec, rendered, ceiling).await?;
+    }
+    let started = Instant::now();
+    let finishing = modules.iter().map(|(spec, server, _)| {
+        keys_and_finishing(server, scratch_name(options, spec.name), spec)
+    });
+    let results: Vec<Result<(), PgError>> = {
+        use futures_util::StreamExt as _;
+        futures_util::stream::iter(finishing)
+            .buffer_unordered(options.jobs.max(1))
+            .collect()
+            .await
+    };
+    ceiling.keys_and_finishing = started.elapsed();
+    results.into_iter().collect()
+}
+
+/// The module's keys and indexes, then its finishing script, each in one
+/// transaction with the loader's work memory.
+async fn keys_and_finishing(
+    server: &Server,
+    database: String,
+    spec: &crate::modules::ModuleSpec,
+) -> Result<(), PgError> {
+    let mut conn = server.connect(&database).await?;
+    for (sql, action) in [
+        (spec.postgres.indexes, "building keys and indexes"),
+        (spec.postgres.finish, "running the module's finishing steps"),
+    ] {
+        if sql.is_empty() {
+            continue;
+        }
+        let mut tx = super::schema::begin_with_memory(server, &database, &mut conn).await?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| server.error(&database, action, e))?;
+        tx.commit()
+            .await
+            .map_err(|e| server.error(&database, action, e))?;
+    }
+    let _ = conn.close().await;
+    Ok(())
 }
 
 fn scratch_name(options: &PgOptions, module: &str) -> String {
@@ -128,7 +202,8 @@ async fn copy_module(
     ceiling: &mut CopyCeiling,
 ) -> Result<(), PgError> {
     let mut conn = server.connect(database).await?;
-    for script in spec.postgres.migrations {
+    // The bookkeeping schema first: later migrations reset its records.
+    for script in std::iter::once(&super::schema::BOOKKEEPING).chain(spec.postgres.migrations) {
         sqlx::raw_sql(script)
             .execute(&mut conn)
             .await
@@ -162,5 +237,6 @@ async fn copy_module(
         ceiling.elapsed += started.elapsed();
         ceiling.rows += rows;
     }
+    let _ = conn.close().await;
     Ok(())
 }

@@ -28,7 +28,7 @@ pub enum Value {
     Timestamp(i64),
     /// A calendar day, days since 1970-01-01.
     Date(i32),
-    Json(String),
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -113,28 +113,21 @@ impl CopyData {
         self.bytes.extend_from_slice(bytes);
     }
 
-    fn text(&mut self, prefix: Option<u8>, text: &str) {
-        let extra = usize::from(prefix.is_some());
+    fn text(&mut self, text: &str) {
         if text.contains('\0') {
             self.nul_replaced += 1;
             let clean = text.replace('\0', "\u{FFFD}");
-            return self.text(prefix, &clean);
+            return self.text(&clean);
         }
-        self.bytes
-            .extend_from_slice(&((text.len() + extra) as i32).to_be_bytes());
-        if let Some(p) = prefix {
-            self.bytes.push(p);
-        }
-        self.bytes.extend_from_slice(text.as_bytes());
+        self.field(text.as_bytes());
     }
 
     fn value(&mut self, value: &Value) {
         match value {
             Value::Null => self.bytes.extend_from_slice(&(-1i32).to_be_bytes()),
             Value::Uuid(u) => self.field(u),
-            Value::Text(t) => self.text(None, t),
-            // jsonb's binary form is a version byte, then the text.
-            Value::Json(t) => self.text(Some(1), t),
+            Value::Text(t) => self.text(t),
+            Value::Bytes(b) => self.field(b),
             Value::BigInt(i) => self.field(&i.to_be_bytes()),
             Value::Int(i) => self.field(&i.to_be_bytes()),
             Value::Bool(b) => self.field(&[u8::from(*b)]),
@@ -165,7 +158,7 @@ mod tests {
             Value::Text("hé".into()),
             Value::Timestamp(PG_EPOCH_MICROS + 5),
             Value::Date(day_number(2000, 1, 2).unwrap()),
-            Value::Json("{}".into()),
+            Value::Bytes(vec![1, b'{', b'}']),
             Value::Int(-2),
             Value::Bool(true),
         ]);

@@ -207,6 +207,9 @@ pub async fn load(options: &PgOptions, progress: Arc<dyn Progress>) -> Result<Pg
         }
         .into());
     }
+    manifest
+        .check_contract(&options.input)
+        .map_err(MergeError::from)?;
     if !manifest.complete {
         return Err(PgError::Unfinished(options.input.clone()));
     }

@@ -9,7 +9,7 @@
 //! parts can load in any order, in parallel, and each exactly once.
 
 use super::copy::{CopyData, Value, day_number};
-use pancake_proto::events::{Event, event};
+use pancake_proto::events::{Event, event, uuid_text};
 use pancake_proto::names::kind_name;
 use pancake_proto::record::timestamp_micros;
 use std::collections::HashMap;
@@ -82,17 +82,17 @@ pub struct ProjectError {
 
 fn problem(event: &Event, problem: impl Into<String>) -> ProjectError {
     ProjectError {
-        event_id: event.event_id.clone(),
+        event_id: uuid_text(&event.event_id),
         kind: kind_name(event.kind()),
         problem: problem.into(),
     }
 }
 
-/// A UUID in its text form, as 16 bytes.
-pub fn uuid(event: &Event, field: &str, text: &str) -> Result<Value, ProjectError> {
-    uuid::Uuid::parse_str(text)
-        .map(|u| Value::Uuid(*u.as_bytes()))
-        .map_err(|_| problem(event, format!("{field} {text:?} is not a UUID")))
+/// An id field's UUID, checked to be 16 bytes.
+pub fn uuid(event: &Event, field: &'static str, bytes: &[u8]) -> Result<Value, ProjectError> {
+    pancake_proto::events::id(field, bytes)
+        .map(Value::Uuid)
+        .map_err(|e| problem(event, e.to_string()))
 }
 
 fn occurred_at(event: &Event) -> Result<i64, ProjectError> {
@@ -239,8 +239,8 @@ const BLOCKS: TableSpec = TableSpec {
 /// created and updated at.
 fn made_row(
     event: &Event,
-    id: (&str, &str),
-    other: (&str, &str),
+    id: (&'static str, &[u8]),
+    other: (&'static str, &[u8]),
     at: i64,
 ) -> Result<Vec<Value>, ProjectError> {
     Ok(vec![
@@ -402,6 +402,7 @@ pub static CHAT: PgModule = PgModule {
     migrations: &[
         include_str!("../../sql/chat/v1.sql"),
         include_str!("../../sql/chat/v2.sql"),
+        include_str!("../../sql/chat/v3.sql"),
     ],
     indexes: include_str!("../../sql/chat/indexes.sql"),
     finish: include_str!("../../sql/chat/finish.sql"),
@@ -568,7 +569,10 @@ pub static AUDIT: PgModule = PgModule {
         ],
         changes: &[],
     }],
-    migrations: &[include_str!("../../sql/audit/v1.sql")],
+    migrations: &[
+        include_str!("../../sql/audit/v1.sql"),
+        include_str!("../../sql/audit/v2.sql"),
+    ],
     indexes: include_str!("../../sql/audit/indexes.sql"),
     finish: "",
     derived: &[],
@@ -584,7 +588,7 @@ pub static AUDIT: PgModule = PgModule {
                 uuid(event, "member_id", &event.member_id)?,
                 Value::Text(source.map_or_else(String::new, |s| s.table.clone())),
                 Value::BigInt(source.map_or(0, |s| s.key)),
-                Value::Json(super::payload::payload_json(event)),
+                Value::Bytes(super::payload::payload_bytes(event)),
                 Value::Timestamp(at),
             ],
         );
@@ -603,21 +607,26 @@ mod tests {
     const M1: &str = "00000000-0000-5000-8000-000000000001";
     const M2: &str = "00000000-0000-5000-8000-000000000002";
 
+    /// The 16 bytes of a UUID written as text.
+    fn id(text: &str) -> Vec<u8> {
+        uuid::Uuid::parse_str(text).unwrap().as_bytes().to_vec()
+    }
+
     fn at(seconds: i64) -> Option<Timestamp> {
         Some(Timestamp { seconds, nanos: 0 })
     }
 
-    fn sent(id: &str, seconds: i64) -> Event {
+    fn sent(key: &str, seconds: i64) -> Event {
         Event {
-            event_id: id.into(),
+            event_id: id(key),
             kind: EventKind::MessageSent as i32,
             occurred_at: at(seconds),
-            member_id: A.into(),
+            member_id: id(A),
             source: None,
             payload: Some(event::Payload::MessageSent(MessageSent {
-                message_id: id.into(),
-                thread_id: id.into(),
-                recipient_id: B.into(),
+                message_id: id(key),
+                thread_id: id(key),
+                recipient_id: id(B),
                 body: "hi".into(),
                 subject: None,
                 deleted_by_sender: false,
@@ -626,17 +635,17 @@ mod tests {
         }
     }
 
-    fn read(id: &str, seconds: i64) -> Event {
+    fn read(key: &str, seconds: i64) -> Event {
         Event {
-            event_id: id.into(),
+            event_id: id(key),
             kind: EventKind::MessageRead as i32,
             occurred_at: at(seconds),
-            member_id: B.into(),
+            member_id: id(B),
             source: None,
             payload: Some(event::Payload::MessageRead(MessageRead {
-                message_id: id.into(),
-                thread_id: id.into(),
-                sender_id: A.into(),
+                message_id: id(key),
+                thread_id: id(key),
+                sender_id: id(A),
             })),
         }
     }
@@ -668,8 +677,9 @@ mod tests {
         event.member_id = "not-a-uuid".into();
         let e = (CHAT.project)(&event, &mut PartRows::new(&CHAT)).unwrap_err();
         assert!(
-            e.to_string()
-                .contains("member_id \"not-a-uuid\" is not a UUID"),
+            e.to_string().contains(
+                "member_id holds 10 bytes (0x6e6f742d612d75756964), not the 16 of a UUID"
+            ),
             "{e}"
         );
         assert!(e.to_string().contains(M1), "{e}");

@@ -10,7 +10,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection as _, Row as _};
 use std::collections::HashSet;
 
-const BOOKKEEPING: &str = include_str!("../../sql/pancake.sql");
+pub(super) const BOOKKEEPING: &str = include_str!("../../sql/pancake.sql");
 
 /// Sorts and index builds over whole tables: the server's defaults (4 MB,
 /// 64 MB) spill to disk and made the chat threads 4x slower on finland.
@@ -33,7 +33,7 @@ async fn exec(
 }
 
 /// A transaction for whole-table work, with [`MEMORY`] set for it.
-async fn begin_with_memory<'c>(
+pub(super) async fn begin_with_memory<'c>(
     server: &Server,
     database: &str,
     conn: &'c mut PgConnection,

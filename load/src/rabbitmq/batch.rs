@@ -3,9 +3,10 @@
 
 use super::message::{Outgoing, SCHEMA_VERSION, base_properties, header_table};
 use super::topology::{STREAM, batch_key};
-use crate::merge::{FramedEvent, id_text};
+use crate::merge::FramedEvent;
 use crate::modules::{MODULES, ModuleSpec};
 use lapin::types::{AMQPValue, LongString};
+use pancake_proto::events::uuid_text;
 
 /// Every target's batch being built: each module's, or the stream's alone.
 pub(super) struct Batches {
@@ -95,7 +96,7 @@ impl Batch {
     fn take(&mut self, lane: usize, module: &ModuleSpec) -> Outgoing {
         let properties = base_properties()
             .with_message_id(
-                format!("batch:{}:{}", module.name, id_text(&self.first_id))
+                format!("batch:{}:{}", module.name, uuid_text(&self.first_id))
                     .as_str()
                     .into(),
             )

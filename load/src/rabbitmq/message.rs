@@ -1,13 +1,14 @@
 //! An event as one persistent message: routed by its kind (or into the
 //! stream), with its id, kind, time and member in the properties.
 
-use crate::merge::{FramedEvent, id_text};
+use crate::merge::FramedEvent;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use pancake_proto::events::uuid_text;
 use pancake_proto::names::kind_name;
 
 /// The schema consumers decode bodies with, in the `schema-version` header.
-pub const SCHEMA_VERSION: &str = "pancake.events.v1";
+pub const SCHEMA_VERSION: &str = pancake_proto::events::CONTRACT;
 
 /// A message to publish, kept until its confirm arrives, to publish again
 /// on a nack.
@@ -42,7 +43,7 @@ pub(super) fn event_message(event: &FramedEvent, stream: bool) -> Outgoing {
     let head = event.head();
     let kind = kind_name(head.kind());
     let properties = base_properties()
-        .with_message_id(id_text(&head.event_id).as_ref().into())
+        .with_message_id(uuid_text(&head.event_id).as_str().into())
         .with_type(kind.into())
         .with_timestamp(head.occurred_at.map_or(0, |t| t.seconds.max(0) as u64))
         .with_headers(header_table(&[
@@ -52,7 +53,7 @@ pub(super) fn event_message(event: &FramedEvent, stream: bool) -> Outgoing {
             ),
             (
                 "member-id",
-                AMQPValue::LongString(LongString::from(id_text(&head.member_id).as_ref())),
+                AMQPValue::LongString(LongString::from(uuid_text(&head.member_id))),
             ),
         ]));
     Outgoing {

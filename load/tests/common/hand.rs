@@ -20,6 +20,14 @@ pub fn uid(n: u64) -> String {
     format!("00000000-0000-4000-8000-{n:012x}")
 }
 
+/// The 16 bytes an event carries for the UUID `text`.
+pub fn bin(text: &str) -> Vec<u8> {
+    uuid::Uuid::parse_str(text)
+        .expect("a UUID")
+        .as_bytes()
+        .to_vec()
+}
+
 /// Event `id` of `member`, `seconds` after [`T0`].
 fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
     use Payload::*;
@@ -39,10 +47,10 @@ fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
         PhotoLiked(_) => EventKind::PhotoLiked,
     };
     Event {
-        event_id: uid(id),
+        event_id: bin(&uid(id)),
         kind: kind as i32,
         occurred_at: Some(micros_timestamp(T0 + seconds * SECOND)),
-        member_id: member.to_owned(),
+        member_id: bin(member),
         source: Some(ev::LegacySource {
             table: "Hand".into(),
             key: id as i64,
@@ -139,8 +147,8 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
             from,
             seconds,
             Payload::FlirtSent(FlirtSent {
-                flirt_id: uid(0x1000 + id),
-                recipient_id: h.a.clone(),
+                flirt_id: bin(&uid(0x1000 + id)),
+                recipient_id: bin(&h.a),
                 kind: kind.map(Into::into),
                 note: note.map(Into::into),
                 seen_at: note.map(|_| micros_timestamp(T0 + FLIRT_BA_SEEN * SECOND)),
@@ -156,8 +164,8 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
         &h.b,
         11,
         Payload::ProfileVisited(ProfileVisited {
-            visit_id: uid(0x1020),
-            visited_id: h.a.clone(),
+            visit_id: bin(&uid(0x1020)),
+            visited_id: bin(&h.a),
         }),
     )];
     let message = |id, from: &str, to: &str, thread: &str, seconds| {
@@ -166,9 +174,9 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
             from,
             seconds,
             Payload::MessageSent(MessageSent {
-                message_id: uid(0x1000 + id),
-                thread_id: thread.into(),
-                recipient_id: to.into(),
+                message_id: bin(&uid(0x1000 + id)),
+                thread_id: bin(thread),
+                recipient_id: bin(to),
                 body: format!("message {id}"),
                 subject: (id == 30).then(|| MESSAGE_30_SUBJECT.into()),
                 deleted_by_sender: id == 31,
@@ -185,9 +193,9 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
             &h.a,
             16,
             Payload::MessageRead(MessageRead {
-                message_id: uid(0x1000 + 30),
-                thread_id: h.thread_ab.clone(),
-                sender_id: h.b.clone(),
+                message_id: bin(&uid(0x1000 + 30)),
+                thread_id: bin(&h.thread_ab),
+                sender_id: bin(&h.b),
             }),
         ),
     ];
@@ -197,8 +205,8 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
             &h.a,
             seconds,
             Payload::MemberBlocked(MemberBlocked {
-                block_id: block_id.into(),
-                blocked_id: blocked.into(),
+                block_id: bin(block_id),
+                blocked_id: bin(blocked),
             }),
         )
     };
@@ -208,8 +216,8 @@ pub fn write_hand_stream(dir: &Path, unblock: bool) {
             &h.a,
             seconds,
             Payload::MemberUnblocked(MemberUnblocked {
-                block_id: block_id.into(),
-                blocked_id: blocked.into(),
+                block_id: bin(block_id),
+                blocked_id: bin(blocked),
             }),
         )
     };

@@ -57,12 +57,13 @@ pub fn all_events() -> Vec<Event> {
 /// Every event a module should get arrived at least once, and repeats stay
 /// within `most_repeats`.
 pub fn assert_complete(module: &pancake_load::ModuleSpec, got: &[Event], most_repeats: usize) {
-    let expected: std::collections::BTreeSet<&str> = all_events_cached()
+    let expected: std::collections::BTreeSet<&[u8]> = all_events_cached()
         .iter()
         .filter(|e| module.consumes(e.kind()))
-        .map(|e| e.event_id.as_str())
+        .map(|e| e.event_id.as_slice())
         .collect();
-    let seen: std::collections::BTreeSet<&str> = got.iter().map(|e| e.event_id.as_str()).collect();
+    let seen: std::collections::BTreeSet<&[u8]> =
+        got.iter().map(|e| e.event_id.as_slice()).collect();
     let missing: Vec<_> = expected.difference(&seen).take(3).collect();
     assert!(missing.is_empty(), "{}: missing {missing:?}", module.name);
     assert!(
@@ -81,6 +82,19 @@ pub fn assert_complete(module: &pancake_load::ModuleSpec, got: &[Event], most_re
 pub fn all_events_cached() -> &'static [Event] {
     static ALL: OnceLock<Vec<Event>> = OnceLock::new();
     ALL.get_or_init(all_events)
+}
+
+/// [`all_events_cached`] with ids as UUID text (contract v1's form), as
+/// PostgreSQL shows them: for tests that compare rows with events.
+#[allow(dead_code)]
+pub fn all_events_as_text() -> &'static [pancake_proto::events_v1::Event] {
+    static ALL: OnceLock<Vec<pancake_proto::events_v1::Event>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        all_events_cached()
+            .iter()
+            .map(pancake_proto::events::to_v1)
+            .collect()
+    })
 }
 
 /// How many events of `kind` the stream has.

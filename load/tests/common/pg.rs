@@ -320,7 +320,7 @@ pub fn part_event_ids(dir: &Path, table: &str, part: u32, file: &str) -> Vec<Str
     let mut reader = PartReader::open(&dir.join(file), &options).unwrap();
     let mut ids = Vec::new();
     while let Some(e) = reader.next_record::<Event>().unwrap() {
-        ids.push(e.event_id);
+        ids.push(pancake_proto::events::uuid_text(&e.event_id));
     }
     ids
 }

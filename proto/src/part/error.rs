@@ -67,6 +67,9 @@ pub enum PartError {
 
     #[error("{}: unknown record type {record_type}: this pancake has no schema for it", .path.display())]
     UnknownRecordType { path: PathBuf, record_type: String },
+
+    #[error(transparent)]
+    EventContract(#[from] crate::events::EventContractError),
 }
 
 impl PartError {
@@ -83,7 +86,8 @@ impl PartError {
             | PartError::TrailerMismatch { path, .. }
             | PartError::TrailingData { path, .. }
             | PartError::Decode { path, .. }
-            | PartError::UnknownRecordType { path, .. } => path,
+            | PartError::UnknownRecordType { path, .. }
+            | PartError::EventContract(crate::events::EventContractError { path, .. }) => path,
         }
     }
 }

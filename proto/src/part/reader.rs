@@ -218,6 +218,7 @@ impl PartReader {
                 supported: crate::FORMAT_VERSION,
             });
         }
+        crate::events::check_contract(&self.path, &header.record_type)?;
         let kind = DumpKind::try_from(header.kind).unwrap_or(DumpKind::Unspecified);
         if kind == DumpKind::Unspecified {
             return Err(bad(format!("unknown dump kind {}", header.kind)));

@@ -158,6 +158,7 @@ fn variant(err: &PartError) -> &'static str {
         PartError::MissingTrailer { .. } => "MissingTrailer",
         PartError::TrailerMismatch { .. } => "TrailerMismatch",
         PartError::TrailingData { .. } => "TrailingData",
+        PartError::EventContract(_) => "EventContract",
         PartError::Decode { .. } => "Decode",
         PartError::UnknownRecordType { .. } => "UnknownRecordType",
     }

@@ -85,7 +85,7 @@ pub fn bases() -> &'static [Base] {
             .collect();
         let events: Vec<_> = (1..=5)
             .map(|i| Event {
-                event_id: format!("{i:032x}"),
+                event_id: (i as u128).to_be_bytes().to_vec(),
                 kind: EventKind::MessageSent as i32,
                 occurred_at: at(1_400_000_000 + i),
                 member_id: "m".into(),

@@ -197,8 +197,13 @@ fn payload_kind(payload: &Payload) -> events::EventKind {
     }
 }
 
-fn uuid(n: u32) -> String {
-    format!("{n:08x}-0000-5000-8000-{:012x}", u64::from(n) * 7919)
+fn uuid(n: u32) -> Vec<u8> {
+    let mut id = [0u8; 16];
+    id[..4].copy_from_slice(&n.to_be_bytes());
+    id[6] = 0x50;
+    id[8] = 0x80;
+    id[10..].copy_from_slice(&(u64::from(n) * 7919).to_be_bytes()[2..]);
+    id.to_vec()
 }
 
 fn all_kinds_of_events() -> Vec<events::Event> {

@@ -259,6 +259,7 @@ mod tests {
                 per_sec: 400.0,
                 ratio: 0.25,
             }),
+            more_ceilings: Vec::new(),
             measured: Measured {
                 wall_s: 10.0,
                 counted: "rows copied".into(),
@@ -279,6 +280,7 @@ mod tests {
             per_sec: 10.0,
             note: String::new(),
             ceiling: None,
+            more_ceilings: Vec::new(),
             measured: Measured {
                 wall_s: 1.0,
                 counted: "rows generated".into(),

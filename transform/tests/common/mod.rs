@@ -6,7 +6,7 @@
 
 use pancake_datasets::{GenerateOptions, Preset, generate};
 use pancake_proto::dump::DumpKind;
-use pancake_proto::events::Event;
+use pancake_proto::events::{Event, uuid_text};
 use pancake_proto::record::event_order;
 use pancake_proto::verify::{VerifyReport, verify_dump};
 use pancake_proto::{
@@ -99,8 +99,8 @@ pub fn assert_sorted(events: &[Event], what: &str) {
         assert!(
             event_order(&pair[0]) < event_order(&pair[1]),
             "{what}: {} is not before {}",
-            pair[0].event_id,
-            pair[1].event_id
+            uuid_text(&pair[0].event_id),
+            uuid_text(&pair[1].event_id)
         );
     }
 }

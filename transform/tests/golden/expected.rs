@@ -127,7 +127,7 @@ fn message(
 }
 
 /// A payload of a relation: its id and the other member's.
-type RelationPayload = fn(String, String) -> Payload;
+type RelationPayload = fn(Vec<u8>, Vec<u8>) -> Payload;
 
 /// A relation row (a block, a favorite) that `from` made about `to` and
 /// later removed: two events, both naming the relation and the other member.
@@ -153,28 +153,28 @@ fn made_and_removed(
         .collect()
 }
 
-fn blocked(block_id: String, blocked_id: String) -> Payload {
+fn blocked(block_id: Vec<u8>, blocked_id: Vec<u8>) -> Payload {
     Payload::MemberBlocked(events::MemberBlocked {
         block_id,
         blocked_id,
     })
 }
 
-fn unblocked(block_id: String, blocked_id: String) -> Payload {
+fn unblocked(block_id: Vec<u8>, blocked_id: Vec<u8>) -> Payload {
     Payload::MemberUnblocked(events::MemberUnblocked {
         block_id,
         blocked_id,
     })
 }
 
-fn favorite_added(favorite_id: String, favorite_member_id: String) -> Payload {
+fn favorite_added(favorite_id: Vec<u8>, favorite_member_id: Vec<u8>) -> Payload {
     Payload::FavoriteAdded(events::FavoriteAdded {
         favorite_id,
         favorite_member_id,
     })
 }
 
-fn favorite_removed(favorite_id: String, favorite_member_id: String) -> Payload {
+fn favorite_removed(favorite_id: Vec<u8>, favorite_member_id: Vec<u8>) -> Payload {
     Payload::FavoriteRemoved(events::FavoriteRemoved {
         favorite_id,
         favorite_member_id,

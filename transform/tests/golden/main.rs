@@ -32,24 +32,31 @@ fn namespace() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_URL, b"pancake:legacy:v1")
 }
 
-fn v5(name: &str) -> String {
-    Uuid::new_v5(&namespace(), name.as_bytes()).to_string()
+/// The UUID as the 16 bytes events carry.
+fn v5(name: &str) -> Vec<u8> {
+    Uuid::new_v5(&namespace(), name.as_bytes())
+        .as_bytes()
+        .to_vec()
 }
 
-fn member_id(id: i32) -> String {
+fn member_id(id: i32) -> Vec<u8> {
     v5(&format!("member:{id}"))
 }
 
-fn entity_id(entity: &str, key: i64) -> String {
+fn entity_id(entity: &str, key: i64) -> Vec<u8> {
     v5(&format!("{entity}:{key}"))
 }
 
-fn thread_id(a: i32, b: i32) -> String {
+fn thread_id(a: i32, b: i32) -> Vec<u8> {
     v5(&format!("thread:{}:{}", a.min(b), a.max(b)))
 }
 
-fn event_id(kind: &str, table: &str, key: i64) -> String {
+fn event_id(kind: &str, table: &str, key: i64) -> Vec<u8> {
     v5(&format!("event:{kind}:{table}:{key}"))
+}
+
+fn text(id: &[u8]) -> String {
+    pancake_proto::events::uuid_text(id)
 }
 
 #[test]
@@ -60,40 +67,46 @@ fn the_naming_scheme_is_pinned() {
         namespace().to_string(),
         "0ebdabf3-2b25-508f-820d-313ee6f46862"
     );
-    assert_eq!(member_id(1), "ac8e1bbd-5808-5258-856f-54636029b91e");
-    assert_eq!(member_id(2), "60b49658-1da0-51a8-a79d-a709012353d0");
-    assert_eq!(thread_id(2, 1), "cd8317fe-4f96-53bf-ba17-8d2bf7f96a15");
+    assert_eq!(text(&member_id(1)), "ac8e1bbd-5808-5258-856f-54636029b91e");
+    assert_eq!(text(&member_id(2)), "60b49658-1da0-51a8-a79d-a709012353d0");
     assert_eq!(
-        entity_id("message", 100),
+        text(&thread_id(2, 1)),
+        "cd8317fe-4f96-53bf-ba17-8d2bf7f96a15"
+    );
+    assert_eq!(
+        text(&entity_id("message", 100)),
         "697c4276-4779-5ff1-a57b-807e2cdc7df9"
     );
     assert_eq!(
-        entity_id("photo", 50),
+        text(&entity_id("photo", 50)),
         "5c38c70e-4c1d-53c4-8852-2f82e4719108"
     );
     assert_eq!(
-        entity_id("photo-like", 60),
+        text(&entity_id("photo-like", 60)),
         "595d5d5d-f23f-5e87-b9a7-4539ca822be0"
     );
     assert_eq!(
-        event_id("member-registered", "members", 1),
+        text(&event_id("member-registered", "members", 1)),
         "6cb163d3-25d6-5af1-94c8-7402dc091bcd"
     );
     assert_eq!(
-        event_id("message-sent", "messages", 100),
+        text(&event_id("message-sent", "messages", 100)),
         "78dc23da-5328-59a0-b93b-c3932e3e743f"
     );
     assert_eq!(
-        event_id("message-read", "messages", 100),
+        text(&event_id("message-read", "messages", 100)),
         "a188588f-1fed-5baf-8729-ecb7cb4513c6"
     );
     // And the transform's own functions agree with the scheme.
     use pancake_transform::ids;
-    assert_eq!(ids::member(3), member_id(3));
-    assert_eq!(ids::thread(2, 1), thread_id(1, 2));
-    assert_eq!(ids::entity("photo-like", 60), entity_id("photo-like", 60));
+    assert_eq!(ids::member(3).to_vec(), member_id(3));
+    assert_eq!(ids::thread(2, 1).to_vec(), thread_id(1, 2));
     assert_eq!(
-        ids::event("photo-liked", "photo_likes", 60),
+        ids::entity("photo-like", 60).to_vec(),
+        entity_id("photo-like", 60)
+    );
+    assert_eq!(
+        text(&ids::event("photo-liked", "photo_likes", 60)),
         "c7b807b0-0cab-5d21-8103-a667b2904f15"
     );
 }
