@@ -159,8 +159,10 @@ fn psql(sql: &str, database: &str) -> Option<String> {
         .then(|| text(&out.stdout).trim().to_owned())
 }
 
+/// Runs `pancake args`, which must exit 1 naming the contract found and
+/// the way out; returns its stderr.
 #[track_caller]
-fn refused_with_the_way_out(args: &[&str]) {
+fn refused_with_the_way_out(args: &[&str]) -> String {
     let out = pancake(args);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
@@ -172,6 +174,7 @@ fn refused_with_the_way_out(args: &[&str]) {
         assert!(stderr.contains(needle), "{args:?}: {needle:?} in {stderr}");
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
 }
 
 #[test]
@@ -225,7 +228,12 @@ fn every_stage_refuses_a_v1_stream_before_touching_anything_and_says_to_re_run_t
         "--amqp-url",
         "amqp://guest:guest@127.0.0.1:1/%2f",
     ]);
-    refused_with_the_way_out(&["verify", s]);
+    let verify = refused_with_the_way_out(&["verify", s]);
+    assert_eq!(
+        verify.matches("re-run `pancake transform`").count(),
+        1,
+        "said once, not once per part: {verify}"
+    );
     refused_with_the_way_out(&["inspect", s, "--records", "1"]);
     // Nothing was written into the stream: no checkpoint, no lock left.
     let mut names: Vec<String> = std::fs::read_dir(&stream)

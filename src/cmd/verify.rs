@@ -21,6 +21,8 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let manifest = pancake_proto::Manifest::load(&args.dir)?;
+    // A stream of another event contract is said once, not once per part.
+    manifest.check_contract(&args.dir)?;
     let total = manifest
         .tables
         .iter()
