@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{pancake, pancake_ok, text};
+use common::{database_url, pancake, pancake_ok, psql, text};
 use pancake_proto::dump::DumpKind;
 use pancake_proto::events::{Event, Reject, to_v1};
 use pancake_proto::{Manifest, PartReader, ReadOptions, events_v1};
@@ -134,31 +134,6 @@ fn accounting(section: &serde_json::Value) -> [serde_json::Value; 3] {
     counts
 }
 
-fn database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| pancake_load::postgres::DEFAULT_DATABASE_URL.into())
-}
-
-fn psql(sql: &str, database: &str) -> Option<String> {
-    let url = database_url();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    let out = Command::new("psql")
-        .args([
-            &format!("{base}/{database}"),
-            "-X",
-            "-q",
-            "-t",
-            "-A",
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql runs (scripts/services.sh installs it)");
-    out.status
-        .success()
-        .then(|| text(&out.stdout).trim().to_owned())
-}
-
 /// Runs `pancake args`, which must exit 1 naming the contract found and
 /// the way out; returns its stderr.
 #[track_caller]
@@ -188,13 +163,13 @@ fn every_stage_refuses_a_v1_stream_before_touching_anything_and_says_to_re_run_t
     let prefix = format!("v1refused{}_", std::process::id());
     let profile = format!("{prefix}profile");
     psql(
-        &format!("DROP DATABASE IF EXISTS \"{profile}\""),
         "postgres",
+        &format!("DROP DATABASE IF EXISTS \"{profile}\""),
     );
-    psql(&format!("CREATE DATABASE \"{profile}\""), "postgres").unwrap();
+    psql("postgres", &format!("CREATE DATABASE \"{profile}\"")).unwrap();
     psql(
-        "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)",
         &profile,
+        "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)",
     )
     .unwrap();
     let mut load = Command::new(env!("CARGO_BIN_EXE_pancake"));
@@ -213,11 +188,11 @@ fn every_stage_refuses_a_v1_stream_before_touching_anything_and_says_to_re_run_t
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("re-run `pancake transform`"), "{stderr}");
     assert_eq!(
-        psql("SELECT x FROM kept", &profile).as_deref(),
+        psql(&profile, "SELECT x FROM kept").as_deref(),
         Some("7"),
         "the database the refused load was pointed at is untouched"
     );
-    psql(&format!("DROP DATABASE \"{profile}\""), "postgres");
+    psql("postgres", &format!("DROP DATABASE \"{profile}\""));
 
     // RabbitMQ: refused before connecting, so no broker is needed here.
     refused_with_the_way_out(&[

@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{command, kill_when, succeeded, text, tiny_stream, wait_until};
-use pancake_load::postgres::DEFAULT_DATABASE_URL;
+use common::{command, database_url, kill_when, psql, succeeded, text, tiny_stream, wait_until};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -14,17 +13,6 @@ use std::time::{Duration, Instant};
 /// The module databases' names after their prefix.
 fn modules() -> impl Iterator<Item = &'static str> {
     pancake_load::MODULES.iter().map(|m| m.name)
-}
-
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into())
-}
-
-/// The server URL with another database in its path.
-fn url_of(database: &str) -> String {
-    let url = database_url();
-    let (base, _) = url.rsplit_once('/').expect("a URL with a path");
-    format!("{base}/{database}")
 }
 
 /// `pancake load postgres` of `events` into the databases of `prefix`, one
@@ -35,17 +23,6 @@ fn load_command(events: &Path, prefix: &str, extra: &[&str]) -> Command {
         .args(extra)
         .env("DATABASE_URL", database_url());
     c
-}
-
-/// One value from psql, or None when the query fails (no such database yet).
-fn psql(database: &str, sql: &str) -> Option<String> {
-    let out = Command::new("psql")
-        .args([&url_of(database), "-X", "-q", "-t", "-A", "-c", sql])
-        .output()
-        .expect("psql runs (scripts/services.sh installs it)");
-    out.status
-        .success()
-        .then(|| text(&out.stdout).trim().to_owned())
 }
 
 /// How many parts the audit database `audit` holds (0 before it exists).

@@ -169,3 +169,29 @@ pub fn output_within(command: &mut Command, limit: Duration) -> Output {
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Runtime::new().unwrap().block_on(future)
 }
+
+/// The PostgreSQL server the tests use: `DATABASE_URL`, or the local one
+/// `scripts/services.sh` starts.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| pancake_load::postgres::DEFAULT_DATABASE_URL.into())
+}
+
+/// The server URL with another database in its path.
+pub fn url_of(database: &str) -> String {
+    let url = database_url();
+    let (base, _) = url.rsplit_once('/').expect("a URL with a path");
+    format!("{base}/{database}")
+}
+
+/// One value from psql in `database`, or None when the query fails (no
+/// such database yet).
+pub fn psql(database: &str, sql: &str) -> Option<String> {
+    let out = Command::new("psql")
+        .args([&url_of(database), "-X", "-q", "-t", "-A", "-c", sql])
+        .output()
+        .expect("psql runs (scripts/services.sh installs it)");
+    out.status
+        .success()
+        .then(|| text(&out.stdout).trim().to_owned())
+}
