@@ -35,6 +35,7 @@
 mod common;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use pancake_load::postgres::payload::{PayloadCodec, SAMPLE_BYTES, payload_bytes};
 use pancake_load::postgres::project::{AUDIT, PartRows};
 use pancake_load::postgres::server::Server;
 use pancake_load::postgres::{DEFAULT_DATABASE_URL, PgOptions, PgReport, drop_databases, load};
@@ -127,10 +128,19 @@ fn decode(input: &Path) -> Vec<Vec<Event>> {
 
 /// The parts' events through the projections of `modules` and into COPY
 /// bodies, part by part as the loader does it; returns the bytes made.
-fn project(parts: &[Vec<Event>], modules: &[&'static ModuleSpec]) -> usize {
+fn project(
+    parts: &[Vec<Event>],
+    modules: &[&'static ModuleSpec],
+    codec: &Arc<PayloadCodec>,
+) -> usize {
     let mut bytes = 0;
     for part in parts {
-        let mut rows: Vec<PartRows> = modules.iter().map(|m| PartRows::new(m.postgres)).collect();
+        let mut rows: Vec<PartRows> = modules
+            .iter()
+            .map(|m| {
+                PartRows::with_payloads(m.postgres, m.postgres.payload_dictionary.then_some(codec))
+            })
+            .collect();
         for event in part {
             for (module, rows) in modules.iter().zip(&mut rows) {
                 if module.consumes(event.kind()) {
@@ -181,6 +191,24 @@ fn load_postgres(c: &mut Criterion) {
     let events: u64 = parts.iter().map(|p| p.len() as u64).sum();
     let all: Vec<&'static ModuleSpec> = MODULES.iter().collect();
     let audit = ModuleSpec::by_name("audit").expect("the audit module");
+    // The audit payloads' dictionary, trained as the loader trains it: on
+    // the first payloads of each part, SAMPLE_BYTES in all.
+    let codec = {
+        let share = SAMPLE_BYTES / parts.len().max(1);
+        let mut samples = Vec::new();
+        for part in &parts {
+            let mut taken = 0;
+            for event in part {
+                if taken >= share {
+                    break;
+                }
+                let payload = payload_bytes(event);
+                taken += payload.len();
+                samples.push(payload);
+            }
+        }
+        Arc::new(PayloadCodec::train(&samples))
+    };
     eprintln!(
         "load_postgres: finland x0.1: {events} events in {} parts",
         parts.len()
@@ -190,10 +218,10 @@ fn load_postgres(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(events));
     group.bench_function("project+encode, all modules", |b| {
-        b.iter(|| project(&parts, &all))
+        b.iter(|| project(&parts, &all, &codec))
     });
     group.bench_function("project+encode, audit", |b| {
-        b.iter(|| project(&parts, &[audit]))
+        b.iter(|| project(&parts, &[audit], &codec))
     });
     group.finish();
 
@@ -205,7 +233,7 @@ fn load_postgres(c: &mut Criterion) {
 
     // The audit rows as one COPY body, and a bare table to copy them into.
     let body = {
-        let mut rows = PartRows::new(&AUDIT);
+        let mut rows = PartRows::with_payloads(&AUDIT, Some(&codec));
         for event in parts.iter().flatten() {
             (AUDIT.project)(event, &mut rows).expect("a valid event");
         }

@@ -13,6 +13,7 @@ mod common;
 use common::all_events_as_text;
 use common::hand::*;
 use common::pg::*;
+use pancake_load::postgres::payload::decompress_payload;
 use pancake_proto::events_v1::event::Payload;
 use pancake_proto::events_v1::{Event, EventKind, Gender};
 use pancake_proto::record::timestamp_micros;
@@ -332,16 +333,29 @@ fn block_row(e: &Event, c: &Changes) -> Row {
     made_row(e, columns, &b.block_id, &b.blocked_id, unblocked)
 }
 
-/// The audit log's payload (bytea as `column_text` reads it: `\x` and hex)
-/// read back as the contract's Event holding only its payload, with ids as
-/// text as in the events these tests compare with.
-fn audit_payload(hex: &str) -> Option<Payload> {
-    use prost::Message as _;
+/// A bytea as `column_text` reads it: `\x` and hex.
+fn unhex(hex: &str) -> Vec<u8> {
     let hex = hex.strip_prefix("\\x").expect("bytea shown as hex");
-    let bytes: Vec<u8> = (0..hex.len())
+    (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect();
+        .collect()
+}
+
+/// The audit database's payload dictionary, if the load trained one.
+async fn audit_dictionary(conn: &mut sqlx::postgres::PgConnection) -> Option<Vec<u8>> {
+    let sql = "SELECT (SELECT dictionary::text FROM payload_dictionaries)";
+    text(conn, sql).await.map(|hex| unhex(&hex))
+}
+
+/// The audit log's payload (bytea as `column_text` reads it) read back as
+/// a reader would: the zstd frame decompressed with the database's
+/// dictionary, then the contract's Event holding only its payload, with
+/// ids as text as in the events these tests compare with.
+fn audit_payload(hex: &str, dictionary: Option<&[u8]>) -> Option<Payload> {
+    use prost::Message as _;
+    let frame = unhex(hex);
+    let bytes = decompress_payload(&frame, dictionary).expect("a zstd frame of a payload");
     let event = pancake_proto::events::Event::decode(bytes.as_slice()).expect("an Event");
     pancake_proto::events::to_v1(&event).payload
 }
@@ -497,6 +511,8 @@ async fn rows_hold_their_events_field_by_field() {
 
     // audit: every event, every column.
     let mut conn = module_db(&options, "audit").await;
+    let dictionary = audit_dictionary(&mut conn).await;
+    assert!(dictionary.is_some(), "tiny is enough to train on");
     let columns = [
         "event_id",
         "kind",
@@ -525,7 +541,7 @@ async fn rows_hold_their_events_field_by_field() {
             .unwrap_or_else(|| panic!("event {} is not in the audit log", e.event_id));
         // The payload's bytes decode to the event's own payload, every
         // field as it was (text is not cleaned: bytea holds NUL as is).
-        let payload = audit_payload(got[6].as_deref().unwrap());
+        let payload = audit_payload(got[6].as_deref().unwrap(), dictionary.as_deref());
         assert_eq!(payload, e.payload, "payload of {}", e.event_id);
         let source = e.source.clone().unwrap_or_default();
         let expected = [
@@ -616,12 +632,14 @@ async fn legacy_columns_arrive_in_their_modules() {
     }
 
     let mut conn = module_db(&options, "audit").await;
+    let dictionary = audit_dictionary(&mut conn).await;
     let mut payload = async |id: &str| {
         let sql = format!("SELECT payload::text FROM events WHERE event_id = '{id}'");
         audit_payload(
             &text(&mut conn, &sql)
                 .await
                 .expect("the event is in the audit log"),
+            dictionary.as_deref(),
         )
     };
     let Some(Payload::MemberRegistered(m)) = payload(&uid(1)).await else {
@@ -721,7 +739,7 @@ async fn a_database_of_schema_version_1_gets_the_new_columns() {
         // The audit log was written again: no row lacks its payload.
         (
             "audit",
-            2,
+            3,
             "SELECT count(*) FROM events WHERE payload IS NULL",
         ),
     ] {
@@ -744,7 +762,8 @@ async fn a_database_of_schema_version_1_gets_the_new_columns() {
         "SELECT payload::text FROM events WHERE event_id = '{}'",
         uid(30)
     );
-    let payload = audit_payload(&text(&mut conn, &sql).await.unwrap());
+    let dictionary = audit_dictionary(&mut conn).await;
+    let payload = audit_payload(&text(&mut conn, &sql).await.unwrap(), dictionary.as_deref());
     assert!(
         matches!(payload, Some(Payload::MessageSent(m)) if m.subject.as_deref() == Some(MESSAGE_30_SUBJECT))
     );

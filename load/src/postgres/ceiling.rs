@@ -13,6 +13,7 @@
 //! must do.
 
 use super::copy::CopyData;
+use super::payload::PayloadCodec;
 use super::project::PartRows;
 use super::server::Server;
 use super::{PgError, PgOptions, targets};
@@ -22,6 +23,7 @@ use pancake_proto::events::Event;
 use pancake_proto::{IoError, Manifest, PartReader, ReadOptions};
 use sqlx::Connection as _;
 use std::io::{Read as _, Write as _};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The binary COPY header and trailer that every rendered body carries.
@@ -69,6 +71,18 @@ pub async fn plain_copy(
             files.push((spec.name, i, path, file, 0u64));
         }
     }
+    // The audit log's payloads compressed as the loader does: a dictionary
+    // trained on the same sample of the stream.
+    let mut codecs = Vec::new();
+    for (spec, _, _) in &modules {
+        codecs.push(match spec.postgres.payload_dictionary {
+            true => {
+                let samples = super::dictionary::sample(&options.input, &manifest)?;
+                Some(Arc::new(PayloadCodec::train(&samples)))
+            }
+            false => None,
+        });
+    }
     for table in &manifest.tables {
         for part in &table.parts {
             let options_read = ReadOptions {
@@ -79,7 +93,8 @@ pub async fn plain_copy(
             let mut reader = PartReader::open(&path, &options_read).map_err(MergeError::from)?;
             let mut rows: Vec<PartRows> = modules
                 .iter()
-                .map(|(s, _, _)| PartRows::new(s.postgres))
+                .zip(&codecs)
+                .map(|((s, _, _), codec)| PartRows::with_payloads(s.postgres, codec.as_ref()))
                 .collect();
             let mut record = 0;
             while let Some(event) = reader.next_record::<Event>().map_err(MergeError::from)? {

@@ -123,6 +123,11 @@ pub enum PgError {
     },
 
     #[error(
+        "{database}: the audit log's payload dictionary (table payload_dictionaries) is not a zstd dictionary: it was changed by hand, and the payloads already written cannot be read without it. Drop the database (--reset) to load the stream again"
+    )]
+    BadDictionary { database: String },
+
+    #[error(
         "{database} already holds tables that pancake did not create, so pancake neither loads into it nor drops it (--reset): choose another --prefix, or drop that database yourself"
     )]
     NotPancake { database: String },

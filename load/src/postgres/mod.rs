@@ -23,11 +23,13 @@
 pub mod ceiling;
 #[doc(hidden)]
 pub mod copy;
+mod dictionary;
 mod errors;
 #[doc(hidden)]
 pub mod lock;
 mod part;
-mod payload;
+#[doc(hidden)]
+pub mod payload;
 #[doc(hidden)]
 pub mod project;
 mod report;
@@ -147,6 +149,8 @@ struct Target {
     server: Server,
     database: String,
     standing: schema::Standing,
+    /// How its payloads are compressed, for a module that does.
+    codec: Option<Arc<payload::PayloadCodec>>,
     report: ModuleReport,
 }
 
@@ -240,6 +244,14 @@ async fn load_locked(
         if options.indexes_first && !standing.indexes_built {
             schema::build_indexes(&server, &database, &mut conn, spec).await?;
         }
+        let codec = if spec.postgres.payload_dictionary {
+            let codec =
+                dictionary::codec_for(&server, &database, &mut conn, &options.input, manifest)
+                    .await?;
+            Some(Arc::new(codec))
+        } else {
+            None
+        };
         let _ = conn.close().await;
         modules.push(Target {
             report: ModuleReport {
@@ -253,6 +265,7 @@ async fn load_locked(
             server,
             database,
             standing,
+            codec,
         });
     }
 

@@ -6,6 +6,7 @@
 //! the load reports and whose checksums name the stream.
 
 use super::PgError;
+use super::payload::PayloadCodec;
 use super::project::{PartCopies, PartRows};
 use crate::merge::MergeError;
 use crate::modules::ModuleSpec;
@@ -15,6 +16,7 @@ use pancake_proto::part::part_file_name;
 use pancake_proto::verify::entry_disagreements;
 use pancake_proto::{PartEntry, PartReader, ReadOptions};
 use std::path::Path;
+use std::sync::Arc;
 
 /// A part to load: its table, its manifest entry, and the modules (by
 /// index) that have not loaded it yet.
@@ -35,12 +37,14 @@ pub struct Unit {
 }
 
 /// Reads one part of the stream in `dir` and builds the rows of every
-/// module in `work.wanted`. Returns the events read and the units, only
+/// module in `work.wanted` (`codecs[m]`: how module `m` compresses its
+/// payloads, if it does). Returns the events read and the units, only
 /// once the whole part checked out.
 pub fn decode(
     dir: &Path,
     work: &PartWork,
     specs: &[&'static ModuleSpec],
+    codecs: &[Option<Arc<PayloadCodec>>],
 ) -> Result<(u64, Vec<Unit>), PgError> {
     let (table, entry) = (&work.table, &work.entry);
     let mismatch = |problems: Vec<String>| PgError::PartMismatch {
@@ -67,7 +71,10 @@ pub fn decode(
     let mut rows: Vec<(usize, PartRows, u64)> = work
         .wanted
         .iter()
-        .map(|&m| (m, PartRows::new(specs[m].postgres), 0))
+        .map(|&m| {
+            let rows = PartRows::with_payloads(specs[m].postgres, codecs[m].as_ref());
+            (m, rows, 0)
+        })
         .collect();
     let mut read = 0u64;
     while let Some(event) = reader.next_record::<Event>().map_err(MergeError::from)? {

@@ -9,10 +9,12 @@
 //! parts can load in any order, in parallel, and each exactly once.
 
 use super::copy::{CopyData, Value, day_number};
+use super::payload::{PayloadCodec, PayloadCompressor};
 use pancake_proto::events::{Event, event, uuid_text};
 use pancake_proto::names::kind_name;
 use pancake_proto::record::timestamp_micros;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One table a projection copies rows into. The first column is the key;
 /// `created_at` and `updated_at`, where present, are the last two.
@@ -67,6 +69,10 @@ pub struct PgModule {
     pub finish: &'static str,
     /// Tables the finishing steps fill from the others.
     pub derived: &'static [&'static str],
+    /// Payloads are kept compressed with a dictionary trained on the
+    /// stream and stored in the module's `payload_dictionaries`
+    /// (`dictionary::codec_for`); the projection gets a compressor for it.
+    pub payload_dictionary: bool,
     /// Adds an event's rows and changes to a part's rows.
     pub project: fn(&Event, &mut PartRows) -> Result<(), ProjectError>,
 }
@@ -113,6 +119,9 @@ fn legacy_key(event: &Event) -> Value {
 pub struct PartRows {
     tables: Vec<TableRows>,
     changes: Vec<Change>,
+    /// For a module that compresses its payloads; made without a
+    /// dictionary when first needed if none was given.
+    payloads: Option<PayloadCompressor>,
 }
 
 #[derive(Debug, Default)]
@@ -143,7 +152,25 @@ impl PartRows {
         PartRows {
             tables: module.tables.iter().map(|_| TableRows::default()).collect(),
             changes: Vec::new(),
+            payloads: None,
         }
+    }
+
+    /// Rows whose payloads are compressed with `codec` (the module
+    /// database's dictionary).
+    pub fn with_payloads(module: &PgModule, codec: Option<&Arc<PayloadCodec>>) -> PartRows {
+        PartRows {
+            payloads: codec.map(|c| PayloadCompressor::new(c.clone())),
+            ..PartRows::new(module)
+        }
+    }
+
+    /// The event's payload as a module that compresses them keeps it.
+    fn compress_payload(&mut self, event: &Event) -> Result<Vec<u8>, ProjectError> {
+        self.payloads
+            .get_or_insert_with(|| PayloadCompressor::new(Arc::new(PayloadCodec::plain())))
+            .compress(event)
+            .map_err(|e| problem(event, format!("its payload cannot be compressed: {e}")))
     }
 
     /// A new row of table `table`; its first value is its key.
@@ -309,6 +336,7 @@ pub static PROFILE: PgModule = PgModule {
     indexes: include_str!("../../sql/profile/indexes.sql"),
     finish: "",
     derived: &[],
+    payload_dictionary: false,
     project: |event, rows| {
         let at = occurred_at(event)?;
         let member = uuid(event, "member_id", &event.member_id)?;
@@ -407,6 +435,7 @@ pub static CHAT: PgModule = PgModule {
     indexes: include_str!("../../sql/chat/indexes.sql"),
     finish: include_str!("../../sql/chat/finish.sql"),
     derived: &["thread_members"],
+    payload_dictionary: false,
     project: |event, rows| {
         let at = occurred_at(event)?;
         match &event.payload {
@@ -465,6 +494,7 @@ pub static ALERTS: PgModule = PgModule {
     indexes: include_str!("../../sql/alerts/indexes.sql"),
     finish: include_str!("../../sql/alerts/finish.sql"),
     derived: &[],
+    payload_dictionary: false,
     project: |event, rows| {
         use event::Payload::*;
         let mut flirt_kind = None;
@@ -521,6 +551,7 @@ pub static FAVORITE: PgModule = PgModule {
     indexes: include_str!("../../sql/favorite/indexes.sql"),
     finish: "",
     derived: &[],
+    payload_dictionary: false,
     project: |event, rows| {
         let at = occurred_at(event)?;
         match &event.payload {
@@ -551,6 +582,7 @@ pub static BLOCK: PgModule = PgModule {
     indexes: include_str!("../../sql/block/indexes.sql"),
     finish: "",
     derived: &[],
+    payload_dictionary: false,
     project: |event, rows| project_blocks(event, rows, 0),
 };
 
@@ -572,13 +604,16 @@ pub static AUDIT: PgModule = PgModule {
     migrations: &[
         include_str!("../../sql/audit/v1.sql"),
         include_str!("../../sql/audit/v2.sql"),
+        include_str!("../../sql/audit/v3.sql"),
     ],
     indexes: include_str!("../../sql/audit/indexes.sql"),
     finish: "",
     derived: &[],
+    payload_dictionary: true,
     project: |event, rows| {
         let at = occurred_at(event)?;
         let source = event.source.as_ref();
+        let payload = rows.compress_payload(event)?;
         rows.insert(
             0,
             vec![
@@ -588,7 +623,7 @@ pub static AUDIT: PgModule = PgModule {
                 uuid(event, "member_id", &event.member_id)?,
                 Value::Text(source.map_or_else(String::new, |s| s.table.clone())),
                 Value::BigInt(source.map_or(0, |s| s.key)),
-                Value::Bytes(super::payload::payload_bytes(event)),
+                Value::Bytes(payload),
                 Value::Timestamp(at),
             ],
         );

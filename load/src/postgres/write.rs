@@ -25,12 +25,13 @@ pub(super) async fn load_parts(
         return Ok(0);
     }
     let specs: Vec<&'static ModuleSpec> = modules.iter().map(|m| m.spec).collect();
+    let codecs: Vec<_> = modules.iter().map(|m| m.codec.clone()).collect();
     let (tx, rx) = tokio::sync::mpsc::channel::<Unit>(jobs);
     let dir = dir.to_owned();
     let decoder = tokio::task::spawn_blocking(move || -> Result<u64, PgError> {
         let mut read = 0;
         for part in work {
-            let units = part::decode(&dir, &part, &specs)?;
+            let units = part::decode(&dir, &part, &specs, &codecs)?;
             read += units.0;
             for unit in units.1 {
                 if tx.blocking_send(unit).is_err() {
