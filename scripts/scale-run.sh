@@ -8,7 +8,8 @@
 # The dump is deleted once transformed, to leave room for the databases
 # (named x<SCALE>_<module>; --reset drops them first). Needs
 # `cargo build --release` first, and about 1.1 KB of disk per event for the
-# databases plus 0.2 KB for the event stream. Logs and figures go to
+# databases plus 0.3 KB for the event stream (and the dump, about 0.25 KB
+# per event, until the transform is done). Logs and figures go to
 # WORK_DIR/x<SCALE>-*.log.
 set -euo pipefail
 
@@ -33,7 +34,7 @@ log=$work/x$scale
 timed() {
     local name=$1
     shift
-    echo "== $name: $*"
+    echo "== $name: $* ($(uptime | sed 's/.*load average/load average/'))"
     /usr/bin/time -v "$@" >"$log-$name.log" 2>&1 || {
         # The command's own last words, without time's statistics.
         sed '/^\tCommand being timed:/,$d' "$log-$name.log" | tail -20 >&2

@@ -524,7 +524,7 @@ async fn rows_hold_their_events_field_by_field() {
         "created_at",
     ];
     let sql = format!("SELECT {} FROM events", columns.map(column_text).join(", "));
-    let rows: HashMap<String, Vec<Option<String>>> = sqlx::query(&sql)
+    let rows: HashMap<String, Vec<Option<String>>> = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(&mut conn)
         .await
         .unwrap()

@@ -219,7 +219,7 @@ async fn copy_module(
     let mut conn = server.connect(database).await?;
     // The bookkeeping schema first: later migrations reset its records.
     for script in std::iter::once(&super::schema::BOOKKEEPING).chain(spec.postgres.migrations) {
-        sqlx::raw_sql(script)
+        sqlx::raw_sql(*script)
             .execute(&mut conn)
             .await
             .map_err(|e| server.error(database, "creating the tables", e))?;

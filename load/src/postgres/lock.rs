@@ -103,11 +103,15 @@ pub(super) async fn reset(
             }
         }
     }
-    for (_, server, database) in targets {
-        if let Err(e) = server.drop_database(database).await {
-            release_all(held).await;
-            return Err(e);
-        }
+    // All at once: dropping a database is mostly the server deleting its
+    // files and waiting for the disk, seconds for a loaded one.
+    let drops = targets
+        .iter()
+        .map(|(_, server, database)| server.drop_database(database));
+    let dropped = futures_util::future::join_all(drops).await;
+    if let Some(e) = dropped.into_iter().find_map(Result::err) {
+        release_all(held).await;
+        return Err(e);
     }
     // Their sessions ended with their databases.
     drop(held);
@@ -142,18 +146,19 @@ pub(super) async fn lock_all(
 ) -> Result<(Vec<LoadLock>, Vec<bool>), PgError> {
     let mut order: Vec<usize> = (0..targets.len()).collect();
     order.sort_by_key(|&i| targets[i].1.shown_with(&targets[i].2));
+    // The missing databases all at once (each copies the template and
+    // waits for the disk), then the locks one by one, in order.
+    let creates = targets
+        .iter()
+        .map(|(_, server, database)| server.create_database(database));
+    let mut created = Vec::with_capacity(targets.len());
+    for made in futures_util::future::join_all(creates).await {
+        created.push(made?);
+    }
     let mut locks = Vec::new();
-    let mut created = vec![false; targets.len()];
     for i in order {
         let (_, server, database) = &targets[i];
-        let locked = match server.create_database(database).await {
-            Ok(made) => {
-                created[i] = made;
-                LoadLock::acquire(server, database).await
-            }
-            Err(e) => Err(e),
-        };
-        match locked {
+        match LoadLock::acquire(server, database).await {
             Ok(lock) => locks.push(lock),
             Err(e) => {
                 release_all(locks).await;

@@ -25,7 +25,8 @@ async fn exec(
     sql: &str,
     action: &str,
 ) -> Result<u64, PgError> {
-    Ok(sqlx::raw_sql(sql)
+    // The module's own scripts and statements, never user input.
+    Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(conn)
         .await
         .map_err(|e| server.error(database, action, e))?
@@ -374,10 +375,12 @@ pub async fn table_rows(
         out.push((table.name.to_owned(), n as u64));
     }
     for derived in module.postgres.derived {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {derived}"))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(fail)?;
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {derived}"
+        )))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(fail)?;
         out.push(((*derived).to_owned(), n as u64));
     }
     Ok(out)

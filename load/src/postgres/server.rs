@@ -167,7 +167,11 @@ impl Server {
             return Ok(false);
         }
         let sql = format!("CREATE DATABASE {}", quote_ident(database));
-        match sqlx::raw_sql(&sql).execute(&mut conn).await {
+        // The name is quoted as an identifier.
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
             Ok(_) => Ok(true),
             // Another loader made it in the meantime (42P04; 23505 when both
             // created it at once); the load lock decides which one goes on.
@@ -195,7 +199,7 @@ impl Server {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             quote_ident(database)
         );
-        sqlx::raw_sql(&sql)
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut conn)
             .await
             .map_err(|e| self.error(&admin, &format!("dropping database {database}"), e))?;

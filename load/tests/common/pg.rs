@@ -11,6 +11,8 @@ use pancake_proto::dump::DumpKind;
 use pancake_proto::events::Event;
 use pancake_proto::{Manifest, PartReader, ReadOptions};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+// Test statements are the tests' own, never input.
+use sqlx::AssertSqlSafe;
 use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,7 +65,7 @@ pub async fn module_db(options: &PgOptions, module: &str) -> PgConnection {
 
 /// Runs `sql` (statements without parameters), which must succeed.
 pub async fn execute(conn: &mut PgConnection, sql: &str) {
-    sqlx::raw_sql(sql)
+    sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(conn)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -97,7 +99,7 @@ pub async fn ensure_role(role: &str, attributes: &str) {
          END $$;
          ALTER ROLE {role} {attributes};"
     );
-    sqlx::raw_sql(&sql)
+    sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(&mut conn)
         .await
         .unwrap_or_else(|e| panic!("setting up role {role}: {e}"));
@@ -225,14 +227,14 @@ pub const DATA_TABLES: &[(&str, &[&str])] = &[
 // ---- what the databases hold ----------------------------------------------
 
 pub async fn scalar(conn: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
+    sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
         .fetch_one(conn)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 pub async fn text(conn: &mut PgConnection, sql: &str) -> Option<String> {
-    sqlx::query_scalar::<_, Option<String>>(sql)
+    sqlx::query_scalar::<_, Option<String>>(AssertSqlSafe(sql))
         .fetch_one(conn)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -295,7 +297,7 @@ pub async fn assert_row(conn: &mut PgConnection, table: &str, filter: &str, expe
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
         .fetch_all(&mut *conn)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
