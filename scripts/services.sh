@@ -84,6 +84,28 @@ DO $$ BEGIN
   END IF;
 END $$;
 SQL
+  # The loader's TLS test (a server that pauses reading mid-COPY) connects
+  # with sslmode=require: the server must offer TLS. Debian's package does,
+  # with the snakeoil certificate; where it does not, a self-signed one.
+  local pg=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
+  if [ "$(PGPASSWORD=postgres "${pg[@]}" -tAc 'show ssl')" != on ]; then
+    local data
+    data=$(PGPASSWORD=postgres "${pg[@]}" -tAc 'show data_directory')
+    say "turning TLS on, with a self-signed certificate in $data"
+    command -v openssl >/dev/null || install openssl
+    as_postgres openssl req -new -x509 -days 3650 -nodes -subj /CN=localhost \
+      -keyout "$data/server.key" -out "$data/server.crt" >/dev/null 2>&1
+    as_postgres chmod 600 "$data/server.key"
+    PGPASSWORD=postgres "${pg[@]}" -q >/dev/null <<'SQL'
+ALTER SYSTEM SET ssl_cert_file = 'server.crt';
+ALTER SYSTEM SET ssl_key_file = 'server.key';
+ALTER SYSTEM SET ssl = on;
+SELECT pg_reload_conf();
+SQL
+    sleep 1
+    [ "$(PGPASSWORD=postgres "${pg[@]}" -tAc 'show ssl')" = on ] \
+      || die "could not turn TLS on in PostgreSQL; see /var/log/postgresql"
+  fi
 }
 
 rabbitmq() {

@@ -16,7 +16,13 @@ use std::collections::BTreeSet;
 /// Digests of every data table of `module` and of the loader's bookkeeping
 /// (but the times parts were loaded at).
 async fn digest(options: &PgOptions, module: &str) -> Vec<(String, String)> {
-    let tables = DATA_TABLES.iter().find(|(m, _)| *m == module).unwrap().1;
+    let data = DATA_TABLES.iter().find(|(m, _)| *m == module).unwrap().1;
+    // The audit log's payload dictionary is kept beside its rows.
+    let beside: &[&str] = match module {
+        "audit" => &["payload_dictionaries"],
+        _ => &[],
+    };
+    let tables: Vec<&str> = data.iter().chain(beside).copied().collect();
     let mut conn = module_db(options, module).await;
     let present: BTreeSet<String> =
         sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
@@ -36,7 +42,7 @@ async fn digest(options: &PgOptions, module: &str) -> Vec<(String, String)> {
         "{module}: the digest covers every table"
     );
     let mut out = Vec::new();
-    for table in tables {
+    for table in &tables {
         let sql = format!(
             "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t"
         );

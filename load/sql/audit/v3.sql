@@ -31,10 +31,10 @@ DROP TABLE IF EXISTS payload_dictionaries;
 CREATE TABLE payload_dictionaries (
     dictionary_id bigint PRIMARY KEY,
     dictionary    bytea NOT NULL,
-    -- What it was trained on: payloads, and their bytes.
+    -- What it was trained on: payloads, and their bytes. No time of
+    -- training: two loads of one stream give identical rows.
     samples       integer NOT NULL,
-    sample_bytes  bigint NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    sample_bytes  bigint NOT NULL
 );
 
 DELETE FROM pancake.parts;

@@ -29,7 +29,7 @@ pub async fn codec_for(
     manifest: &Manifest,
 ) -> Result<PayloadCodec, PgError> {
     let stored: Option<Vec<u8>> = sqlx::query_scalar(
-        "SELECT dictionary FROM payload_dictionaries ORDER BY created_at DESC LIMIT 1",
+        "SELECT dictionary FROM payload_dictionaries ORDER BY dictionary_id LIMIT 1",
     )
     .fetch_optional(&mut *conn)
     .await
