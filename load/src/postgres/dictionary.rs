@@ -20,7 +20,9 @@ use std::path::Path;
 const SAMPLED_PARTS: usize = 16;
 
 /// The codec of `database`: its stored dictionary, or one trained on the
-/// stream in `dir` and stored, in one transaction, before it is used.
+/// stream in `dir` and committed to the database before any payload is
+/// compressed with it (a load that stops in between trains the same one
+/// again: the same stream gives the same samples).
 pub async fn codec_for(
     server: &Server,
     database: &str,
