@@ -257,7 +257,7 @@ mod tests {
                 recipient_id: (n % 97).to_le_bytes().repeat(4),
                 body: body.join(" "),
                 subject: None,
-                deleted_by_sender: n % 5 == 0,
+                deleted_by_sender: n.is_multiple_of(5),
                 deleted_by_recipient: false,
             })),
             ..Event::default()
