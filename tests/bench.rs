@@ -73,13 +73,21 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
             assert!(whole > 0.0 && whole < plain, "{whole} against {plain}");
         }
     }
-    // tiny's counts are known: 6,005 rows, 6,802 events, 13,160 rows loaded.
-    assert_eq!(stages[0]["count"], 6005);
-    assert_eq!(stages[3]["count"], 6802);
-    assert_eq!(stages[2]["count"], 13160);
+    // tiny's counts are known: 6,510 rows, 7,296 events, 16,928 rows loaded
+    // (3,768 of them the news module's).
+    assert_eq!(stages[0]["count"], 6510);
+    assert_eq!(stages[3]["count"], 7296);
+    assert_eq!(stages[2]["count"], 16928);
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("| transform |"), "{md}");
     assert!(md.contains("decode-only pass"), "{md}");
+    // Each module's share of the load, the news module's feeds apart.
+    let news = md
+        .lines()
+        .find(|l| l.starts_with("| news |"))
+        .unwrap_or_else(|| panic!("no news row: {md}"));
+    assert_eq!(news.split('|').count(), 9, "{news}");
+    assert!(!news.contains("| - |"), "the feeds' time: {news}");
     let svg = std::fs::read_to_string(report.join("progress.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(
@@ -175,20 +183,21 @@ fn samples_go_forward_to_the_stage_end(stages: &[serde_json::Value]) {
             .as_u64()
             .unwrap()
     };
-    // Generate counts the rows it makes: 6,000, of which it writes 5
-    // twice (duplicate keys), the 6,005 of its count.
-    assert_eq!(last(&stages[0]), 6000);
+    // Generate counts the rows it makes: 6,510, of which it writes some
+    // twice (duplicate keys) and leaves out those of purged members, the
+    // 6,510 of its count.
+    assert_eq!(last(&stages[0]), 6510);
     assert_eq!(
         last(&stages[1]),
-        6802,
+        7296,
         "transform counts the events it wrote"
     );
-    assert_eq!(last(&stages[2]), 13160);
-    assert_eq!(last(&stages[3]), 6802);
+    assert_eq!(last(&stages[2]), 16928);
+    assert_eq!(last(&stages[3]), 7296);
 }
 
 /// Load postgres sends its rows over a socket: what it sent is counted
-/// (tiny's 13,138 rows are well over 100 kB of binary COPY data), apart
+/// (tiny's 16,928 rows are well over 100 kB of binary COPY data), apart
 /// from the files the process wrote.
 fn load_postgres_counts_what_it_sends(stage: &serde_json::Value) {
     let m = &stage["measured"];
@@ -233,7 +242,8 @@ fn phases_are_named_in_order(stages: &[serde_json::Value]) {
             "favorites",
             "profile_visits",
             "photos",
-            "photo_likes"
+            "photo_likes",
+            "search_profiles"
         ]
     );
     assert_eq!(

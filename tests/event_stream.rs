@@ -144,16 +144,18 @@ fn inspect_shows_events_per_kind_and_rejects_per_reason() {
     assert_eq!(summary["kind"], "event-stream");
     assert_eq!(summary["records"], 5);
     let kinds = summary["kinds"].as_object().unwrap();
-    assert_eq!(kinds.len(), 13, "{kinds:?}");
+    assert_eq!(kinds.len(), 14, "{kinds:?}");
     assert_eq!(kinds["member-registered"], 2);
     assert_eq!(kinds["registration-approved"], 1);
     assert_eq!(kinds["message-sent"], 2);
     assert_eq!(kinds["photo-liked"], 0);
+    assert_eq!(kinds["search-profile-set"], 0);
     let rejects = summary["rejects"].as_object().unwrap();
-    assert_eq!(rejects.len(), 5, "{rejects:?}");
+    assert_eq!(rejects.len(), 6, "{rejects:?}");
     assert_eq!(rejects["null_required"], 1);
     assert_eq!(rejects["orphan"], 1);
     assert_eq!(rejects["self_reference"], 0);
+    assert_eq!(rejects["bad_range"], 0);
     // In the order summaries list them, not alphabetically.
     let kind_order: Vec<String> = EVENT_KINDS.iter().map(|&k| kind_name(k).into()).collect();
     let reason_order: Vec<String> = REJECT_REASONS
@@ -203,6 +205,8 @@ fn inspect_shows_events_per_kind_and_rejects_per_reason() {
     assert_eq!(line("photo-liked"), ["photo-liked", "0"]);
     assert_eq!(line("null_required"), ["null_required", "1"]);
     assert_eq!(line("self_reference"), ["self_reference", "0"]);
+    assert_eq!(line("bad_range"), ["bad_range", "0"]);
+    assert_eq!(line("search-profile-set"), ["search-profile-set", "0"]);
     assert!(human.contains("members_rejects"), "{human}");
 
     // Rejects as JSON lines, through the sidecar's name.

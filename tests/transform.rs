@@ -96,7 +96,7 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-const KINDS: [&str; 13] = [
+const KINDS: [&str; 14] = [
     "member-registered",
     "registration-approved",
     "member-deleted",
@@ -110,14 +110,16 @@ const KINDS: [&str; 13] = [
     "profile-visited",
     "photo-uploaded",
     "photo-liked",
+    "search-profile-set",
 ];
 
-const REASONS: [&str; 5] = [
+const REASONS: [&str; 6] = [
     "orphan",
     "duplicate_key",
     "null_required",
     "bad_date",
     "self_reference",
+    "bad_range",
 ];
 
 /// Starts the slow transform (`transform_args`) into `out`.

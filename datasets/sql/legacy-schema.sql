@@ -108,3 +108,17 @@ CREATE TABLE dbo.PhotoLikes (
     LikedAt datetime NOT NULL
 );
 GO
+
+-- Whom a member is interested in: the current search profile only, one row
+-- per member, no time column. NULL in SeekingGender or City means "any".
+IF OBJECT_ID(N'dbo.SearchProfiles', N'U') IS NULL
+CREATE TABLE dbo.SearchProfiles (
+    MemberId      int           NOT NULL CONSTRAINT PK_SearchProfiles PRIMARY KEY CLUSTERED,
+    -- 1 = woman, 2 = man, 3 = other; NULL = any
+    SeekingGender tinyint       NULL,
+    -- whole years, inclusive
+    AgeMin        tinyint       NOT NULL,
+    AgeMax        tinyint       NOT NULL,
+    City          nvarchar(100) NULL
+);
+GO

@@ -121,6 +121,7 @@ pub fn dirty_kind_name(kind: DirtyKind) -> &'static str {
         DirtyKind::BadDate => "bad_date",
         DirtyKind::SelfReference => "self_reference",
         DirtyKind::LoneSurrogate => "lone_surrogate",
+        DirtyKind::BadRange => "bad_range",
     }
 }
 
@@ -271,6 +272,7 @@ pub fn generate(
         run.table(LegacyTable::ProfileVisits, rows::profile_visit)?;
         run.table(LegacyTable::Photos, rows::photo)?;
         run.table(LegacyTable::PhotoLikes, rows::photo_like)?;
+        run.table(LegacyTable::SearchProfiles, rows::search_profile)?;
         Ok(())
     })?;
     run.marks.finish(&writer)?;

@@ -17,6 +17,8 @@ pub struct Preset {
     pub profile_visits: u64,
     pub photos: u64,
     pub photo_likes: u64,
+    /// Members with a search profile (at most one each).
+    pub search_profiles: u64,
 }
 
 impl Preset {
@@ -31,6 +33,7 @@ impl Preset {
         profile_visits: 600,
         photos: 300,
         photo_likes: 400,
+        search_profiles: 510,
     };
 
     /// The real small country's shape: about 100k members and 1.2 million
@@ -45,6 +48,7 @@ impl Preset {
         profile_visits: 20_000,
         photos: 10_000,
         photo_likes: 10_000,
+        search_profiles: 85_000,
     };
 
     /// The largest country: 10 million members, about 500 million events.
@@ -58,6 +62,7 @@ impl Preset {
         profile_visits: 20_000_000,
         photos: 2_000_000,
         photo_likes: 3_000_000,
+        search_profiles: 8_500_000,
     };
 
     pub const ALL: [Preset; 3] = [Preset::TINY, Preset::FINLAND, Preset::SWEDEN];
@@ -75,8 +80,9 @@ impl Preset {
     pub fn scaled(&self, scale: f64) -> Preset {
         let s = |n: u64| (n as f64 * scale).round().max(0.0) as u64;
         let photos = s(self.photos);
+        let members = s(self.members).max(2);
         Preset {
-            members: s(self.members).max(2),
+            members,
             flirts: s(self.flirts),
             messages: s(self.messages),
             blocks: s(self.blocks),
@@ -85,6 +91,8 @@ impl Preset {
             photos,
             // A like needs a photo.
             photo_likes: if photos == 0 { 0 } else { s(self.photo_likes) },
+            // One profile per member at most.
+            search_profiles: s(self.search_profiles).min(members),
             ..*self
         }
     }
@@ -101,6 +109,7 @@ impl Preset {
             LegacyTable::ProfileVisits => self.profile_visits,
             LegacyTable::Photos => self.photos,
             LegacyTable::PhotoLikes => self.photo_likes,
+            LegacyTable::SearchProfiles => self.search_profiles,
         }
     }
 
@@ -121,6 +130,9 @@ mod tests {
         let none = Preset::TINY.scaled(0.0);
         assert_eq!(none.members, 2);
         assert_eq!(none.photo_likes, 0);
+        assert_eq!(none.search_profiles, 0);
+        let many = Preset::TINY.scaled(0.001);
+        assert!(many.search_profiles <= many.members);
     }
 
     #[test]

@@ -183,6 +183,19 @@ fn validate(dir: &Path) -> Vec<Finding> {
         };
         first(&[photo, c.member(l.member_id), time(l.liked_at)])
     });
+    checker.table::<legacy::SearchProfile>(dir, "search_profiles", |c, p| {
+        let range = match (p.age_min, p.age_max) {
+            (Some(min), Some(max)) => (min > max).then_some(BadRange),
+            _ => Some(NullRequired),
+        };
+        // A gender code that stands for nothing is an orphan too.
+        let gender = p.seeking_gender.filter(|g| !(1..=3).contains(g));
+        first(&[c.member(Some(p.member_id)), gender.map(|_| Orphan), range]).or(surrogate(
+            &p.raw_texts,
+            |column| p.city.as_deref().filter(|_| column == "city"),
+        )
+        .then_some(LoneSurrogate))
+    });
     checker.findings
 }
 

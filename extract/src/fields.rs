@@ -1,6 +1,6 @@
 //! The fields of each legacy record, as the extractor fills them.
 //!
-//! The extractor is generic over the eight legacy record types; this module
+//! The extractor is generic over the nine legacy record types; this module
 //! gives each one a list of its fields with their kinds, and a setter by field
 //! index, so that a page of SQL rows turns into records without reflection on
 //! the hot path.
@@ -236,6 +236,14 @@ legacy_row!(PhotoLike {
     liked_at: Tm => time,
 });
 
+legacy_row!(SearchProfile {
+    member_id: K32 => key32,
+    seeking_gender: G => gender,
+    age_min: U => uint32,
+    age_max: U => uint32,
+    city: T => text,
+} raw raw_texts);
+
 /// The fields of the record type a legacy table holds.
 pub fn fields_of(table: pancake_proto::LegacyTable) -> &'static [(&'static str, FieldKind)] {
     use pancake_proto::LegacyTable::*;
@@ -248,6 +256,7 @@ pub fn fields_of(table: pancake_proto::LegacyTable) -> &'static [(&'static str, 
         ProfileVisits => legacy::ProfileVisit::FIELDS,
         Photos => legacy::Photo::FIELDS,
         PhotoLikes => legacy::PhotoLike::FIELDS,
+        SearchProfiles => legacy::SearchProfile::FIELDS,
     }
 }
 

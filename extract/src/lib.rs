@@ -70,7 +70,7 @@ use std::time::{Duration, Instant};
 pub struct ExtractOptions {
     pub source: Source,
     pub out: PathBuf,
-    /// The tables to read; empty means all eight.
+    /// The tables to read; empty means every legacy table.
     pub tables: Vec<LegacyTable>,
     pub mapping: Mapping,
     /// Rows per query.
@@ -352,6 +352,7 @@ async fn read_any(
         ProfileVisits => read_table::<legacy::ProfileVisit>(shared, conn, plan, range).await,
         Photos => read_table::<legacy::Photo>(shared, conn, plan, range).await,
         PhotoLikes => read_table::<legacy::PhotoLike>(shared, conn, plan, range).await,
+        SearchProfiles => read_table::<legacy::SearchProfile>(shared, conn, plan, range).await,
     }
 }
 

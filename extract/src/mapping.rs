@@ -349,6 +349,12 @@ mod tests {
         assert_eq!(likes.column("liked_at"), Some("LikedAt"));
         let visits = m.table(LegacyTable::ProfileVisits);
         assert_eq!(visits.display_name(), "dbo.ProfileVisits");
+        let profiles = m.table(LegacyTable::SearchProfiles);
+        assert_eq!(profiles.sql_name(), "[dbo].[SearchProfiles]");
+        assert_eq!(profiles.key_column(), "MemberId");
+        assert_eq!(profiles.column("seeking_gender"), Some("SeekingGender"));
+        assert_eq!(profiles.column("age_min"), Some("AgeMin"));
+        assert!(!profiles.is_optional("city"));
     }
 
     #[test]

@@ -63,6 +63,22 @@ pub const MODULES: &[ModuleSpec] = &[
         postgres: &project::BLOCK,
     },
     ModuleSpec {
+        name: "news",
+        about: "every member's feed: new members and photos of the people they seek, flirts and visits received; blocks hide, deletions remove",
+        kinds: &[
+            MemberRegistered,
+            RegistrationApproved,
+            MemberDeleted,
+            SearchProfileSet,
+            PhotoUploaded,
+            FlirtSent,
+            ProfileVisited,
+            MemberBlocked,
+            MemberUnblocked,
+        ],
+        postgres: &crate::postgres::news::NEWS,
+    },
+    ModuleSpec {
         name: "audit",
         about: "every event, with its kind, time, member and payload",
         kinds: &EVENT_KINDS,
@@ -115,12 +131,31 @@ mod tests {
     fn every_kind_has_a_consumer_besides_audit() {
         for kind in EVENT_KINDS {
             let others = consumers(kind).filter(|m| m.name != "audit").count();
-            // Photo uploads only matter to the audit log for now.
-            if kind != PhotoUploaded {
-                assert!(others > 0, "{kind:?} has no module but audit");
-            }
+            assert!(others > 0, "{kind:?} has no module but audit");
             assert!(consumers(kind).any(|m| m.name == "audit"));
         }
+    }
+
+    #[test]
+    fn news_consumes_exactly_the_kinds_its_rules_name() {
+        let rules = include_str!("../sql/news/README.md");
+        let section = rules
+            .split("## Events it consumes")
+            .nth(1)
+            .and_then(|s| s.split("\n\n").nth(1))
+            .expect("the rules list the events the module consumes");
+        let named: std::collections::BTreeSet<&str> = section
+            .split([',', '.', '\n'])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+        let news = ModuleSpec::by_name("news").unwrap();
+        let kinds: std::collections::BTreeSet<&str> = news
+            .kinds
+            .iter()
+            .map(|&k| pancake_proto::names::kind_name(k))
+            .collect();
+        assert_eq!(kinds, named);
     }
 
     #[test]

@@ -739,7 +739,7 @@ async fn a_database_of_schema_version_1_gets_the_new_columns() {
         // The audit log was written again: no row lacks its payload.
         (
             "audit",
-            3,
+            4,
             "SELECT count(*) FROM events WHERE payload IS NULL",
         ),
     ] {

@@ -7,7 +7,7 @@ use crate::legacy::DirtyKind;
 use std::collections::BTreeMap;
 
 /// Every event kind, in the order summaries list them.
-pub const EVENT_KINDS: [EventKind; 13] = [
+pub const EVENT_KINDS: [EventKind; 14] = [
     EventKind::MemberRegistered,
     EventKind::RegistrationApproved,
     EventKind::MemberDeleted,
@@ -21,26 +21,29 @@ pub const EVENT_KINDS: [EventKind; 13] = [
     EventKind::ProfileVisited,
     EventKind::PhotoUploaded,
     EventKind::PhotoLiked,
+    EventKind::SearchProfileSet,
 ];
 
 /// Every reason a row can be rejected for.
-pub const REJECT_REASONS: [RejectReason; 5] = [
+pub const REJECT_REASONS: [RejectReason; 6] = [
     RejectReason::Orphan,
     RejectReason::DuplicateKey,
     RejectReason::NullRequired,
     RejectReason::BadDate,
     RejectReason::SelfReference,
+    RejectReason::BadRange,
 ];
 
 /// Every kind of dirt the generator marks rows with: the reject reasons,
 /// and lone surrogates, which the transform repairs instead.
-pub const DIRTY_KINDS: [DirtyKind; 6] = [
+pub const DIRTY_KINDS: [DirtyKind; 7] = [
     DirtyKind::Orphan,
     DirtyKind::DuplicateKey,
     DirtyKind::NullRequired,
     DirtyKind::BadDate,
     DirtyKind::SelfReference,
     DirtyKind::LoneSurrogate,
+    DirtyKind::BadRange,
 ];
 
 /// A kind as the modules speak it: `member-registered`.
@@ -60,6 +63,7 @@ pub fn kind_name(kind: EventKind) -> &'static str {
         EventKind::ProfileVisited => "profile-visited",
         EventKind::PhotoUploaded => "photo-uploaded",
         EventKind::PhotoLiked => "photo-liked",
+        EventKind::SearchProfileSet => "search-profile-set",
     }
 }
 
@@ -77,6 +81,7 @@ pub fn reason_name(reason: RejectReason) -> &'static str {
         RejectReason::NullRequired => "null_required",
         RejectReason::BadDate => "bad_date",
         RejectReason::SelfReference => "self_reference",
+        RejectReason::BadRange => "bad_range",
     }
 }
 
@@ -155,15 +160,16 @@ mod tests {
                 "null_required",
                 "bad_date",
                 "self_reference",
+                "bad_range",
                 "zzz"
             ]
         );
         assert_eq!(named.total(), 10);
         assert_eq!(
             serde_json::to_string(&named).unwrap(),
-            r#"{"orphan":1,"duplicate_key":0,"null_required":0,"bad_date":2,"self_reference":0,"zzz":7}"#
+            r#"{"orphan":1,"duplicate_key":0,"null_required":0,"bad_date":2,"self_reference":0,"bad_range":0,"zzz":7}"#
         );
-        assert_eq!(NamedCounts::events(&BTreeMap::new()).0.len(), 13);
+        assert_eq!(NamedCounts::events(&BTreeMap::new()).0.len(), 14);
     }
 
     #[test]
@@ -177,7 +183,7 @@ mod tests {
         let mut names: Vec<_> = EVENT_KINDS.iter().map(|&k| kind_name(k)).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 13);
+        assert_eq!(names.len(), 14);
     }
 
     #[test]
@@ -196,5 +202,6 @@ mod tests {
             RejectReason::SelfReference as i32,
             DirtyKind::SelfReference as i32
         );
+        assert_eq!(RejectReason::BadRange as i32, DirtyKind::BadRange as i32);
     }
 }

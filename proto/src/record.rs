@@ -46,6 +46,15 @@ legacy_record!(ProfileVisit, "ProfileVisit", visit_id, visited_at);
 legacy_record!(Photo, "Photo", photo_id, uploaded_at);
 legacy_record!(PhotoLike, "PhotoLike", like_id, liked_at);
 
+/// A search profile keeps the current profile only: it has no time of its
+/// own, so its parts carry a key range and no time range.
+impl Record for legacy::SearchProfile {
+    const TYPE_NAME: &'static str = "pancake.legacy.v1.SearchProfile";
+    fn key(&self) -> Option<i64> {
+        Some(i64::from(self.member_id))
+    }
+}
+
 /// Records about a legacy row, keyed by the row's `key`, with no time of
 /// their own: the generator's dirty-row marks and the transform's rejects.
 macro_rules! row_record {

@@ -18,12 +18,13 @@ pub enum LegacyTable {
     ProfileVisits,
     Photos,
     PhotoLikes,
+    SearchProfiles,
 }
 
 impl LegacyTable {
     /// Every table, in the order dumps list them (members first: every other
     /// table refers to members).
-    pub const ALL: [LegacyTable; 8] = [
+    pub const ALL: [LegacyTable; 9] = [
         LegacyTable::Members,
         LegacyTable::Flirts,
         LegacyTable::Messages,
@@ -32,6 +33,7 @@ impl LegacyTable {
         LegacyTable::ProfileVisits,
         LegacyTable::Photos,
         LegacyTable::PhotoLikes,
+        LegacyTable::SearchProfiles,
     ];
 
     /// The table's name in a dump: its folder and its manifest entry.
@@ -45,6 +47,7 @@ impl LegacyTable {
             LegacyTable::ProfileVisits => "profile_visits",
             LegacyTable::Photos => "photos",
             LegacyTable::PhotoLikes => "photo_likes",
+            LegacyTable::SearchProfiles => "search_profiles",
         }
     }
 
@@ -59,6 +62,7 @@ impl LegacyTable {
             LegacyTable::ProfileVisits => "ProfileVisits",
             LegacyTable::Photos => "Photos",
             LegacyTable::PhotoLikes => "PhotoLikes",
+            LegacyTable::SearchProfiles => "SearchProfiles",
         }
     }
 
@@ -74,6 +78,7 @@ impl LegacyTable {
             LegacyTable::ProfileVisits => ProfileVisit::TYPE_NAME,
             LegacyTable::Photos => Photo::TYPE_NAME,
             LegacyTable::PhotoLikes => PhotoLike::TYPE_NAME,
+            LegacyTable::SearchProfiles => SearchProfile::TYPE_NAME,
         }
     }
 

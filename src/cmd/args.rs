@@ -5,6 +5,7 @@
 
 use anyhow::{Context, bail};
 use pancake_datasets::Preset;
+use pancake_load::postgres::news::rules::{DEFAULT_FEED_SIZE, MAX_FEED_SIZE};
 use pancake_load::postgres::{DEFAULT_DATABASE_URL, PgOptions};
 use pancake_load::rabbitmq::DEFAULT_AMQP_URL;
 use pancake_proto::{PartLimits, WriteOptions};
@@ -114,6 +115,10 @@ pub struct TargetArgs {
     /// and login) before the load gives up on that server.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
+    /// The items each member's news feed keeps (the most recent ones).
+    /// Loading again with another size builds the feeds again.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FEED_SIZE, value_parser = clap::value_parser!(u32).range(1..=MAX_FEED_SIZE as i64))]
+    pub news_feed_size: u32,
 }
 
 fn module_url(s: &str) -> Result<(String, String), String> {
@@ -132,6 +137,7 @@ impl TargetArgs {
         options.reset = self.reset;
         options.indexes_first = self.indexes_first;
         options.connect_timeout = Duration::from_secs(self.connect_timeout);
+        options.news_feed_size = self.news_feed_size;
         options
     }
 }

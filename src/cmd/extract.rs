@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, required_unless_present = "print_mapping")]
     out: Option<PathBuf>,
     /// Only these tables (dump names: members, flirts, messages, blocks,
-    /// favorites, profile_visits, photos, photo_likes).
+    /// favorites, profile_visits, photos, photo_likes, search_profiles).
     #[arg(long, value_delimiter = ',')]
     tables: Vec<String>,
     /// Rows per query.

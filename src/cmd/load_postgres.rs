@@ -108,7 +108,7 @@ pub fn print_summary(report: &PgReport) {
             continue;
         }
         println!(
-            "{:<9} {}: {} parts loaded, {} skipped (loaded before); {} events, {} rows, {} events/s; {tables}; indexes and finishing steps {:.1} s",
+            "{:<9} {}: {} parts loaded, {} skipped (loaded before); {} events, {} rows, {} events/s; {tables}; writing parts {:.1} s, indexes and finishing steps {:.1} s",
             m.module,
             m.database,
             m.parts_loaded,
@@ -116,8 +116,19 @@ pub fn print_summary(report: &PgReport) {
             progress::count(m.events),
             progress::count(m.rows),
             progress::rate(m.events, secs),
+            m.copy_elapsed.as_secs_f64(),
             m.finish_elapsed.as_secs_f64(),
         );
+        if let Some(f) = &m.finished.feeds {
+            println!(
+                "          feeds of {} members built in {:.1} s: {} items shown, {} hidden by blocks that hold (feed size {})",
+                progress::count(f.feeds),
+                f.elapsed.as_secs_f64(),
+                progress::count(f.shown),
+                progress::count(f.hidden),
+                f.size,
+            );
+        }
         if m.finished.changes_waiting > 0 {
             println!(
                 "          {} change(s) name a row that no loaded part holds (kept in pancake.pending)",

@@ -344,7 +344,7 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Exactly `datasets/sql/legacy-schema.sql`: eight tables in `dbo`, each
+    /// Exactly `datasets/sql/legacy-schema.sql`: nine tables in `dbo`, each
     /// fed by the dump table of the same name.
     pub fn legacy() -> Catalog {
         use SqlType::*;
@@ -457,6 +457,16 @@ impl Catalog {
                         ("PhotoId", "photo_id", Int, false),
                         ("MemberId", "member_id", Int, false),
                         ("LikedAt", "liked_at", DateTime, false),
+                    ],
+                ),
+                table(
+                    LegacyTable::SearchProfiles,
+                    &[
+                        ("MemberId", "member_id", Int, false),
+                        ("SeekingGender", "seeking_gender", TinyInt, true),
+                        ("AgeMin", "age_min", TinyInt, false),
+                        ("AgeMax", "age_max", TinyInt, false),
+                        ("City", "city", nv(100), true),
                     ],
                 ),
             ],

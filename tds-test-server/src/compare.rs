@@ -36,6 +36,7 @@ pub fn same_rows(a: &Path, b: &Path) -> Result<RowCounts, String> {
             ProfileVisits => same::<legacy::ProfileVisit>(a, b, &ma, &mb, table)?,
             Photos => same::<legacy::Photo>(a, b, &ma, &mb, table)?,
             PhotoLikes => same::<legacy::PhotoLike>(a, b, &ma, &mb, table)?,
+            SearchProfiles => same::<legacy::SearchProfile>(a, b, &ma, &mb, table)?,
         };
         counts.push((table.name(), n));
     }

@@ -57,6 +57,7 @@ pub fn fill_later_columns(src: &Path, dst: &Path) -> anyhow::Result<()> {
             LegacyTable::ProfileVisits => copy.run::<l::ProfileVisit>(|_| {})?,
             LegacyTable::Photos => copy.run::<l::Photo>(|_| {})?,
             LegacyTable::PhotoLikes => copy.run::<l::PhotoLike>(|_| {})?,
+            LegacyTable::SearchProfiles => copy.run::<l::SearchProfile>(|_| {})?,
         }
     }
     writer.finish()?;

@@ -4,6 +4,7 @@
 use pancake_proto::LegacyTable;
 use pancake_proto::legacy::{
     self, Block, Favorite, Flirt, Member, Message, Photo, PhotoLike, ProfileVisit, RawText,
+    SearchProfile,
 };
 use prost::Message as _;
 use prost_types::Timestamp;
@@ -78,6 +79,9 @@ pub(crate) fn fields(table: LegacyTable) -> &'static [&'static str] {
         LegacyTable::ProfileVisits => &["visit_id", "visitor_id", "visited_id", "visited_at"],
         LegacyTable::Photos => &["photo_id", "member_id", "url", "uploaded_at"],
         LegacyTable::PhotoLikes => &["like_id", "photo_id", "member_id", "liked_at"],
+        LegacyTable::SearchProfiles => {
+            &["member_id", "seeking_gender", "age_min", "age_max", "city"]
+        }
     }
 }
 
@@ -99,6 +103,7 @@ pub(crate) enum AnyRecord {
     ProfileVisit(ProfileVisit),
     Photo(Photo),
     PhotoLike(PhotoLike),
+    SearchProfile(SearchProfile),
 }
 
 fn int<T: Into<i64> + Copy>(v: Option<T>) -> FieldValue<'static> {
@@ -145,6 +150,7 @@ impl AnyRecord {
             LegacyTable::ProfileVisits => AnyRecord::ProfileVisit(ProfileVisit::decode(bytes)?),
             LegacyTable::Photos => AnyRecord::Photo(Photo::decode(bytes)?),
             LegacyTable::PhotoLikes => AnyRecord::PhotoLike(PhotoLike::decode(bytes)?),
+            LegacyTable::SearchProfiles => AnyRecord::SearchProfile(SearchProfile::decode(bytes)?),
         })
     }
 
@@ -159,6 +165,7 @@ impl AnyRecord {
             AnyRecord::ProfileVisit(r) => r.visit_id,
             AnyRecord::Photo(r) => i64::from(r.photo_id),
             AnyRecord::PhotoLike(r) => r.like_id,
+            AnyRecord::SearchProfile(r) => i64::from(r.member_id),
         }
     }
 
@@ -243,6 +250,14 @@ impl AnyRecord {
                 1 => int(r.photo_id),
                 2 => int(r.member_id),
                 3 => ts(r.liked_at),
+                _ => FieldValue::Null,
+            },
+            AnyRecord::SearchProfile(r) => match i {
+                0 => FieldValue::Int(i64::from(r.member_id)),
+                1 => int(r.seeking_gender),
+                2 => int(r.age_min),
+                3 => int(r.age_max),
+                4 => text(&r.city, "city", &r.raw_texts),
                 _ => FieldValue::Null,
             },
         }

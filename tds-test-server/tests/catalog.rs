@@ -47,7 +47,7 @@ fn parse_ddl(sql: &str) -> Vec<DdlTable> {
 fn the_legacy_catalog_is_the_legacy_schema() {
     let ddl = parse_ddl(pancake_datasets::LEGACY_SCHEMA_SQL);
     let catalog = Catalog::legacy();
-    assert_eq!(ddl.len(), 8);
+    assert_eq!(ddl.len(), 9);
     assert_eq!(catalog.tables.len(), ddl.len());
     for ((name, columns, key), table) in ddl.iter().zip(&catalog.tables) {
         assert_eq!(&table.name, name);

@@ -158,6 +158,7 @@ async fn primary_keys_and_row_estimates() {
         ("Members", "MemberId"),
         ("Messages", "MessageId"),
         ("PhotoLikes", "LikeId"),
+        ("SearchProfiles", "MemberId"),
     ] {
         let r = rows(&mut client, PRIMARY_KEY, &[&"dbo", &table]).await;
         let keys: Vec<&str> = r.iter().map(|row| row.get::<&str, _>(0).unwrap()).collect();

@@ -293,6 +293,7 @@ pub fn decode_only(input: &Path, threads: usize) -> Result<u64, TransformError> 
                     ProfileVisits => read::<legacy::ProfileVisit>(&path, p.number),
                     Photos => read::<legacy::Photo>(&path, p.number),
                     PhotoLikes => read::<legacy::PhotoLike>(&path, p.number),
+                    SearchProfiles => read::<legacy::SearchProfile>(&path, p.number),
                 }
             })
             .sum()

@@ -348,6 +348,7 @@ fn max_events(table: LegacyTable) -> u64 {
         ProfileVisits => legacy::ProfileVisit::MAX_EVENTS,
         Photos => legacy::Photo::MAX_EVENTS,
         PhotoLikes => legacy::PhotoLike::MAX_EVENTS,
+        SearchProfiles => legacy::SearchProfile::MAX_EVENTS,
     }
 }
 
@@ -369,6 +370,7 @@ fn read_any<'a>(
         ProfileVisits => read_part::<legacy::ProfileVisit>(index, job, cx, io, tasks),
         Photos => read_part::<legacy::Photo>(index, job, cx, io, tasks),
         PhotoLikes => read_part::<legacy::PhotoLike>(index, job, cx, io, tasks),
+        SearchProfiles => read_part::<legacy::SearchProfile>(index, job, cx, io, tasks),
     }
 }
 

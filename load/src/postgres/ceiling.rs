@@ -164,7 +164,12 @@ async fn copy_then_finish(
     }
     let started = Instant::now();
     let finishing = modules.iter().map(|(spec, server, _)| {
-        keys_and_finishing(server, scratch_name(options, spec.name), spec)
+        keys_and_finishing(
+            server,
+            scratch_name(options, spec.name),
+            spec,
+            options.news_feed_size,
+        )
     });
     let results: Vec<Result<(), PgError>> = {
         use futures_util::StreamExt as _;
@@ -183,6 +188,7 @@ async fn keys_and_finishing(
     server: &Server,
     database: String,
     spec: &crate::modules::ModuleSpec,
+    feed_size: u32,
 ) -> Result<(), PgError> {
     let mut conn = server.connect(&database).await?;
     for (sql, action) in [
@@ -197,6 +203,18 @@ async fn keys_and_finishing(
             .execute(&mut *tx)
             .await
             .map_err(|e| server.error(&database, action, e))?;
+        tx.commit()
+            .await
+            .map_err(|e| server.error(&database, action, e))?;
+    }
+    if spec.postgres.computed == super::project::Computed::NewsFeeds {
+        // The feeds are the news module's finishing step, computed by the
+        // loader: the ceiling computes them the same way.
+        let action = "building the news feeds";
+        let mut tx = super::schema::begin_with_memory(server, &database, &mut conn).await?;
+        super::news::feeds::rebuild(&mut tx, feed_size)
+            .await
+            .map_err(|e| server.error(&database, action, sqlx::Error::Protocol(e.to_string())))?;
         tx.commit()
             .await
             .map_err(|e| server.error(&database, action, e))?;

@@ -15,6 +15,9 @@ const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 /// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01 UTC.
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
+/// PostgreSQL's type oid of `uuid`.
+const UUID_OID: i32 = 2950;
+
 /// One value of a row, in the column's type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -29,6 +32,8 @@ pub enum Value {
     /// A calendar day, days since 1970-01-01.
     Date(i32),
     Bytes(Vec<u8>),
+    /// A one-dimensional `uuid[]` without NULLs.
+    UuidArray(Vec<[u8; 16]>),
 }
 
 impl Value {
@@ -135,7 +140,32 @@ impl CopyData {
                 self.field(&micros.saturating_sub(PG_EPOCH_MICROS).to_be_bytes())
             }
             Value::Date(days) => self.field(&(days - 10_957).to_be_bytes()),
+            Value::UuidArray(ids) => {
+                // ndim, has-NULLs flag, element type (uuid), then per
+                // dimension its length and lower bound; an empty array
+                // has no dimension.
+                let dims = i32::from(!ids.is_empty());
+                let len = 12 + dims * 8 + ids.len() as i32 * 20;
+                self.bytes.extend_from_slice(&len.to_be_bytes());
+                for n in [dims, 0, UUID_OID] {
+                    self.bytes.extend_from_slice(&n.to_be_bytes());
+                }
+                if dims == 1 {
+                    self.bytes
+                        .extend_from_slice(&(ids.len() as i32).to_be_bytes());
+                    self.bytes.extend_from_slice(&1i32.to_be_bytes());
+                }
+                for id in ids {
+                    self.field(id);
+                }
+            }
         }
+    }
+
+    /// The bytes written so far, to send while more rows follow; the rows
+    /// after them continue the same COPY body, ended by [`CopyData::finish`].
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
     }
 
     /// The complete COPY body.

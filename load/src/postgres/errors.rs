@@ -128,6 +128,15 @@ pub enum PgError {
     BadDictionary { database: String },
 
     #[error(
+        "{database}: table {table}: {problem}: the table was changed by hand. Drop the database (--reset) and load the stream again"
+    )]
+    ChangedByHand {
+        database: String,
+        table: &'static str,
+        problem: String,
+    },
+
+    #[error(
         "{database} already holds tables that pancake did not create, so pancake neither loads into it nor drops it (--reset): choose another --prefix, or drop that database yourself"
     )]
     NotPancake { database: String },

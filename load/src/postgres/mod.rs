@@ -27,6 +27,7 @@ mod dictionary;
 mod errors;
 #[doc(hidden)]
 pub mod lock;
+pub mod news;
 mod part;
 #[doc(hidden)]
 pub mod payload;
@@ -79,6 +80,8 @@ pub struct PgOptions {
     pub indexes_first: bool,
     /// How long each connection may take: TCP connect, handshake, login.
     pub connect_timeout: Duration,
+    /// The items each member's news feed keeps (`--news-feed-size`).
+    pub news_feed_size: u32,
 }
 
 impl PgOptions {
@@ -93,6 +96,7 @@ impl PgOptions {
             reset: false,
             indexes_first: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            news_feed_size: news::rules::DEFAULT_FEED_SIZE,
         }
     }
 
@@ -305,17 +309,22 @@ async fn load_locked(
     // Modules finish independently, up to `jobs` at once (on this task:
     // the work is the servers').
     let finishing = modules.iter().enumerate().map(|(i, m)| {
-        let must = m.report.parts_loaded > 0 || !m.standing.finished;
+        let mut must = m.report.parts_loaded > 0 || !m.standing.finished;
         let (server, database, spec) = (&m.server, &m.database, m.spec);
         let progress = progress.clone();
+        let feed_size = options.news_feed_size;
         async move {
             let begun = Instant::now();
             let mut conn = server.connect(database).await?;
+            // Feeds built with another size are built again.
+            must = must
+                || schema::computed_with(server, database, &mut conn, spec, feed_size).await?
+                    == Some(false);
             let finished = if must {
                 progress.finishing(spec.name);
                 schema::build_indexes(server, database, &mut conn, spec).await?;
                 progress.indexes_built(spec.name);
-                Some(schema::finish(server, database, &mut conn, spec).await?)
+                Some(schema::finish(server, database, &mut conn, spec, feed_size).await?)
             } else {
                 None
             };

@@ -75,6 +75,17 @@ pub struct PgModule {
     pub payload_dictionary: bool,
     /// Adds an event's rows and changes to a part's rows.
     pub project: fn(&Event, &mut PartRows) -> Result<(), ProjectError>,
+    /// Derived tables computed by the loader itself (not in SQL) after the
+    /// finishing steps.
+    pub computed: Computed,
+}
+
+/// Derived tables the loader computes from a module's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Computed {
+    Nothing,
+    /// The news module's `feeds` (`news::feeds`).
+    NewsFeeds,
 }
 
 /// An event a projection cannot turn into rows.
@@ -86,7 +97,7 @@ pub struct ProjectError {
     pub problem: String,
 }
 
-fn problem(event: &Event, problem: impl Into<String>) -> ProjectError {
+pub(crate) fn problem(event: &Event, problem: impl Into<String>) -> ProjectError {
     ProjectError {
         event_id: uuid_text(&event.event_id),
         kind: kind_name(event.kind()),
@@ -101,7 +112,7 @@ pub fn uuid(event: &Event, field: &'static str, bytes: &[u8]) -> Result<Value, P
         .map_err(|e| problem(event, e.to_string()))
 }
 
-fn occurred_at(event: &Event) -> Result<i64, ProjectError> {
+pub(crate) fn occurred_at(event: &Event) -> Result<i64, ProjectError> {
     event
         .occurred_at
         .as_ref()
@@ -109,8 +120,29 @@ fn occurred_at(event: &Event) -> Result<i64, ProjectError> {
         .ok_or_else(|| problem(event, "has no occurred_at"))
 }
 
-fn legacy_key(event: &Event) -> Value {
+pub(crate) fn legacy_key(event: &Event) -> Value {
     Value::BigInt(event.source.as_ref().map_or(0, |s| s.key))
+}
+
+/// A registration's birth date: a date column, NULL when unknown.
+pub(crate) fn birth_date(
+    event: &Event,
+    m: &pancake_proto::events::MemberRegistered,
+) -> Result<Value, ProjectError> {
+    let Some(d) = &m.birth_date else {
+        return Ok(Value::Null);
+    };
+    u32::try_from(d.month)
+        .ok()
+        .zip(u32::try_from(d.day).ok())
+        .and_then(|(month, day)| day_number(d.year, month, day))
+        .map(Value::Date)
+        .ok_or_else(|| {
+            problem(
+                event,
+                format!("birth date {}-{}-{} does not exist", d.year, d.month, d.day),
+            )
+        })
 }
 
 /// The rows of one module from one part, and the changes for rows that are
@@ -244,7 +276,7 @@ impl PartRows {
 
 // ---- the modules -------------------------------------------------------
 
-const BLOCKS: TableSpec = TableSpec {
+pub(crate) const BLOCKS: TableSpec = TableSpec {
     name: "blocks",
     columns: &[
         "block_id",
@@ -283,7 +315,11 @@ fn made_row(
 }
 
 /// `member-blocked` and `member-unblocked` into a `blocks` table (`table`).
-fn project_blocks(event: &Event, rows: &mut PartRows, table: usize) -> Result<(), ProjectError> {
+pub(crate) fn project_blocks(
+    event: &Event,
+    rows: &mut PartRows,
+    table: usize,
+) -> Result<(), ProjectError> {
     let at = occurred_at(event)?;
     match &event.payload {
         Some(event::Payload::MemberBlocked(b)) => rows.insert(
@@ -337,29 +373,13 @@ pub static PROFILE: PgModule = PgModule {
     finish: "",
     derived: &[],
     payload_dictionary: false,
+    computed: Computed::Nothing,
     project: |event, rows| {
         let at = occurred_at(event)?;
         let member = uuid(event, "member_id", &event.member_id)?;
         match &event.payload {
             Some(event::Payload::MemberRegistered(m)) => {
-                let birth_date = match &m.birth_date {
-                    None => Value::Null,
-                    Some(d) => Value::Date(
-                        u32::try_from(d.month)
-                            .ok()
-                            .zip(u32::try_from(d.day).ok())
-                            .and_then(|(month, day)| day_number(d.year, month, day))
-                            .ok_or_else(|| {
-                                problem(
-                                    event,
-                                    format!(
-                                        "birth date {}-{}-{} does not exist",
-                                        d.year, d.month, d.day
-                                    ),
-                                )
-                            })?,
-                    ),
-                };
+                let birth_date = birth_date(event, m)?;
                 let gender = m.gender().as_str_name();
                 let height = match m.height_cm {
                     None => Value::Null,
@@ -436,6 +456,7 @@ pub static CHAT: PgModule = PgModule {
     finish: include_str!("../../sql/chat/finish.sql"),
     derived: &["thread_members"],
     payload_dictionary: false,
+    computed: Computed::Nothing,
     project: |event, rows| {
         let at = occurred_at(event)?;
         match &event.payload {
@@ -495,6 +516,7 @@ pub static ALERTS: PgModule = PgModule {
     finish: include_str!("../../sql/alerts/finish.sql"),
     derived: &[],
     payload_dictionary: false,
+    computed: Computed::Nothing,
     project: |event, rows| {
         use event::Payload::*;
         let mut flirt_kind = None;
@@ -552,6 +574,7 @@ pub static FAVORITE: PgModule = PgModule {
     finish: "",
     derived: &[],
     payload_dictionary: false,
+    computed: Computed::Nothing,
     project: |event, rows| {
         let at = occurred_at(event)?;
         match &event.payload {
@@ -583,6 +606,7 @@ pub static BLOCK: PgModule = PgModule {
     finish: "",
     derived: &[],
     payload_dictionary: false,
+    computed: Computed::Nothing,
     project: |event, rows| project_blocks(event, rows, 0),
 };
 
@@ -605,11 +629,13 @@ pub static AUDIT: PgModule = PgModule {
         include_str!("../../sql/audit/v1.sql"),
         include_str!("../../sql/audit/v2.sql"),
         include_str!("../../sql/audit/v3.sql"),
+        include_str!("../../sql/audit/v4.sql"),
     ],
     indexes: include_str!("../../sql/audit/indexes.sql"),
     finish: "",
     derived: &[],
     payload_dictionary: true,
+    computed: Computed::Nothing,
     project: |event, rows| {
         let at = occurred_at(event)?;
         let source = event.source.as_ref();
@@ -704,6 +730,35 @@ mod tests {
         let copies = rows.into_copies(&CHAT);
         assert_eq!(copies.tables.len(), 1);
         assert_eq!(copies.tables[0].1.rows(), 1);
+    }
+
+    #[test]
+    fn the_audit_log_s_kind_enum_names_every_kind() {
+        // The values of `event_kind`: those it was created with and those
+        // later versions added.
+        let mut named = std::collections::BTreeSet::new();
+        for script in AUDIT.migrations {
+            let created = script
+                .split("CREATE TYPE event_kind AS ENUM (")
+                .nth(1)
+                .and_then(|s| s.split(')').next());
+            let added = script
+                .split("ADD VALUE IF NOT EXISTS ")
+                .skip(1)
+                .filter_map(|s| s.split(';').next());
+            for list in created.into_iter().chain(added) {
+                named.extend(
+                    list.split(',')
+                        .map(|v| v.trim().trim_matches('\'').to_owned()),
+                );
+            }
+        }
+        let kinds: std::collections::BTreeSet<String> = pancake_proto::names::EVENT_KINDS
+            .iter()
+            .map(|&k| kind_name(k).to_owned())
+            .chain(["unspecified".to_owned()])
+            .collect();
+        assert_eq!(named, kinds);
     }
 
     #[test]

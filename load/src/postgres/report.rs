@@ -28,6 +28,9 @@ pub struct ModuleReport {
     pub finished: schema::Finished,
     /// Texts whose NUL characters became U+FFFD.
     pub nul_replaced: u64,
+    /// Writing its parts: the time its units' transactions took, summed
+    /// over the connections that wrote them at once.
+    pub copy_elapsed: Duration,
     /// Keys, indexes, waiting changes and the module's own steps.
     pub finish_elapsed: Duration,
     pub elapsed: Duration,

@@ -3,6 +3,11 @@
 //! load expects (a pancake database, at a version we know, holding this
 //! event stream and no other).
 
+use super::news::{
+    self,
+    feeds::{FeedsBuilt, FeedsError},
+};
+use super::project::Computed;
 use super::server::Server;
 use super::{PgError, StreamId};
 use crate::modules::ModuleSpec;
@@ -274,6 +279,27 @@ pub struct Finished {
     pub changes_applied: u64,
     /// Changes whose row is in no loaded part (kept in `pancake.pending`).
     pub changes_waiting: u64,
+    /// The news feeds, for the module that has them.
+    pub feeds: Option<FeedsBuilt>,
+}
+
+/// Whether a module's computed tables were built with `feed_size`: `None`
+/// for a module without any, or one whose were never built.
+pub async fn computed_with(
+    server: &Server,
+    database: &str,
+    conn: &mut PgConnection,
+    module: &ModuleSpec,
+    feed_size: u32,
+) -> Result<Option<bool>, PgError> {
+    if module.postgres.computed != Computed::NewsFeeds {
+        return Ok(None);
+    }
+    let built: Option<i32> = sqlx::query_scalar("SELECT feed_size FROM feeds LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| server.error(database, "reading the feed size", e))?;
+    Ok(built.map(|b| i64::from(b) == i64::from(feed_size)))
 }
 
 /// After every part is loaded and the keys and indexes are built
@@ -285,6 +311,7 @@ pub async fn finish(
     database: &str,
     conn: &mut PgConnection,
     module: &ModuleSpec,
+    feed_size: u32,
 ) -> Result<Finished, PgError> {
     let fail = |action: &str, e: sqlx::Error| server.error(database, action, e);
     let mut tx = begin_with_memory(server, database, conn).await?;
@@ -328,6 +355,18 @@ pub async fn finish(
             "running the module's finishing steps",
         )
         .await?;
+    }
+    if module.postgres.computed == Computed::NewsFeeds {
+        finished.feeds = Some(news::feeds::rebuild(&mut tx, feed_size).await.map_err(
+            |e| match e {
+                FeedsError::Query { action, source } => server.error(database, action, source),
+                FeedsError::BadRow { table, problem } => PgError::ChangedByHand {
+                    database: server.shown_with(database),
+                    table,
+                    problem,
+                },
+            },
+        )?);
     }
     exec(
         server,

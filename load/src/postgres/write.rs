@@ -56,7 +56,7 @@ pub(super) async fn load_parts(
         let shared = shared.clone();
         let progress = progress.clone();
         writers.spawn(async move {
-            let mut done: Vec<(usize, u64, u64, u64, u64)> = Vec::new();
+            let mut done: Vec<(usize, u64, u64, u64, u64, std::time::Duration)> = Vec::new();
             // This writer's connection to each module database, made when
             // it first has a unit for it (within the connect timeout).
             let mut conns: Vec<Option<PgConnection>> = shared.iter().map(|_| None).collect();
@@ -77,11 +77,12 @@ pub(super) async fn load_parts(
                     Some(conn) => conn,
                     slot => slot.insert(server.connect(database).await.map_err(&wrap)?),
                 };
+                let began = std::time::Instant::now();
                 let (rows, bytes) = write_unit(conn, server, database, spec, unit)
                     .await
                     .map_err(wrap)?;
                 progress.part_loaded(spec.name, events, rows);
-                done.push((module, events, rows, bytes, nul));
+                done.push((module, events, rows, bytes, nul, began.elapsed()));
             }
             for conn in conns.into_iter().flatten() {
                 let _ = conn.close().await;
@@ -99,13 +100,14 @@ pub(super) async fn load_parts(
         };
         match result {
             Ok(done) => {
-                for (module, events, rows, bytes, nul) in done {
+                for (module, events, rows, bytes, nul, took) in done {
                     let r = &mut modules[module].report;
                     r.parts_loaded += 1;
                     r.events += events;
                     r.rows += rows;
                     r.copy_bytes += bytes;
                     r.nul_replaced += nul;
+                    r.copy_elapsed += took;
                 }
             }
             Err(e) => {

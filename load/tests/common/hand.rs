@@ -29,7 +29,7 @@ pub fn bin(text: &str) -> Vec<u8> {
 }
 
 /// Event `id` of `member`, `seconds` after [`T0`].
-fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
+pub fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
     use Payload::*;
     let kind = match &payload {
         MemberRegistered(_) => EventKind::MemberRegistered,
@@ -45,6 +45,7 @@ fn hand(id: u64, member: &str, seconds: i64, payload: Payload) -> Event {
         ProfileVisited(_) => EventKind::ProfileVisited,
         PhotoUploaded(_) => EventKind::PhotoUploaded,
         PhotoLiked(_) => EventKind::PhotoLiked,
+        SearchProfileSet(_) => EventKind::SearchProfileSet,
     };
     Event {
         event_id: bin(&uid(id)),

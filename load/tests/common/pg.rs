@@ -221,6 +221,10 @@ pub const DATA_TABLES: &[(&str, &[&str])] = &[
     ("alerts", &["alerts", "blocks"]),
     ("favorite", &["favorites"]),
     ("block", &["blocks"]),
+    (
+        "news",
+        &["members", "search_profiles", "items", "blocks", "feeds"],
+    ),
     ("audit", &["events"]),
 ];
 

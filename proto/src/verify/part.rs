@@ -225,6 +225,7 @@ pub fn read_counts(
         legacy::ProfileVisit::TYPE_NAME => count::<legacy::ProfileVisit>(&mut reader, none),
         legacy::Photo::TYPE_NAME => count::<legacy::Photo>(&mut reader, none),
         legacy::PhotoLike::TYPE_NAME => count::<legacy::PhotoLike>(&mut reader, none),
+        legacy::SearchProfile::TYPE_NAME => count::<legacy::SearchProfile>(&mut reader, none),
         legacy::DirtyRow::TYPE_NAME => count::<legacy::DirtyRow>(&mut reader, none),
         events::Event::TYPE_NAME => count::<events::Event>(&mut reader, |e| Some(e.kind)),
         events::Reject::TYPE_NAME => count::<events::Reject>(&mut reader, |r| Some(r.reason)),

@@ -339,6 +339,38 @@ fn photo_likes_round_trip() {
 }
 
 #[test]
+fn search_profiles_round_trip_with_a_key_range_and_no_time_range() {
+    let profiles = vec![
+        legacy::SearchProfile {
+            member_id: 7,
+            seeking_gender: Some(2),
+            age_min: Some(25),
+            age_max: Some(99),
+            city: Some("Jyväskylä".into()),
+            raw_texts: vec![],
+        },
+        legacy::SearchProfile {
+            member_id: 9,
+            seeking_gender: None,
+            age_min: None,
+            age_max: Some(255),
+            city: Some("Oulu\u{fffd}".into()),
+            raw_texts: vec![raw("city", &[0x4f, 0x75, 0x6c, 0x75, 0xd800])],
+        },
+    ];
+    round_trip(
+        DumpKind::LegacyDump,
+        "search_profiles",
+        false,
+        &[profiles],
+        &[Expect {
+            key_range: Some([7, 9]),
+            time_range: None,
+        }],
+    );
+}
+
+#[test]
 fn dirty_rows_round_trip_as_a_sidecar() {
     use pancake_proto::names::DIRTY_KINDS;
     let kinds = std::iter::once(legacy::DirtyKind::Unspecified).chain(DIRTY_KINDS);
@@ -363,7 +395,7 @@ fn dirty_rows_round_trip_as_a_sidecar() {
         true,
         &[rows],
         &[Expect {
-            key_range: Some([-5, 55]),
+            key_range: Some([-5, 65]),
             time_range: None,
         }],
     );

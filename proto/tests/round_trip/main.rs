@@ -194,6 +194,7 @@ fn payload_kind(payload: &Payload) -> events::EventKind {
         Payload::ProfileVisited(_) => K::ProfileVisited,
         Payload::PhotoUploaded(_) => K::PhotoUploaded,
         Payload::PhotoLiked(_) => K::PhotoLiked,
+        Payload::SearchProfileSet(_) => K::SearchProfileSet,
     }
 }
 
@@ -342,6 +343,28 @@ fn all_kinds_of_events() -> Vec<events::Event> {
             "photo_likes",
             800,
         ),
+        (
+            Payload::SearchProfileSet(events::SearchProfileSet {
+                seeking_gender: Some(events::Gender::Man as i32),
+                age_min: 25,
+                age_max: 40,
+                city: Some("Jyväskylä".into()),
+            }),
+            ts(1900, 1, 1, 0, 0, 0, 0),
+            "search_profiles",
+            1,
+        ),
+        (
+            Payload::SearchProfileSet(events::SearchProfileSet {
+                seeking_gender: None,
+                age_min: 18,
+                age_max: 99,
+                city: None,
+            }),
+            ts(1900, 1, 1, 0, 0, 0, 0),
+            "search_profiles",
+            2,
+        ),
     ];
     payloads
         .into_iter()
@@ -366,7 +389,7 @@ fn events_of_every_kind_round_trip() {
     let mut kinds: Vec<i32> = all.iter().map(|e| e.kind).collect();
     kinds.sort();
     kinds.dedup();
-    assert_eq!(kinds, (1..=13).collect::<Vec<i32>>(), "one event per kind");
+    assert_eq!(kinds, (1..=14).collect::<Vec<i32>>(), "one event per kind");
 
     // An event with nothing but an id still round-trips (the reader does not
     // judge content), and has no time.

@@ -260,6 +260,7 @@ mod tests {
                 ratio: 0.25,
             }),
             more_ceilings: Vec::new(),
+            modules: Vec::new(),
             measured: Measured {
                 wall_s: 10.0,
                 counted: "rows copied".into(),
@@ -281,6 +282,7 @@ mod tests {
             note: String::new(),
             ceiling: None,
             more_ceilings: Vec::new(),
+            modules: Vec::new(),
             measured: Measured {
                 wall_s: 1.0,
                 counted: "rows generated".into(),

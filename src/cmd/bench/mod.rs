@@ -158,8 +158,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     ceiling.elapsed.as_secs_f64(),
                     ceiling.keys_and_finishing.as_secs_f64(),
                 );
-                Stage::new(stage, "rows", rows, note, measured)
-                    .beside("plain COPY of the same rows".into(), ceiling_rate)
+                let mut done = Stage::new(stage, "rows", rows, note, measured);
+                done.modules = r
+                    .modules
+                    .iter()
+                    .map(|m| report::ModuleTime {
+                        module: m.module.to_owned(),
+                        events: m.events,
+                        rows: m.rows,
+                        writing_s: m.copy_elapsed.as_secs_f64(),
+                        finishing_s: m.finish_elapsed.as_secs_f64(),
+                        feeds_s: m.finished.feeds.map(|f| f.elapsed.as_secs_f64()),
+                    })
+                    .collect();
+                done.beside("plain COPY of the same rows".into(), ceiling_rate)
                     .beside(
                         "whole load: plain COPY, keys, indexes, finishing".into(),
                         whole_rate,

@@ -51,7 +51,24 @@ pub struct Stage {
     /// whole load's, beside the plain COPY's).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_ceilings: Vec<Ceiling>,
+    /// load postgres: each module's share of the load.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<ModuleTime>,
     pub measured: Measured,
+}
+
+/// One module's share of a PostgreSQL load: its parts' transactions (summed
+/// over the connections that wrote them at once) and its finishing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleTime {
+    pub module: String,
+    pub events: u64,
+    pub rows: u64,
+    pub writing_s: f64,
+    pub finishing_s: f64,
+    /// The news module: building the feeds (part of finishing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feeds_s: Option<f64>,
 }
 
 impl Stage {
@@ -65,6 +82,7 @@ impl Stage {
             note,
             ceiling: None,
             more_ceilings: Vec::new(),
+            modules: Vec::new(),
             measured,
         }
     }
@@ -167,6 +185,24 @@ impl Report {
                 md.push_str(&format!("; phases: {}", phases.join(", ")));
             }
             md.push('\n');
+        }
+        for s in self.stages.iter().filter(|s| !s.modules.is_empty()) {
+            md.push_str(&format!(
+                "\n{}, per module (modules load at once, so the shares add up to more than the wall time):\n\n| module | events | rows | writing parts s | finishing s | of which feeds s | share s |\n|---|---|---|---|---|---|---|\n",
+                s.stage
+            ));
+            for m in &s.modules {
+                md.push_str(&format!(
+                    "| {} | {} | {} | {:.1} | {:.1} | {} | {:.1} |\n",
+                    m.module,
+                    whole(m.events as f64),
+                    whole(m.rows as f64),
+                    m.writing_s,
+                    m.finishing_s,
+                    m.feeds_s.map_or("-".into(), |f| format!("{f:.1}")),
+                    m.writing_s + m.finishing_s,
+                ));
+            }
         }
         md.push_str(&format!(
             "\nPeak memory is the process's resident peak during the stage. Files read and written count bytes through read(2) and write(2) (/proc/self/io): files and pipes, not sockets; sent counts what the stage sent to its server by its own count. Each stage's progress over time, its phases and its ceiling are in {}.\n",

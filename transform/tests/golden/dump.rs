@@ -273,5 +273,11 @@ pub fn write_dump(dir: &Path) {
     write_part(&writer, dir, LegacyTable::ProfileVisits, &visits());
     write_part(&writer, dir, LegacyTable::Photos, &photos());
     write_part(&writer, dir, LegacyTable::PhotoLikes, &photo_likes());
+    write_part(
+        &writer,
+        dir,
+        LegacyTable::SearchProfiles,
+        &crate::search_profiles::search_profiles(),
+    );
     writer.finish().unwrap();
 }

@@ -349,6 +349,10 @@ pub fn expected_events() -> BTreeMap<&'static str, Vec<Vec<Event>>> {
         Payload::PhotoLiked(like),
     );
     out.insert("photo_likes", vec![vec![like]]);
+    out.insert(
+        "search_profiles",
+        vec![crate::search_profiles::expected_events()],
+    );
     out
 }
 
@@ -440,6 +444,10 @@ pub fn expected_rejects() -> BTreeMap<&'static str, Vec<Vec<ExpectedReject>>> {
         "photo_likes",
         vec![vec![(61, R::Orphan, "photo_id", 0, 1, like, orphan)]],
     );
+    out.insert(
+        "search_profiles",
+        vec![crate::search_profiles::expected_rejects()],
+    );
     out
 }
 
@@ -526,6 +534,20 @@ pub fn expected_accounts() -> BTreeMap<String, TableAccount> {
         (
             "photo_likes",
             account(1, [2, 1, 1, 0], &[("photo-liked", 1)], &[("orphan", 1)]),
+        ),
+        (
+            "search_profiles",
+            account(
+                1,
+                [6, 2, 4, 1],
+                &[("search-profile-set", 2)],
+                &[
+                    ("bad_range", 1),
+                    ("duplicate_key", 1),
+                    ("null_required", 1),
+                    ("orphan", 1),
+                ],
+            ),
         ),
     ]
     .into_iter()

@@ -10,6 +10,7 @@
 mod common;
 mod dump;
 mod expected;
+mod search_profiles;
 
 use common::{assert_sorted, read_part, verified, write_part};
 use dump::{SNAPSHOT, at, member, members_part0, photo_likes, write_dump};
@@ -135,12 +136,12 @@ fn output<R: Record>(dir: &Path, tables: &[TableEntry]) -> BTreeMap<String, Vec<
 }
 
 /// Per table, the events of each output part.
-fn output_events(dir: &Path) -> BTreeMap<String, Vec<Vec<Event>>> {
+pub(crate) fn output_events(dir: &Path) -> BTreeMap<String, Vec<Vec<Event>>> {
     output(dir, &Manifest::load(dir).unwrap().tables)
 }
 
 /// Per table (without `_rejects`), the rejects of each sidecar part.
-fn output_rejects(dir: &Path) -> BTreeMap<String, Vec<Vec<Reject>>> {
+pub(crate) fn output_rejects(dir: &Path) -> BTreeMap<String, Vec<Vec<Reject>>> {
     output(dir, &Manifest::load(dir).unwrap().sidecars)
         .into_iter()
         .map(|(sidecar, parts)| {
@@ -150,7 +151,7 @@ fn output_rejects(dir: &Path) -> BTreeMap<String, Vec<Vec<Reject>>> {
         .collect()
 }
 
-fn run(input: &Path, out: &Path, part_events: u64, threads: usize) -> TransformReport {
+pub(crate) fn run(input: &Path, out: &Path, part_events: u64, threads: usize) -> TransformReport {
     common::run(input, out, threads, part_events).unwrap()
 }
 
@@ -253,22 +254,24 @@ fn a_hand_written_dump_becomes_exactly_the_designed_events_and_rejects() {
             ("profile-visited", 1),
             ("photo-uploaded", 1),
             ("photo-liked", 1),
+            ("search-profile-set", 2),
         ])
     );
     assert_eq!(
         s.rejects,
         counts(&[
-            ("orphan", 2),
-            ("duplicate_key", 1),
-            ("null_required", 1),
+            ("orphan", 3),
+            ("duplicate_key", 2),
+            ("null_required", 2),
             ("bad_date", 1),
             ("self_reference", 1),
+            ("bad_range", 1),
         ])
     );
     assert_eq!(s.part_events, 250_000);
     assert_eq!(s.site_start, "2000-01-01T00:00:00Z");
-    assert_eq!(report.rows_this_run, 18);
-    assert_eq!(report.events_this_run, 17);
+    assert_eq!(report.rows_this_run, 24);
+    assert_eq!(report.events_this_run, 19);
     // The manifest holds the same section the report gives.
     let stored: pancake_transform::TransformSection =
         serde_json::from_value(m.sections["transform"].clone()).unwrap();

@@ -6,8 +6,11 @@
 //! what lets the generator make rows on many threads, in any order, and still
 //! write byte-identical dumps.
 
+mod dirt;
+
 use crate::preset::Preset;
 use crate::rng::{Rng, hash};
+use dirt::dirty_kinds;
 use pancake_proto::LegacyTable;
 use pancake_proto::legacy::DirtyKind;
 
@@ -81,73 +84,6 @@ fn table_tag(table: LegacyTable) -> u64 {
         .iter()
         .position(|&t| t == table)
         .unwrap_or(0) as u64
-}
-
-/// The dirty kinds each table can have, with the columns they may hit.
-fn dirty_kinds(table: LegacyTable) -> &'static [(DirtyKind, &'static [&'static str])] {
-    use DirtyKind::*;
-    match table {
-        LegacyTable::Members => &[
-            (DuplicateKey, &["member_id"]),
-            (
-                NullRequired,
-                &["nickname", "email", "gender", "birth_date", "registered_at"],
-            ),
-            (BadDate, &["registered_at"]),
-            (LoneSurrogate, &["nickname", "profile_text"]),
-        ],
-        LegacyTable::Flirts => &[
-            (Orphan, &["sender_id", "recipient_id"]),
-            (DuplicateKey, &["flirt_id"]),
-            (NullRequired, &["sender_id", "recipient_id", "sent_at"]),
-            (BadDate, &["sent_at"]),
-            (SelfReference, &["recipient_id"]),
-        ],
-        LegacyTable::Messages => &[
-            (Orphan, &["sender_id", "recipient_id"]),
-            (DuplicateKey, &["message_id"]),
-            (
-                NullRequired,
-                &["sender_id", "recipient_id", "body", "sent_at"],
-            ),
-            (BadDate, &["sent_at"]),
-            (LoneSurrogate, &["body"]),
-        ],
-        LegacyTable::Blocks => &[
-            (Orphan, &["blocker_id", "blocked_id"]),
-            (DuplicateKey, &["block_id"]),
-            (NullRequired, &["blocker_id", "blocked_id", "created_at"]),
-            (BadDate, &["created_at"]),
-            (SelfReference, &["blocked_id"]),
-        ],
-        LegacyTable::Favorites => &[
-            (Orphan, &["member_id", "favorite_member_id"]),
-            (DuplicateKey, &["favorite_id"]),
-            (
-                NullRequired,
-                &["member_id", "favorite_member_id", "created_at"],
-            ),
-            (BadDate, &["created_at"]),
-        ],
-        LegacyTable::ProfileVisits => &[
-            (Orphan, &["visitor_id", "visited_id"]),
-            (DuplicateKey, &["visit_id"]),
-            (NullRequired, &["visitor_id", "visited_id", "visited_at"]),
-            (BadDate, &["visited_at"]),
-        ],
-        LegacyTable::Photos => &[
-            (Orphan, &["member_id"]),
-            (DuplicateKey, &["photo_id"]),
-            (NullRequired, &["member_id", "url", "uploaded_at"]),
-            (BadDate, &["uploaded_at"]),
-        ],
-        LegacyTable::PhotoLikes => &[
-            (Orphan, &["photo_id", "member_id"]),
-            (DuplicateKey, &["like_id"]),
-            (NullRequired, &["photo_id", "member_id", "liked_at"]),
-            (BadDate, &["liked_at"]),
-        ],
-    }
 }
 
 /// The synthetic site for one seed and size.
@@ -325,6 +261,23 @@ impl World {
             }
         }
         m + 1 + rng.below(1_000)
+    }
+
+    // ---- search profiles ----
+
+    /// The member whose search profile row `j` is: rows spread evenly over
+    /// the member ids, in order (the table's clustered key), one per member
+    /// at most, so that members between them have none.
+    pub fn search_profile_member(&self, j: u64) -> u64 {
+        let members = u128::from(self.member_count());
+        let profiles = u128::from(self.preset.search_profiles.clamp(1, self.member_count()));
+        (u128::from(j) * members / profiles) as u64 + 1
+    }
+
+    /// Whether member `id`'s own row can be trusted (it exists and a later
+    /// stage keeps it): what a row keyed by the member needs.
+    pub fn member_is_clean(&self, id: u64) -> bool {
+        id >= 1 && self.member_usable(id, self.registered_at(id))
     }
 
     // ---- photos ----
