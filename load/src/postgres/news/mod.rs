@@ -18,6 +18,7 @@
 
 pub mod feeds;
 pub mod rules;
+mod tables;
 
 use super::copy::Value;
 use super::project::{
