@@ -202,6 +202,52 @@ fn fill_message(m: &mut Message) {
     m.deleted_by_recipient = Some(k % 5 == 0);
 }
 
+/// A legacy dump written by hand, one part per table, for tests that need
+/// exactly these rows (in key order, as the server serves only such dumps).
+#[doc(hidden)]
+pub struct HandMadeDump {
+    dir: std::path::PathBuf,
+    writer: ManifestWriter,
+}
+
+impl HandMadeDump {
+    /// Starts a dump in `dir` (made if missing).
+    pub fn create(dir: &Path) -> anyhow::Result<HandMadeDump> {
+        let manifest = Manifest::new(
+            pancake_proto::manifest::DumpKindName::LegacyDump,
+            "a dump made by hand for a test",
+        );
+        Ok(HandMadeDump {
+            dir: dir.to_path_buf(),
+            writer: ManifestWriter::create(dir, manifest)?,
+        })
+    }
+
+    /// Writes `records` as table `table`'s only part.
+    pub fn table<R: Record + 'static>(
+        &self,
+        table: LegacyTable,
+        records: &[R],
+    ) -> anyhow::Result<&HandMadeDump> {
+        let name = table.name();
+        self.writer.declare_table(name, R::TYPE_NAME, false)?;
+        let spec = PartSpec::of::<R>(DumpKind::LegacyDump, name, 0);
+        let mut out = PartWriter::create(&self.dir, spec, &WriteOptions::default())?;
+        for record in records {
+            out.write(record)?;
+        }
+        self.writer
+            .commit_part(name, R::TYPE_NAME, false, out.finish()?)?;
+        Ok(self)
+    }
+
+    /// Marks the dump complete.
+    pub fn finish(self) -> anyhow::Result<()> {
+        self.writer.finish()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,12 @@
 //!
 //! [`Catalog`] says which tables exist and how each column is fed from a
 //! field of the dump's records; [`Catalog::legacy`] is
-//! `datasets/sql/legacy-schema.sql`. A value is stored as SQL Server would
+//! `datasets/sql/legacy-schema.sql`. A server serves it with its
+//! constraints made to agree with the rows, as SQL Server would insist: a
+//! table whose rows repeat its primary key (or hold NULL in it) is served
+//! as a heap with a non-unique nonclustered index on the key, and a NOT NULL
+//! column some row holds NULL in is served nullable, in
+//! `INFORMATION_SCHEMA`, `sys.*` and the column metadata alike. A value is stored as SQL Server would
 //! hold it in the column's type: `datetime` rounded to 1/300 s,
 //! `smalldatetime` to the minute, `datetime2(s)` to its scale; `nchar(n)`
 //! padded with spaces; `char`/`varchar`/`text` in code page 1252 with `?`
@@ -43,8 +48,8 @@
 //! optional alias, `MIN`/`MAX`/`COUNT(*)`/`COUNT_BIG(*)`/`SUM`; constants
 //! (`DB_NAME()`, `SERVERPROPERTY(..)`, `SYSUTCDATETIME()`, `@@VERSION`);
 //! `INFORMATION_SCHEMA.COLUMNS`, `TABLES`, `TABLE_CONSTRAINTS` (joined with
-//! `KEY_COLUMN_USAGE`), `sys.partitions`/`tables`/`schemas` with
-//! `OBJECT_ID(..)`; `SET TRANSACTION ISOLATION LEVEL ...`, `SET <option>
+//! `KEY_COLUMN_USAGE`), `sys.partitions`/`tables`/`schemas`/`indexes`/
+//! `index_columns`/`columns` with `OBJECT_ID(..)`; `SET TRANSACTION ISOLATION LEVEL ...`, `SET <option>
 //! ON|OFF`. User tables are read in dump (key) order: `ORDER BY` may only
 //! name the key column, ascending, and `WHERE` on the key column narrows the
 //! scan (the rest filters rows). `JOIN` of user tables, `GROUP BY`, `OFFSET`,
@@ -72,17 +77,20 @@
 //! - `sql/`: the T-SQL lexer, AST and parser.
 //! - `exec/`: binding and running statements against user tables (read
 //!   from the dump) and catalog views.
-//! - `views.rs`: the catalog views' rows (`INFORMATION_SCHEMA`, `sys.*`).
+//! - `views/`: the catalog views' rows (`INFORMATION_SCHEMA`, `sys.*`;
+//!   `indexes.rs`: `sys.indexes`, `sys.index_columns`, `sys.columns`).
 //! - `value/`: SQL values: storing a dump field in a column, `CAST`,
 //!   comparison, and [`SqlError`].
-//! - `catalog.rs`: [`Catalog`], the tables and columns served and the
-//!   fields feeding them.
+//! - `catalog/`: [`Catalog`], the tables and columns served and the
+//!   fields feeding them (`types.rs`: [`SqlType`]; `served.rs`: the
+//!   constraints made to agree with the dump's rows when a server loads it).
 //! - `dump.rs`: the served dump's manifest and forward cursors over its
 //!   parts; `record.rs`: typed access to a record's fields.
 //! - `faults.rs`: [`Faults`] and the [`QueryLog`].
 //! - `fill.rs`: a copy of a dump with the later legacy columns (profile
 //!   text, height, flirt kind, note, sender IP, subject, deleted flags, ...)
-//!   filled by key, edge values included, for tests.
+//!   filled by key, edge values included, and `HandMadeDump`, a dump of
+//!   given records, for tests.
 //! - `compare.rs`: [`same_rows`]; `cli.rs`: [`cli_main`], the command line
 //!   of the `tds_test_server` example.
 
@@ -108,7 +116,7 @@ pub use faults::{Faults, LoggedQuery, ParamValue, QueryLog, RequestKind};
 /// For tests that need the issue-15 columns filled whatever the generator
 /// does.
 #[doc(hidden)]
-pub use fill::fill_later_columns;
+pub use fill::{HandMadeDump, fill_later_columns};
 pub use pancake_proto::LegacyTable;
 pub use server::{BackgroundServer, Server, ServerConfig, ServerStats};
 pub use sql::IsolationLevel;

@@ -36,15 +36,9 @@ async fn read_table(client: &mut Conn, table: LegacyTable, page_rows: i64) -> Ve
         max_len: r.get::<i32, _>(2),
     })
     .collect();
-    let key = rows(
-        client,
-        "SELECT k.COLUMN_NAME FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS AS t JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE AS k ON k.CONSTRAINT_NAME = t.CONSTRAINT_NAME AND k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME WHERE t.CONSTRAINT_TYPE = 'PRIMARY KEY' AND t.TABLE_SCHEMA = @P1 AND t.TABLE_NAME = @P2 ORDER BY k.ORDINAL_POSITION",
-        &[&"dbo", &name],
-    )
-    .await[0]
-    .get::<&str, _>(0)
-    .unwrap()
-    .to_owned();
+    // The key is the first column (the dump's key field), as the extractor
+    // maps it: a table whose rows repeat it is a heap, without a primary key.
+    let key = columns[0].name.clone();
     let bounds = rows(
         client,
         &format!("SELECT MIN([{key}]), MAX([{key}]) FROM [dbo].[{name}]"),

@@ -55,6 +55,7 @@ impl Server {
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let dump = DumpIndex::load(&config.dump)?;
+        let catalog = crate::catalog::served(config.catalog, &dump)?;
         let now = config.now.or(dump.snapshot_at).unwrap_or_default();
         let tls = match &config.tls {
             Some(t) => Some(t.server_config().map_err(io::Error::other)?),
@@ -63,7 +64,7 @@ impl Server {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            catalog: config.catalog,
+            catalog,
             dump,
             faults: Faults::new(config.allow_snapshot),
             log: QueryLog::default(),

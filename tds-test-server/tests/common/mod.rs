@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
+
 use pancake_proto::dump::DumpKind;
 use pancake_proto::{LegacyTable, Manifest, PartReader, ReadOptions, Record};
 use pancake_tds_test_server::{Server, ServerConfig};

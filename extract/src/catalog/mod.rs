@@ -4,6 +4,8 @@
 //! the extractor cannot page by all fail here, with the name of what is
 //! wrong, so that a long run never dies at table seven of eight.
 
+mod key;
+
 use crate::connect::{Connection, query_error};
 use crate::error::{ColumnError, ExtractError};
 use crate::fields::{FieldKind, fields_of};
@@ -250,42 +252,7 @@ pub async fn plan_table(
     }
     let key = columns[0].clone();
 
-    let pk_rows = fetch_all(
-        conn,
-        "SELECT k.COLUMN_NAME FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS AS t \
-         JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE AS k ON k.CONSTRAINT_NAME = t.CONSTRAINT_NAME \
-         AND k.TABLE_SCHEMA = t.TABLE_SCHEMA AND k.TABLE_NAME = t.TABLE_NAME \
-         WHERE t.CONSTRAINT_TYPE = 'PRIMARY KEY' AND t.TABLE_SCHEMA = @P1 AND t.TABLE_NAME = @P2 \
-         ORDER BY k.ORDINAL_POSITION",
-        &[&mapping.schema, &mapping.name],
-        addr,
-        &format!("reading the primary key of {table}"),
-    )
-    .await?;
-    let pk: Vec<String> = pk_rows
-        .into_iter()
-        .map(|r| text(r.into_iter().next()))
-        .collect();
-    if pk.len() > 1 {
-        return Err(ExtractError::UnpageableKey {
-            table,
-            why: format!(
-                "its primary key is composite ({}). The extractor pages by one integer key and the dump keys every row by one; give the table a single integer key column, or extract it with your own tooling",
-                pk.join(", ")
-            ),
-        });
-    }
-    match pk.first() {
-        None => warnings.push(format!(
-            "{table} has no primary key: paging by '{}' works (rows with equal keys stay together) but each page may scan the table unless the column is indexed",
-            key.column
-        )),
-        Some(pk) if !pk.eq_ignore_ascii_case(&key.column) => warnings.push(format!(
-            "{table} is paged by '{}', not by its primary key '{pk}': make sure '{}' is indexed",
-            key.column, key.column
-        )),
-        Some(_) => {}
-    }
+    warnings.extend(key::check_key(conn, addr, mapping, &table, &key.column).await?);
     Ok(TablePlan {
         mapping: effective,
         key_column: key.column.clone(),

@@ -1,16 +1,19 @@
 //! The catalog views the server answers: `INFORMATION_SCHEMA.COLUMNS`,
 //! `TABLES`, `TABLE_CONSTRAINTS`, `KEY_COLUMN_USAGE`, and `sys.tables`,
 //! `sys.schemas`, `sys.partitions`, made from the catalog and the dump's
-//! manifest on demand.
+//! manifest on demand; `sys.indexes`, `sys.index_columns` and `sys.columns`
+//! are in `indexes.rs`.
+
+mod indexes;
 
 use crate::catalog::{ColumnDef, Len, SqlType, TableDef};
 use crate::exec::{Env, VirtualTable, object_id};
 use crate::value::{Value, cp1252_encode};
 use std::borrow::Cow;
 
-const NAME: SqlType = SqlType::NVarChar(Len::N(128));
+pub(super) const NAME: SqlType = SqlType::NVarChar(Len::N(128));
 
-fn text(s: &str) -> Value<'static> {
+pub(super) fn text(s: &str) -> Value<'static> {
     Value::text(s)
 }
 
@@ -20,7 +23,7 @@ fn ansi(s: &str) -> Value<'static> {
     )))
 }
 
-fn opt_int<T: Into<i64>>(v: Option<T>) -> Value<'static> {
+pub(super) fn opt_int<T: Into<i64>>(v: Option<T>) -> Value<'static> {
     v.map_or(Value::Null, |v| Value::Int(v.into()))
 }
 
@@ -290,7 +293,7 @@ pub(crate) fn lookup(env: &Env<'_>, parts: &[String]) -> Option<VirtualTable> {
                     })
                     .collect(),
             },
-            _ => return None,
+            _ => return indexes::lookup(&name, tables),
         };
         return Some(vt);
     }

@@ -5,248 +5,13 @@
 //! edit it freely before starting a server: rename tables and columns, change
 //! types, add columns, change primary keys.
 
+mod served;
+mod types;
+
+pub(crate) use served::served;
+pub use types::{Len, SqlType};
+
 use pancake_proto::LegacyTable;
-use std::fmt;
-use std::str::FromStr;
-
-/// The length of a variable-length type: `n` or `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Len {
-    N(u16),
-    Max,
-}
-
-impl fmt::Display for Len {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Len::N(n) => write!(f, "{n}"),
-            Len::Max => f.write_str("max"),
-        }
-    }
-}
-
-/// A SQL Server data type, as a column or a `CAST` target.
-///
-/// `char`, `varchar` and `text` hold single-byte text in code page 1252 (the
-/// default `SQL_Latin1_General_CP1_CI_AS` collation): characters outside it
-/// are stored as `?`, as SQL Server does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SqlType {
-    TinyInt,
-    SmallInt,
-    Int,
-    BigInt,
-    Bit,
-    Decimal {
-        precision: u8,
-        scale: u8,
-    },
-    Numeric {
-        precision: u8,
-        scale: u8,
-    },
-    Money,
-    SmallMoney,
-    /// `float` (53 bits).
-    Float,
-    /// `real` (`float(24)`).
-    Real,
-    Date,
-    DateTime,
-    SmallDateTime,
-    DateTime2 {
-        scale: u8,
-    },
-    DateTimeOffset {
-        scale: u8,
-    },
-    UniqueIdentifier,
-    Char(u16),
-    VarChar(Len),
-    Text,
-    NChar(u16),
-    NVarChar(Len),
-    NText,
-    Binary(u16),
-    VarBinary(Len),
-}
-
-impl SqlType {
-    /// The type's name as `INFORMATION_SCHEMA.COLUMNS.DATA_TYPE` gives it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            SqlType::TinyInt => "tinyint",
-            SqlType::SmallInt => "smallint",
-            SqlType::Int => "int",
-            SqlType::BigInt => "bigint",
-            SqlType::Bit => "bit",
-            SqlType::Decimal { .. } => "decimal",
-            SqlType::Numeric { .. } => "numeric",
-            SqlType::Money => "money",
-            SqlType::SmallMoney => "smallmoney",
-            SqlType::Float => "float",
-            SqlType::Real => "real",
-            SqlType::Date => "date",
-            SqlType::DateTime => "datetime",
-            SqlType::SmallDateTime => "smalldatetime",
-            SqlType::DateTime2 { .. } => "datetime2",
-            SqlType::DateTimeOffset { .. } => "datetimeoffset",
-            SqlType::UniqueIdentifier => "uniqueidentifier",
-            SqlType::Char(_) => "char",
-            SqlType::VarChar(_) => "varchar",
-            SqlType::Text => "text",
-            SqlType::NChar(_) => "nchar",
-            SqlType::NVarChar(_) => "nvarchar",
-            SqlType::NText => "ntext",
-            SqlType::Binary(_) => "binary",
-            SqlType::VarBinary(_) => "varbinary",
-        }
-    }
-
-    /// `CHARACTER_MAXIMUM_LENGTH`: characters (bytes for binary types), -1
-    /// for `max`, `None` for non-text types.
-    pub fn character_maximum_length(&self) -> Option<i32> {
-        let len = |l: &Len| match l {
-            Len::N(n) => i32::from(*n),
-            Len::Max => -1,
-        };
-        match self {
-            SqlType::Char(n) | SqlType::NChar(n) | SqlType::Binary(n) => Some(i32::from(*n)),
-            SqlType::VarChar(l) | SqlType::NVarChar(l) | SqlType::VarBinary(l) => Some(len(l)),
-            SqlType::Text => Some(2_147_483_647),
-            SqlType::NText => Some(1_073_741_823),
-            _ => None,
-        }
-    }
-
-    /// `NUMERIC_PRECISION`.
-    pub fn numeric_precision(&self) -> Option<u8> {
-        match self {
-            SqlType::TinyInt => Some(3),
-            SqlType::SmallInt => Some(5),
-            SqlType::Int => Some(10),
-            SqlType::BigInt => Some(19),
-            SqlType::Decimal { precision, .. } | SqlType::Numeric { precision, .. } => {
-                Some(*precision)
-            }
-            SqlType::Money => Some(19),
-            SqlType::SmallMoney => Some(10),
-            SqlType::Float => Some(53),
-            SqlType::Real => Some(24),
-            _ => None,
-        }
-    }
-
-    /// `NUMERIC_SCALE`.
-    pub fn numeric_scale(&self) -> Option<i32> {
-        match self {
-            SqlType::TinyInt | SqlType::SmallInt | SqlType::Int | SqlType::BigInt => Some(0),
-            SqlType::Decimal { scale, .. } | SqlType::Numeric { scale, .. } => {
-                Some(i32::from(*scale))
-            }
-            SqlType::Money | SqlType::SmallMoney => Some(4),
-            _ => None,
-        }
-    }
-
-    /// `DATETIME_PRECISION`.
-    pub fn datetime_precision(&self) -> Option<i16> {
-        match self {
-            SqlType::Date | SqlType::SmallDateTime => Some(0),
-            SqlType::DateTime => Some(3),
-            SqlType::DateTime2 { scale } | SqlType::DateTimeOffset { scale } => {
-                Some(i16::from(*scale))
-            }
-            _ => None,
-        }
-    }
-
-    pub(crate) fn is_integer(&self) -> bool {
-        matches!(
-            self,
-            SqlType::TinyInt | SqlType::SmallInt | SqlType::Int | SqlType::BigInt
-        )
-    }
-
-    pub(crate) fn is_unicode(&self) -> bool {
-        matches!(
-            self,
-            SqlType::NChar(_) | SqlType::NVarChar(_) | SqlType::NText
-        )
-    }
-
-    pub(crate) fn is_ansi(&self) -> bool {
-        matches!(self, SqlType::Char(_) | SqlType::VarChar(_) | SqlType::Text)
-    }
-
-    pub(crate) fn is_text(&self) -> bool {
-        self.is_unicode() || self.is_ansi()
-    }
-
-    pub(crate) fn is_binary(&self) -> bool {
-        matches!(self, SqlType::Binary(_) | SqlType::VarBinary(_))
-    }
-
-    pub(crate) fn is_decimal(&self) -> bool {
-        matches!(
-            self,
-            SqlType::Decimal { .. }
-                | SqlType::Numeric { .. }
-                | SqlType::Money
-                | SqlType::SmallMoney
-        )
-    }
-
-    /// The scale of a decimal-family type.
-    pub(crate) fn scale(&self) -> u8 {
-        match self {
-            SqlType::Decimal { scale, .. } | SqlType::Numeric { scale, .. } => *scale,
-            SqlType::Money | SqlType::SmallMoney => 4,
-            SqlType::DateTime2 { scale } | SqlType::DateTimeOffset { scale } => *scale,
-            _ => 0,
-        }
-    }
-
-    pub(crate) fn is_datetime(&self) -> bool {
-        matches!(
-            self,
-            SqlType::DateTime
-                | SqlType::SmallDateTime
-                | SqlType::DateTime2 { .. }
-                | SqlType::DateTimeOffset { .. }
-        )
-    }
-}
-
-impl fmt::Display for SqlType {
-    /// T-SQL spelling: `nvarchar(50)`, `decimal(18,2)`, `datetime2(7)`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.name();
-        match self {
-            SqlType::Decimal { precision, scale } | SqlType::Numeric { precision, scale } => {
-                write!(f, "{name}({precision},{scale})")
-            }
-            SqlType::DateTime2 { scale } | SqlType::DateTimeOffset { scale } => {
-                write!(f, "{name}({scale})")
-            }
-            SqlType::Char(n) | SqlType::NChar(n) | SqlType::Binary(n) => write!(f, "{name}({n})"),
-            SqlType::VarChar(l) | SqlType::NVarChar(l) | SqlType::VarBinary(l) => {
-                write!(f, "{name}({l})")
-            }
-            _ => f.write_str(name),
-        }
-    }
-}
-
-impl FromStr for SqlType {
-    type Err = String;
-
-    /// Parses a T-SQL type as `CAST` accepts it: `int`, `nvarchar(max)`,
-    /// `decimal(18, 2)`, `datetime2(0)`, `[nvarchar](50)`.
-    fn from_str(s: &str) -> Result<SqlType, String> {
-        crate::sql::parse_type(s)
-    }
-}
 
 /// One column of a served table.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,8 +50,14 @@ pub struct TableDef {
     /// The dump table whose records are the rows.
     pub source: LegacyTable,
     pub columns: Vec<ColumnDef>,
-    /// Column names of the primary key, in key order; empty for a heap.
+    /// Column names of the clustered primary key, in key order; empty for a
+    /// heap.
     pub primary_key: Vec<String>,
+    /// Column names of a non-unique nonclustered index (`IX_<table>_<columns>`),
+    /// in key order; empty for none. The server serves a table whose rows
+    /// repeat its primary key as a heap with this index on the key instead
+    /// (see [`Catalog`]).
+    pub index: Vec<String>,
 }
 
 impl TableDef {
@@ -310,7 +81,7 @@ impl TableDef {
             .column_mut(old)
             .unwrap_or_else(|| panic!("no column {old}"));
         column.name = new.to_owned();
-        for k in &mut self.primary_key {
+        for k in self.primary_key.iter_mut().chain(&mut self.index) {
             if k.eq_ignore_ascii_case(old) {
                 *k = new.to_owned();
             }
@@ -335,9 +106,20 @@ impl TableDef {
     pub fn primary_key_name(&self) -> String {
         format!("PK_{}", self.name)
     }
+
+    /// The name of the non-unique index: `IX_<table>_<columns>`.
+    pub fn index_name(&self) -> String {
+        format!("IX_{}_{}", self.name, self.index.join("_"))
+    }
 }
 
 /// The served database: its tables.
+///
+/// A server does not serve the catalog it is given as it is: when it loads
+/// the dump it makes the constraints agree with the rows, as SQL Server
+/// would insist (see `served.rs`). A table whose rows repeat its primary key
+/// is served as a heap with a non-unique nonclustered index on the key, and
+/// a NOT NULL column some row holds NULL in is served nullable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
     pub tables: Vec<TableDef>,
@@ -363,6 +145,7 @@ impl Catalog {
                 })
                 .collect(),
             primary_key: vec![columns[0].0.to_owned()],
+            index: Vec::new(),
         };
         Catalog {
             tables: vec![
@@ -524,12 +307,14 @@ impl Catalog {
                     ));
                 }
             }
-            for k in &t.primary_key {
-                if t.column(k).is_none() {
-                    return Err(format!(
-                        "{}: primary key column {k} does not exist",
-                        t.qualified_name()
-                    ));
+            for (what, columns) in [("primary key", &t.primary_key), ("index", &t.index)] {
+                for k in columns {
+                    if t.column(k).is_none() {
+                        return Err(format!(
+                            "{}: {what} column {k} does not exist",
+                            t.qualified_name()
+                        ));
+                    }
                 }
             }
         }
