@@ -9,6 +9,8 @@ use super::{Env, Out, Outcome};
 use crate::catalog::SqlType;
 use crate::server::SessionState;
 use crate::sql::{Expr, Select, Statement};
+/// Encodes one row as the client's TDS version has it.
+pub(super) use crate::tds::put_row;
 use crate::tds::{self, OutColumn};
 use crate::value::{SqlError, Value};
 use std::io;
@@ -166,30 +168,6 @@ pub(super) fn top_count(s: &Select, b: &Binder<'_>) -> Result<Option<(u64, bool)
     Ok(Some((n, top.with_ties)))
 }
 
-/// Encodes one row: NBCROW when it holds a NULL, ROW otherwise.
-pub(super) fn put_row(buf: &mut Vec<u8>, values: &[Value<'_>], cols: &[OutColumn]) {
-    if values.iter().any(Value::is_null) {
-        buf.push(tds::TOKEN_NBCROW);
-        let start = buf.len();
-        buf.resize(start + values.len().div_ceil(8), 0);
-        for (i, v) in values.iter().enumerate() {
-            if v.is_null() {
-                buf[start + i / 8] |= 1 << (i % 8);
-            }
-        }
-        for (v, c) in values.iter().zip(cols) {
-            if !v.is_null() {
-                tds::put_value(buf, v, &c.ty);
-            }
-        }
-    } else {
-        buf.push(tds::TOKEN_ROW);
-        for (v, c) in values.iter().zip(cols) {
-            tds::put_value(buf, v, &c.ty);
-        }
-    }
-}
-
 fn select(
     s: &Select,
     env: &Env<'_>,
@@ -239,7 +217,7 @@ fn select_constants(s: &Select, env: &Env<'_>, out: &mut Out<'_>) -> io::Result<
             Item::Agg(..) => return Ok(SqlError::server("aggregates need FROM").into()),
         }
     }
-    tds::put_colmetadata(&mut out.pw.buf, &cols);
-    put_row(&mut out.pw.buf, &values, &cols);
+    tds::put_colmetadata(out.pw, &cols);
+    put_row(out.pw, &values, &cols);
     Ok(Outcome::Done { rows: Some(1) })
 }
