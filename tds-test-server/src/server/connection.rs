@@ -4,6 +4,7 @@
 
 use super::session::Connection;
 use super::shared::{SessionState, Shared};
+use super::transactions::Transactions;
 use crate::sql::IsolationLevel;
 use crate::tds::{self, PacketWriter};
 use crate::tls::{self, Transport};
@@ -180,6 +181,8 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
     let mut state = SessionState {
         isolation: IsolationLevel::ReadCommitted,
         cursors: HashMap::new(),
+        fmtonly: false,
+        transactions: Transactions::new(id),
     };
     let conn = Connection {
         shared,
@@ -202,6 +205,10 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
         let cut = match msg.ty {
             tds::PKT_SQL_BATCH => conn.batch(&msg.payload, &mut state, &mut pw, &mut transport)?,
             tds::PKT_RPC => conn.rpc(&msg.payload, &mut state, &mut pw, &mut transport)?,
+            tds::PKT_TRANS_MGR => {
+                conn.trans_mgr(&msg.payload, &mut state, &mut pw)?;
+                false
+            }
             tds::PKT_ATTENTION => {
                 // Nothing runs between requests: acknowledge.
                 tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ATTN, 0, 0);

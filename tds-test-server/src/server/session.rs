@@ -41,7 +41,7 @@ impl Connection<'_> {
         }
     }
 
-    fn error(&self, pw: &mut PacketWriter, e: &SqlError) {
+    pub(super) fn error(&self, pw: &mut PacketWriter, e: &SqlError) {
         tds::put_message(
             &mut pw.buf,
             tds::TOKEN_ERROR,

@@ -18,6 +18,7 @@
 //! - `tokens.rs`: the tokens of a response: DONE, ERROR/INFO, ENVCHANGE,
 //!   LOGINACK, a column's TYPE_INFO, and values as a ROW holds them.
 //! - `results.rs`: COLMETADATA and rows, as the client's version has them.
+//! - `transmgr.rs`: transaction manager requests (begin, commit, ...).
 //! - `version.rs`: the TDS version a connection speaks (7.1 to 7.4), and
 //!   what an older client gets instead of what it cannot read.
 //!
@@ -30,6 +31,7 @@ mod reader;
 mod results;
 mod rpc;
 mod tokens;
+mod transmgr;
 mod version;
 
 pub(crate) use login::{parse_login7, prelogin_encryption, prelogin_response};
@@ -37,8 +39,10 @@ pub(crate) use packet::{PacketWriter, read_message, write_message};
 pub(crate) use results::{OutColumn, put_colmetadata, put_row};
 pub(crate) use rpc::{RpcParam, RpcProc, batch_text, parse_rpc};
 pub(crate) use tokens::{
-    put_done, put_envchange, put_envchange_collation, put_loginack, put_message, put_return_status,
+    put_done, put_envchange, put_envchange_bytes, put_envchange_collation, put_loginack,
+    put_message, put_return_status,
 };
+pub(crate) use transmgr::{TmRequest, parse_trans_mgr};
 pub(crate) use version::TdsVersion;
 
 use std::io;
@@ -47,6 +51,7 @@ pub(crate) const PKT_SQL_BATCH: u8 = 0x01;
 pub(crate) const PKT_RPC: u8 = 0x03;
 pub(crate) const PKT_REPLY: u8 = 0x04;
 pub(crate) const PKT_ATTENTION: u8 = 0x06;
+pub(crate) const PKT_TRANS_MGR: u8 = 0x0E;
 pub(crate) const PKT_LOGIN7: u8 = 0x10;
 pub(crate) const PKT_PRELOGIN: u8 = 0x12;
 

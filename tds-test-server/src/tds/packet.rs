@@ -103,6 +103,9 @@ pub(crate) struct PacketWriter {
     id: u8,
     /// The client's TDS version: what types and tokens it reads.
     pub version: TdsVersion,
+    /// Rows are left out (`SET FMTONLY ON`): result sets are their
+    /// COLMETADATA alone.
+    pub metadata_only: bool,
 }
 
 /// Buffered token bytes beyond which whole packets go out.
@@ -118,6 +121,7 @@ impl PacketWriter {
             spid,
             id: 1,
             version: TdsVersion::V7_4,
+            metadata_only: false,
         }
     }
 

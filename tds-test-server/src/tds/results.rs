@@ -31,6 +31,9 @@ pub(crate) fn put_colmetadata(pw: &mut PacketWriter, cols: &[OutColumn]) {
 /// One row: NBCROW when it holds a NULL and the client reads NBCROW, ROW
 /// otherwise; values as the client's TDS version has them.
 pub(crate) fn put_row(pw: &mut PacketWriter, values: &[Value<'_>], cols: &[OutColumn]) {
+    if pw.metadata_only {
+        return;
+    }
     let version = pw.version;
     let buf = &mut pw.buf;
     let put = |buf: &mut Vec<u8>, v: &Value<'_>, ty: &SqlType| {

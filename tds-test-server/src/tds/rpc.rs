@@ -1,29 +1,12 @@
 //! Requests: a SQL batch's text, and an RPC's procedure and parameters
 //! (each parameter's TYPE_INFO and value read as SQL Server reads them).
 
-use super::reader::{Rd, utf16};
-use super::{TdsVersion, invalid};
+use super::TdsVersion;
+use super::reader::{Rd, skip_all_headers, utf16};
 use crate::catalog::{Len, SqlType};
 use crate::value::{DATETIME_EPOCH_DAYS, DateTimeValue, UText, Value, guid_wire_order};
 use std::borrow::Cow;
 use std::io;
-
-/// Skips ALL_HEADERS (transaction descriptor, ...) at the start of a SQL
-/// batch, RPC or transaction manager request (TDS 7.2 and later; a 7.1
-/// request has none).
-pub(crate) fn skip_all_headers(p: &[u8], version: TdsVersion) -> io::Result<&[u8]> {
-    if !version.has_all_headers() {
-        return Ok(p);
-    }
-    if p.len() < 4 {
-        return Err(invalid("the request has no ALL_HEADERS"));
-    }
-    let total = u32::from_le_bytes(p[..4].try_into().expect("4")) as usize;
-    if total < 4 || total > p.len() {
-        return Err(invalid(format!("ALL_HEADERS length {total} out of bounds")));
-    }
-    Ok(&p[total..])
-}
 
 pub(crate) fn batch_text(p: &[u8], version: TdsVersion) -> io::Result<String> {
     Ok(utf16(skip_all_headers(p, version)?))

@@ -65,6 +65,17 @@ pub(crate) fn put_envchange(buf: &mut Vec<u8>, ty: u8, new: &str, old: &str) {
     buf.extend_from_slice(&body);
 }
 
+/// An ENVCHANGE token with binary values (a transaction descriptor).
+pub(crate) fn put_envchange_bytes(buf: &mut Vec<u8>, ty: u8, new: &[u8], old: &[u8]) {
+    let mut body = vec![ty, new.len() as u8];
+    body.extend_from_slice(new);
+    body.push(old.len() as u8);
+    body.extend_from_slice(old);
+    buf.push(TOKEN_ENVCHANGE);
+    buf.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    buf.extend_from_slice(&body);
+}
+
 pub(crate) fn put_envchange_collation(buf: &mut Vec<u8>) {
     let mut body = vec![7u8, 5];
     body.extend_from_slice(&COLLATION);

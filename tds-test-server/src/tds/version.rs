@@ -55,6 +55,11 @@ impl TdsVersion {
         self >= TdsVersion::V7_2
     }
 
+    /// ENVCHANGE of transactions (types 8 to 19; 7.2 and later).
+    pub(crate) fn has_transaction_envchange(self) -> bool {
+        self >= TdsVersion::V7_2
+    }
+
     /// `date`, `time`, `datetime2`, `datetimeoffset` and NBCROW (7.3 and
     /// later).
     pub(crate) fn has_dates(self) -> bool {
