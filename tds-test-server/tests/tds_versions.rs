@@ -137,3 +137,52 @@ fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
         assert_eq!(&reply[12..14], &row[..], "{version:#x}: {reply:02x?}");
     }
 }
+
+#[test]
+fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() {
+    let server = server();
+    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
+    let collation = [0x09, 0x04, 0xD0, 0x00, 0x34];
+    let max = |n: u32| n.to_le_bytes().to_vec();
+    // Text pointer, timestamp, length, data.
+    let blob = |data: &[u8]| {
+        let mut r = vec![0xD1, 16];
+        r.extend_from_slice(&[0xAB; 16]);
+        r.extend_from_slice(&[0; 8]);
+        r.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    };
+    for (sql, info, row) in [
+        (
+            "SELECT CAST(N'abc' AS nvarchar(max))",
+            [&[0x63][..], &max(2_147_483_646), &collation, &[0, 0]].concat(),
+            blob(&utf16("abc")),
+        ),
+        (
+            "SELECT CAST('abc' AS varchar(max))",
+            [&[0x23][..], &max(2_147_483_647), &collation, &[0, 0]].concat(),
+            blob(b"abc"),
+        ),
+        (
+            "SELECT CAST('abc' AS varbinary(max))",
+            [&[0x22][..], &max(2_147_483_647), &[0, 0]].concat(),
+            blob(b"abc"),
+        ),
+        (
+            "SELECT CAST(NULL AS varbinary(max))",
+            [&[0x22][..], &max(2_147_483_647), &[0, 0]].concat(),
+            vec![0xD1, 0],
+        ),
+    ] {
+        let reply = batch_7_1(&mut s, sql);
+        let (type_info, rest) = one_column(&reply, info.len());
+        assert_eq!(type_info, info, "{sql}");
+        assert!(rest.starts_with(&row), "{sql}: {rest:02x?}");
+    }
+    // TDS 7.2 has PLP: nvarchar(max) as itself.
+    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_2);
+    let reply = sql_batch(&mut s, "SELECT CAST(N'abc' AS nvarchar(max))");
+    let info = [&[0xE7, 0xFF, 0xFF][..], &collation].concat();
+    assert_eq!(one_column(&reply, info.len()).0, info);
+}

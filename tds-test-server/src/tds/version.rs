@@ -5,7 +5,8 @@
 //! `datetimeoffset` go as `nvarchar` holding the value as `CONVERT` renders
 //! it (`2020-01-31`, `2020-01-31 12:34:56.1234567`, `... +02:00`), and rows
 //! with a NULL as ROW (NBCROW is 7.3's). Below 7.2, requests have no
-//! ALL_HEADERS.
+//! ALL_HEADERS, and `varchar(max)`/`nvarchar(max)`/`varbinary(max)` go as
+//! `text`/`ntext`/`image`.
 
 use crate::catalog::{Len, SqlType};
 use crate::value::{Value, cast};
@@ -55,6 +56,12 @@ impl TdsVersion {
         self >= TdsVersion::V7_2
     }
 
+    /// PLP values: `varchar(max)`, `nvarchar(max)`, `varbinary(max)` (7.2
+    /// and later; below, `text`, `ntext` and `image`).
+    pub(crate) fn has_plp(self) -> bool {
+        self >= TdsVersion::V7_2
+    }
+
     /// ENVCHANGE of transactions (types 8 to 19; 7.2 and later).
     pub(crate) fn has_transaction_envchange(self) -> bool {
         self >= TdsVersion::V7_2
@@ -71,6 +78,13 @@ impl TdsVersion {
         if self.has_dates() {
             return *ty;
         }
+        if !self.has_plp() {
+            match ty {
+                SqlType::VarChar(Len::Max) => return SqlType::Text,
+                SqlType::NVarChar(Len::Max) => return SqlType::NText,
+                _ => {}
+            }
+        }
         let fraction = |scale: u8| if scale > 0 { u16::from(scale) + 1 } else { 0 };
         match ty {
             SqlType::Date => SqlType::NVarChar(Len::N(10)),
@@ -83,7 +97,11 @@ impl TdsVersion {
     /// `v`, of type `ty`, as this client gets it in a column of type
     /// `wire` (from [`wire_type`](Self::wire_type)).
     pub(crate) fn wire_value<'a>(v: &Value<'a>, ty: &SqlType, wire: &SqlType) -> Value<'a> {
-        if ty == wire || v.is_null() {
+        let is_date = matches!(
+            ty,
+            SqlType::Date | SqlType::DateTime2 { .. } | SqlType::DateTimeOffset { .. }
+        );
+        if ty == wire || v.is_null() || !is_date {
             return v.clone();
         }
         // Rendering a date as text cannot fail; NULL rather than a broken
