@@ -1,11 +1,14 @@
-//! A small TDS 7.4 server (the SQL Server wire protocol) that serves the
-//! legacy tables of a pancake dump, for testing the extractor where no SQL
-//! Server can run.
+//! A small TDS 7.1 to 7.4 server (the SQL Server wire protocol) that serves
+//! the legacy tables of a pancake dump, for testing the extractor where no
+//! SQL Server can run.
 //!
-//! It speaks what tiberius 0.12 (`tds73`, `rustls`) needs: PRELOGIN (TLS
-//! optional), LOGIN7 with SQL authentication, SQL batches and
-//! `sp_executesql` RPCs with parameters, and answers with COLMETADATA,
-//! ROW/NBCROW, DONE/DONEINPROC/DONEPROC/RETURNSTATUS and ERROR tokens as SQL
+//! It speaks what tiberius 0.12 (`tds73`, `rustls`) needs, and what other
+//! SQL Server clients send by default: PRELOGIN (TLS 1.2 at most,
+//! optional), LOGIN7 with SQL authentication (LOGINACK with the client's
+//! TDS version; below 7.3, `date`/`datetime2`/`datetimeoffset` as
+//! `nvarchar` text), SQL batches, `sp_executesql` RPCs with parameters and
+//! transaction manager requests, and answers with COLMETADATA, ROW/NBCROW,
+//! ENVCHANGE, DONE/DONEINPROC/DONEPROC/RETURNSTATUS and ERROR tokens as SQL
 //! Server does, in packets of the negotiated size.
 //!
 //! ```no_run
@@ -49,8 +52,11 @@
 //! (`DB_NAME()`, `SERVERPROPERTY(..)`, `SYSUTCDATETIME()`, `@@VERSION`);
 //! `INFORMATION_SCHEMA.COLUMNS`, `TABLES`, `TABLE_CONSTRAINTS` (joined with
 //! `KEY_COLUMN_USAGE`), `sys.partitions`/`tables`/`schemas`/`indexes`/
-//! `index_columns`/`columns` with `OBJECT_ID(..)`; `SET TRANSACTION ISOLATION LEVEL ...`, `SET <option>
-//! ON|OFF`. User tables are read in dump (key) order: `ORDER BY` may only
+//! `index_columns`/`columns` with `OBJECT_ID(..)`; `SET TRANSACTION
+//! ISOLATION LEVEL ...`, `SET FMTONLY ON|OFF` (metadata only while on),
+//! `SET <option> ON|OFF`; `USE` of the served database; `BEGIN TRAN`,
+//! `COMMIT`, `ROLLBACK` (nothing is written: they keep the transaction
+//! count and send its ENVCHANGEs). User tables are read in dump (key) order: `ORDER BY` may only
 //! name the key column, ascending, and `WHERE` on the key column narrows the
 //! scan (the rest filters rows). `JOIN` of user tables, `GROUP BY`, `OFFSET`,
 //! `UNION` and anything else are `Msg 102` (syntax) or `Msg 50000` (not

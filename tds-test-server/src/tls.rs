@@ -3,6 +3,8 @@
 //! records, or (with `ENCRYPT_OFF`) only LOGIN7 does and the connection
 //! continues in the clear.
 //!
+//! TLS 1.2 at most, as SQL Server on TDS 7.x serves it.
+//!
 //! The server's certificate is made at run time: a CA and a leaf for
 //! `localhost`, `127.0.0.1` and `::1`, signed by it.
 
@@ -84,6 +86,11 @@ impl TlsConfig {
         &self.ca_pem
     }
 
+    /// The CA certificate (DER), for a client's root store.
+    pub fn ca_der(&self) -> &[u8] {
+        &self.ca_der
+    }
+
     /// Writes the CA certificate to `path` (tiberius wants a `.pem`, `.crt`
     /// or `.der` name).
     pub fn write_ca_pem(&self, path: &Path) -> Result<(), IoError> {
@@ -91,8 +98,14 @@ impl TlsConfig {
     }
 
     pub(crate) fn server_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-        let mut config = rustls::ServerConfig::builder()
-            .with_safe_defaults()
+        // TLS 1.2 at most, as SQL Server on TDS 7.x: a client that offers
+        // 1.3 gets 1.2, and one that offers only 1.3 is refused (a FreeTDS
+        // client with GnuTLS hangs when the handshake inside PRELOGIN
+        // comes to 1.3).
+        let config = rustls::ServerConfig::builder()
+            .with_safe_default_cipher_suites()
+            .with_safe_default_kx_groups()
+            .with_protocol_versions(&[&rustls::version::TLS12])?
             .with_no_client_auth()
             .with_single_cert(
                 vec![
@@ -101,9 +114,6 @@ impl TlsConfig {
                 ],
                 rustls::PrivateKey(self.key_der.clone()),
             )?;
-        // TLS 1.3 tickets would follow the handshake still wrapped in
-        // PRELOGIN packets, after the client has stopped unwrapping.
-        config.send_tls13_tickets = 0;
         Ok(Arc::new(config))
     }
 }

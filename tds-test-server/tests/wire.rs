@@ -3,105 +3,18 @@
 //! ATTENTION.
 
 mod common;
+mod raw;
 
 use common::*;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig};
-use std::io::{Read, Write};
+use raw::*;
+use std::io::Read;
 use std::net::TcpStream;
-
-fn send(s: &mut TcpStream, ty: u8, payload: &[u8]) {
-    let mut p = vec![ty, 1];
-    p.extend_from_slice(&((payload.len() + 8) as u16).to_be_bytes());
-    p.extend_from_slice(&[0, 0, 1, 0]);
-    p.extend_from_slice(payload);
-    s.write_all(&p).unwrap();
-}
-
-/// Reads one message's packets: (type, status, length) of each, and the
-/// joined payload.
-fn receive(s: &mut TcpStream) -> (Vec<(u8, u8, usize)>, Vec<u8>) {
-    let mut headers = Vec::new();
-    let mut payload = Vec::new();
-    loop {
-        let mut h = [0u8; 8];
-        s.read_exact(&mut h).unwrap();
-        let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
-        headers.push((h[0], h[1], len));
-        let mut body = vec![0u8; len - 8];
-        s.read_exact(&mut body).unwrap();
-        payload.extend_from_slice(&body);
-        if h[1] & 1 == 1 {
-            return (headers, payload);
-        }
-    }
-}
-
-fn utf16(s: &str) -> Vec<u8> {
-    utf16le(s)
-}
-
-fn login7(user: &str, password: &str, database: &str, packet_size: u32) -> Vec<u8> {
-    let fields: [Vec<u8>; 9] = [
-        utf16("wire-host"),
-        utf16(user),
-        utf16(password)
-            .iter()
-            .map(|b| b.rotate_left(4) ^ 0xA5)
-            .collect(),
-        utf16("wire-test"),
-        utf16(""),
-        Vec::new(),
-        utf16(""),
-        utf16(""),
-        utf16(database),
-    ];
-    let mut fixed = Vec::new();
-    fixed.extend_from_slice(&0u32.to_le_bytes()); // length, set below
-    fixed.extend_from_slice(&0x7400_0004u32.to_le_bytes());
-    fixed.extend_from_slice(&packet_size.to_le_bytes());
-    fixed.extend_from_slice(&[0; 12]); // client version, pid, connection id
-    fixed.extend_from_slice(&[0xE0, 0x03, 0, 0]); // option flags
-    fixed.extend_from_slice(&[0; 8]); // time zone, LCID
-    let mut data = Vec::new();
-    let mut offset = 94usize;
-    for (i, f) in fields.iter().enumerate() {
-        fixed.extend_from_slice(&(offset as u16).to_le_bytes());
-        let units = if i == 5 { f.len() } else { f.len() / 2 };
-        fixed.extend_from_slice(&(units as u16).to_le_bytes());
-        data.extend_from_slice(f);
-        offset += f.len();
-    }
-    fixed.extend_from_slice(&[0; 6]); // client id
-    for _ in 0..3 {
-        // SSPI, attach DB file, change password
-        fixed.extend_from_slice(&(offset as u16).to_le_bytes());
-        fixed.extend_from_slice(&0u16.to_le_bytes());
-    }
-    fixed.extend_from_slice(&0u32.to_le_bytes()); // SSPI long
-    assert_eq!(fixed.len(), 94);
-    fixed.extend_from_slice(&data);
-    let len = fixed.len() as u32;
-    fixed[..4].copy_from_slice(&len.to_le_bytes());
-    fixed
-}
-
-fn all_headers() -> Vec<u8> {
-    let mut h = Vec::new();
-    h.extend_from_slice(&22u32.to_le_bytes());
-    h.extend_from_slice(&18u32.to_le_bytes());
-    h.extend_from_slice(&2u16.to_le_bytes());
-    h.extend_from_slice(&[0; 8]);
-    h.extend_from_slice(&1u32.to_le_bytes());
-    h
-}
 
 fn logged_in(server: &BackgroundServer, packet_size: u32) -> (TcpStream, Vec<u8>) {
     let mut s = TcpStream::connect(server.addr()).unwrap();
     // PRELOGIN: version, encryption "not supported", terminator.
-    let prelogin = [
-        0x00, 0x00, 0x0B, 0x00, 0x06, 0x01, 0x00, 0x11, 0x00, 0x01, 0xFF, 0, 0, 0, 0, 0, 0, 0x02,
-    ];
-    send(&mut s, 0x12, &prelogin);
+    send(&mut s, 0x12, &prelogin(2));
     let (headers, reply) = receive(&mut s);
     assert_eq!(headers, vec![(0x04, 0x01, reply.len() + 8)]);
     // Options: VERSION, ENCRYPTION, INSTOPT, THREADID, MARS.
@@ -122,10 +35,6 @@ fn logged_in(server: &BackgroundServer, packet_size: u32) -> (TcpStream, Vec<u8>
     send(&mut s, 0x10, &login7(USER, PASSWORD, "legacy", packet_size));
     let (_, reply) = receive(&mut s);
     (s, reply)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[test]
@@ -178,8 +87,9 @@ fn loginack_says_tds_7_4_big_endian_and_the_packet_size_is_negotiated() {
     let (_, reply) = receive(&mut s);
     assert_eq!(&reply[..3], &[0xFD, 0x20, 0x00]);
 
-    // A request type the server does not take: an error, and it goes on.
-    send(&mut s, 0x0E, &all_headers());
+    // A request type the server does not take (bulk load): an error, and
+    // it goes on.
+    send(&mut s, 0x07, &all_headers());
     let (_, reply) = receive(&mut s);
     assert_eq!(reply[0], 0xAA);
     let mut batch = all_headers();
@@ -193,10 +103,7 @@ fn loginack_says_tds_7_4_big_endian_and_the_packet_size_is_negotiated() {
 fn a_login_with_a_wrong_password_is_refused_and_the_socket_closed() {
     let server = BackgroundServer::start(ServerConfig::new(tiny())).unwrap();
     let mut s = TcpStream::connect(server.addr()).unwrap();
-    let prelogin = [
-        0x00, 0x00, 0x0B, 0x00, 0x06, 0x01, 0x00, 0x11, 0x00, 0x01, 0xFF, 0, 0, 0, 0, 0, 0, 0x02,
-    ];
-    send(&mut s, 0x12, &prelogin);
+    send(&mut s, 0x12, &prelogin(2));
     receive(&mut s);
     send(&mut s, 0x10, &login7(USER, "nope", "legacy", 4096));
     let (_, reply) = receive(&mut s);
@@ -209,31 +116,6 @@ fn a_login_with_a_wrong_password_is_refused_and_the_socket_closed() {
     );
     let mut rest = Vec::new();
     assert_eq!(s.read_to_end(&mut rest).unwrap_or(0), 0);
-}
-
-/// An `sp_executesql` RPC (by procedure id) of `sql`, without parameters.
-fn executesql(sql: &str) -> Vec<u8> {
-    let mut p = all_headers();
-    p.extend_from_slice(&0xFFFFu16.to_le_bytes());
-    p.extend_from_slice(&10u16.to_le_bytes()); // sp_executesql
-    p.extend_from_slice(&0u16.to_le_bytes()); // option flags
-    p.extend_from_slice(&[0, 0]); // no name, no status flags
-    p.push(0xE7); // nvarchar(4000)
-    p.extend_from_slice(&8000u16.to_le_bytes());
-    p.extend_from_slice(&[0x09, 0x04, 0xD0, 0x00, 0x34]);
-    let text = utf16(sql);
-    p.extend_from_slice(&(text.len() as u16).to_le_bytes());
-    p.extend_from_slice(&text);
-    p
-}
-
-/// A DONE-kind token: token, status, command, row count.
-fn done(token: u8, status: u16, cmd: u16, rows: u64) -> Vec<u8> {
-    let mut t = vec![token];
-    t.extend_from_slice(&status.to_le_bytes());
-    t.extend_from_slice(&cmd.to_le_bytes());
-    t.extend_from_slice(&rows.to_le_bytes());
-    t
 }
 
 #[test]

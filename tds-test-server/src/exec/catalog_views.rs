@@ -156,9 +156,9 @@ pub(super) fn virtual_select(
     match run() {
         Err(e) => Ok(e.into()),
         Ok((cols, rows)) => {
-            tds::put_colmetadata(&mut out.pw.buf, &cols);
+            tds::put_colmetadata(out.pw, &cols);
             for r in &rows {
-                put_row(&mut out.pw.buf, r, &cols);
+                put_row(out.pw, r, &cols);
                 out.pw.flush_some(out.w)?;
             }
             Ok(Outcome::Done {

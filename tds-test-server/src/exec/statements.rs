@@ -8,7 +8,9 @@ use super::user_tables::table_select;
 use super::{Env, Out, Outcome};
 use crate::catalog::SqlType;
 use crate::server::SessionState;
-use crate::sql::{Expr, Select, Statement};
+use crate::sql::{Expr, Literal, Select, Statement, Top};
+/// Encodes one row as the client's TDS version has it.
+pub(super) use crate::tds::put_row;
 use crate::tds::{self, OutColumn};
 use crate::value::{SqlError, Value};
 use std::io;
@@ -25,8 +27,68 @@ pub(crate) fn execute(
             Ok(Outcome::Done { rows: None })
         }
         Statement::SetOption => Ok(Outcome::Done { rows: None }),
+        Statement::SetFmtOnly(on) => {
+            state.fmtonly = *on;
+            Ok(Outcome::Done { rows: None })
+        }
+        Statement::Use(db) => Ok(use_database(db, env, out)),
+        Statement::BeginTran => {
+            state.transactions.begin(out.pw);
+            Ok(Outcome::Done { rows: None })
+        }
+        Statement::Commit => Ok(match state.transactions.commit(out.pw) {
+            Ok(()) => Outcome::Done { rows: None },
+            Err(e) => e.into(),
+        }),
+        Statement::Rollback => Ok(match state.transactions.rollback(out.pw) {
+            Ok(()) => Outcome::Done { rows: None },
+            Err(e) => e.into(),
+        }),
+        Statement::Select(s) if state.fmtonly => {
+            // Metadata only: the same query with TOP (0), which spares a
+            // scan, and no rows written whatever it comes to (an
+            // aggregate answers without scanning).
+            let mut s = s.clone();
+            s.top = Some(Top {
+                count: Expr::Literal(Literal::Int(0)),
+                with_ties: false,
+            });
+            out.pw.metadata_only = true;
+            let outcome = select(&s, env, state, out);
+            out.pw.metadata_only = false;
+            Ok(match outcome? {
+                Outcome::Done { rows: Some(_) } => Outcome::Done { rows: Some(0) },
+                other => other,
+            })
+        }
         Statement::Select(s) => select(s, env, state, out),
     }
+}
+
+/// `USE db`: the served database (ENVCHANGE and message 5701, as SQL
+/// Server sends even for the current one), or error 911.
+fn use_database(db: &str, env: &Env<'_>, out: &mut Out<'_>) -> Outcome {
+    let served = &env.shared.database;
+    if !db.eq_ignore_ascii_case(served) {
+        return SqlError::new(
+            911,
+            16,
+            format!(
+                "Database '{db}' does not exist. Make sure that the name is entered correctly."
+            ),
+        )
+        .into();
+    }
+    tds::put_envchange(&mut out.pw.buf, 1, served, env.database);
+    let info = SqlError {
+        number: 5701,
+        state: 1,
+        class: 0,
+        message: format!("Changed database context to '{served}'."),
+    };
+    let server = &env.shared.server_name;
+    tds::put_message(&mut out.pw.buf, tds::TOKEN_INFO, &info, server, "", 1);
+    Outcome::Done { rows: None }
 }
 
 fn item_name(item: &crate::sql::SelectItem) -> String {
@@ -166,30 +228,6 @@ pub(super) fn top_count(s: &Select, b: &Binder<'_>) -> Result<Option<(u64, bool)
     Ok(Some((n, top.with_ties)))
 }
 
-/// Encodes one row: NBCROW when it holds a NULL, ROW otherwise.
-pub(super) fn put_row(buf: &mut Vec<u8>, values: &[Value<'_>], cols: &[OutColumn]) {
-    if values.iter().any(Value::is_null) {
-        buf.push(tds::TOKEN_NBCROW);
-        let start = buf.len();
-        buf.resize(start + values.len().div_ceil(8), 0);
-        for (i, v) in values.iter().enumerate() {
-            if v.is_null() {
-                buf[start + i / 8] |= 1 << (i % 8);
-            }
-        }
-        for (v, c) in values.iter().zip(cols) {
-            if !v.is_null() {
-                tds::put_value(buf, v, &c.ty);
-            }
-        }
-    } else {
-        buf.push(tds::TOKEN_ROW);
-        for (v, c) in values.iter().zip(cols) {
-            tds::put_value(buf, v, &c.ty);
-        }
-    }
-}
-
 fn select(
     s: &Select,
     env: &Env<'_>,
@@ -239,7 +277,15 @@ fn select_constants(s: &Select, env: &Env<'_>, out: &mut Out<'_>) -> io::Result<
             Item::Agg(..) => return Ok(SqlError::server("aggregates need FROM").into()),
         }
     }
-    tds::put_colmetadata(&mut out.pw.buf, &cols);
-    put_row(&mut out.pw.buf, &values, &cols);
-    Ok(Outcome::Done { rows: Some(1) })
+    // TOP (0) (and SET FMTONLY ON): the metadata alone.
+    let rows = match top_count(s, &b) {
+        Ok(Some((0, _))) => 0,
+        Ok(_) => 1,
+        Err(e) => return Ok(e.into()),
+    };
+    tds::put_colmetadata(out.pw, &cols);
+    if rows > 0 {
+        put_row(out.pw, &values, &cols);
+    }
+    Ok(Outcome::Done { rows: Some(rows) })
 }

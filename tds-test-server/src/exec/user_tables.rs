@@ -218,7 +218,7 @@ pub(super) fn table_select(
     }
     let cut_after = faults.take_drop(&name);
 
-    tds::put_colmetadata(&mut out.pw.buf, &cols);
+    tds::put_colmetadata(out.pw, &cols);
     let limit = top.map(|(n, _)| n);
     let with_ties = top.is_some_and(|(_, t)| t);
     let mut sent = 0u64;
@@ -299,7 +299,7 @@ pub(super) fn table_select(
                     }
                 }
             }
-            put_row(&mut out.pw.buf, &values, &cols);
+            put_row(out.pw, &values, &cols);
         }
         sent += 1;
         tie_key = Some(key);
@@ -476,7 +476,7 @@ fn aggregate_select(
     match values {
         Err(e) => Ok(e.into()),
         Ok(values) => {
-            tds::put_colmetadata(&mut out.pw.buf, cols);
+            tds::put_colmetadata(out.pw, cols);
             // COUNT gives an int: overflow as SQL Server does.
             for (v, c) in values.iter().zip(cols) {
                 if let (Value::Int(n), SqlType::Int) = (v, &c.ty)
@@ -485,7 +485,7 @@ fn aggregate_select(
                     return Ok(SqlError::overflow(&SqlType::Int).into());
                 }
             }
-            put_row(&mut out.pw.buf, &values, cols);
+            put_row(out.pw, &values, cols);
             Ok(Outcome::Done { rows: Some(1) })
         }
     }

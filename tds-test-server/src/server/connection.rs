@@ -4,6 +4,7 @@
 
 use super::session::Connection;
 use super::shared::{SessionState, Shared};
+use super::transactions::Transactions;
 use crate::sql::IsolationLevel;
 use crate::tds::{self, PacketWriter};
 use crate::tls::{self, Transport};
@@ -106,6 +107,15 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
         class: 14,
         message: format!("Login failed for user '{}'.", login.user),
     };
+    let Some(version) = tds::TdsVersion::negotiate(login.tds_version) else {
+        let e = SqlError::server(format!(
+            "the TDS test server speaks TDS 7.1 to 7.4; the client asked for TDS {} \
+             ({:#010x})",
+            tds::TdsVersion::name(login.tds_version),
+            login.tds_version
+        ));
+        return fail(&mut pw, &[e, login_failed], &mut transport);
+    };
     if login.user != shared.user || login.password != shared.password {
         return fail(&mut pw, &[login_failed], &mut transport);
     }
@@ -152,7 +162,12 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
         "Changed language setting to us_english.".to_owned(),
     );
     tds::put_envchange_collation(&mut pw.buf);
-    tds::put_loginack(&mut pw.buf, "Microsoft SQL Server", shared.version_bytes());
+    tds::put_loginack(
+        &mut pw.buf,
+        version,
+        "Microsoft SQL Server",
+        shared.version_bytes(),
+    );
     tds::put_envchange(
         &mut pw.buf,
         4,
@@ -166,6 +181,8 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
     let mut state = SessionState {
         isolation: IsolationLevel::ReadCommitted,
         cursors: HashMap::new(),
+        fmtonly: false,
+        transactions: Transactions::new(id),
     };
     let conn = Connection {
         shared,
@@ -174,6 +191,7 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
         user: login.user.clone(),
         database,
         packet_size: packet_size as usize,
+        version,
     };
     loop {
         if shared.shutdown.load(Ordering::SeqCst) {
@@ -182,10 +200,15 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
         let Some(msg) = tds::read_message(&mut transport)? else {
             return Ok(());
         };
-        let mut pw = PacketWriter::new(tds::PKT_REPLY, conn.packet_size, spid);
+        let mut pw =
+            PacketWriter::new(tds::PKT_REPLY, conn.packet_size, spid).with_version(version);
         let cut = match msg.ty {
             tds::PKT_SQL_BATCH => conn.batch(&msg.payload, &mut state, &mut pw, &mut transport)?,
             tds::PKT_RPC => conn.rpc(&msg.payload, &mut state, &mut pw, &mut transport)?,
+            tds::PKT_TRANS_MGR => {
+                conn.trans_mgr(&msg.payload, &mut state, &mut pw)?;
+                false
+            }
             tds::PKT_ATTENTION => {
                 // Nothing runs between requests: acknowledge.
                 tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ATTN, 0, 0);

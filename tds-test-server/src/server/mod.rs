@@ -13,12 +13,15 @@
 //!   requests until it ends.
 //! - `session.rs`: a logged-in connection's requests: SQL batches and
 //!   `sp_executesql` RPCs, their statements run and their DONE tokens.
+//! - `transactions.rs`: `BEGIN TRAN`/`COMMIT`/`ROLLBACK` and transaction
+//!   manager requests: the transaction count, descriptor and ENVCHANGEs.
 
 mod config;
 mod connection;
 mod handle;
 mod session;
 mod shared;
+mod transactions;
 
 pub use config::ServerConfig;
 pub use handle::{BackgroundServer, Server, ServerStats};

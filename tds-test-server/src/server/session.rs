@@ -26,6 +26,8 @@ pub(super) struct Connection<'a> {
     pub(super) user: String,
     pub(super) database: String,
     pub(super) packet_size: usize,
+    /// The TDS version agreed at login.
+    pub(super) version: tds::TdsVersion,
 }
 
 impl Connection<'_> {
@@ -39,7 +41,7 @@ impl Connection<'_> {
         }
     }
 
-    fn error(&self, pw: &mut PacketWriter, e: &SqlError) {
+    pub(super) fn error(&self, pw: &mut PacketWriter, e: &SqlError) {
         tds::put_message(
             &mut pw.buf,
             tds::TOKEN_ERROR,
@@ -59,7 +61,7 @@ impl Connection<'_> {
         pw: &mut PacketWriter,
         w: &mut dyn Write,
     ) -> io::Result<bool> {
-        let text = tds::batch_text(payload)?;
+        let text = tds::batch_text(payload, self.version)?;
         if self.shared.verbose {
             eprintln!("[tds] connection {}: batch {}", self.id, text.trim());
         }
@@ -107,7 +109,7 @@ impl Connection<'_> {
             done_proc(pw, 1);
             Ok(false)
         };
-        let req = match tds::parse_rpc(payload)? {
+        let req = match tds::parse_rpc(payload, self.version)? {
             Ok(r) => r,
             Err(bad) => {
                 let e = SqlError::new(

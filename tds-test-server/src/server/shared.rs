@@ -2,6 +2,7 @@
 //! log, the login, the frozen clock), and a connection's state between
 //! requests.
 
+use super::transactions::Transactions;
 use crate::catalog::Catalog;
 use crate::dump::{Cursor, DumpIndex};
 use crate::faults::{Faults, QueryLog};
@@ -67,6 +68,9 @@ impl Shared {
 pub(crate) struct SessionState {
     pub isolation: IsolationLevel,
     pub cursors: HashMap<LegacyTable, Cursor>,
+    /// `SET FMTONLY ON`: queries answer their metadata only.
+    pub fmtonly: bool,
+    pub transactions: Transactions,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -148,4 +148,14 @@ pub(crate) enum Statement {
     SetIsolation(IsolationLevel),
     /// `SET NOCOUNT ON`, `SET ANSI_NULLS ON`, ...: accepted, no effect.
     SetOption,
+    /// `SET FMTONLY ON|OFF`: while on, queries answer their metadata only.
+    SetFmtOnly(bool),
+    /// `USE [db]`.
+    Use(String),
+    /// `BEGIN TRAN[SACTION] [name]`.
+    BeginTran,
+    /// `COMMIT [TRAN[SACTION] | WORK] [name]`.
+    Commit,
+    /// `ROLLBACK [TRAN[SACTION] | WORK] [name]`.
+    Rollback,
 }

@@ -9,7 +9,11 @@
 //! statement := select
 //!            | SET TRANSACTION ISOLATION LEVEL (READ COMMITTED | READ UNCOMMITTED
 //!                  | REPEATABLE READ | SNAPSHOT | SERIALIZABLE)
+//!            | SET FMTONLY (ON | OFF)                          -- metadata only while on
 //!            | SET option[, option...] (ON | OFF | value)      -- accepted, no effect
+//!            | USE database
+//!            | BEGIN (TRAN | TRANSACTION) [name | @var]
+//!            | (COMMIT | ROLLBACK) [(TRAN | TRANSACTION) [name | @var] | WORK]
 //! select    := SELECT [TOP (expr) | TOP number] [WITH TIES] item (, item)*
 //!              [FROM table [[AS] alias] [WITH (hint)] ([INNER] JOIN table [[AS] alias] ON cond)*]
 //!              [WHERE cond] [ORDER BY expr [ASC | DESC] (, ...)*]
@@ -39,8 +43,10 @@
 //! - `lexer.rs`: the tokens (identifiers, variables, numbers, strings,
 //!   symbols), comments and quoting.
 //! - `ast.rs`: what a statement parses to.
-//! - `parser.rs`: the parser's token cursor, batches, statements, `SELECT`
-//!   and its `FROM`.
+//! - `parser.rs`: the parser's token cursor, batches, `SELECT` and its
+//!   `FROM`.
+//! - `statement.rs`: `SET`, `USE`, `BEGIN TRAN`/`COMMIT`/`ROLLBACK`, and
+//!   where a statement ends.
 //! - `expr.rs`: conditions and expressions.
 //! - `types.rs`: type names, as `CAST` and `CONVERT` take them.
 //!
@@ -51,10 +57,11 @@ mod ast;
 mod expr;
 mod lexer;
 mod parser;
+mod statement;
 mod types;
 
 pub use ast::IsolationLevel;
-pub(crate) use ast::{CmpOp, Cond, Expr, Literal, Select, SelectItem, Statement};
+pub(crate) use ast::{CmpOp, Cond, Expr, Literal, Select, SelectItem, Statement, Top};
 
 use crate::catalog::SqlType;
 use crate::value::SqlError;

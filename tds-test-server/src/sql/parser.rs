@@ -1,17 +1,60 @@
-//! The parser's cursor over the tokens, and the statements: batches, `SET`,
-//! `SELECT` with its select list, `FROM`, `JOIN`, `WHERE` and `ORDER BY`.
+//! The parser's cursor over the tokens, batches, and `SELECT` with its
+//! select list, `FROM`, `JOIN`, `WHERE` and `ORDER BY`.
 
-use super::ast::{
-    Expr, IsolationLevel, Join, OrderItem, Select, SelectItem, Statement, TableRef, Top,
-};
+use super::ast::{Expr, Join, OrderItem, Select, SelectItem, Statement, TableRef, Top};
 use super::lexer::{Tok, Token};
 use crate::value::SqlError;
 
 pub(super) const RESERVED: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "ORDER", "BY", "JOIN", "INNER", "LEFT", "RIGHT", "OUTER", "CROSS",
-    "ON", "AND", "OR", "NOT", "AS", "TOP", "WITH", "GROUP", "HAVING", "UNION", "OFFSET", "FETCH",
-    "ASC", "DESC", "IN", "IS", "NULL", "BETWEEN", "LIKE", "SET", "OPTION", "FOR", "INTO", "CASE",
-    "WHEN", "THEN", "ELSE", "END", "DISTINCT", "ALL", "EXISTS",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "ORDER",
+    "BY",
+    "JOIN",
+    "INNER",
+    "LEFT",
+    "RIGHT",
+    "OUTER",
+    "CROSS",
+    "ON",
+    "AND",
+    "OR",
+    "NOT",
+    "AS",
+    "TOP",
+    "WITH",
+    "GROUP",
+    "HAVING",
+    "UNION",
+    "OFFSET",
+    "FETCH",
+    "ASC",
+    "DESC",
+    "IN",
+    "IS",
+    "NULL",
+    "BETWEEN",
+    "LIKE",
+    "SET",
+    "OPTION",
+    "FOR",
+    "INTO",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "DISTINCT",
+    "ALL",
+    "EXISTS",
+    "USE",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "TRAN",
+    "TRANSACTION",
+    "SAVE",
 ];
 
 pub(super) struct Parser {
@@ -132,60 +175,7 @@ impl Parser {
         Ok(out)
     }
 
-    fn statement(&mut self) -> Result<Statement, SqlError> {
-        if self.eat_kw("SELECT") {
-            return Ok(Statement::Select(Box::new(self.select()?)));
-        }
-        if self.eat_kw("SET") {
-            if self.eat_kw("TRANSACTION") {
-                self.expect_kw("ISOLATION")?;
-                self.expect_kw("LEVEL")?;
-                let level = if self.eat_kw("READ") {
-                    if self.eat_kw("COMMITTED") {
-                        IsolationLevel::ReadCommitted
-                    } else if self.eat_kw("UNCOMMITTED") {
-                        IsolationLevel::ReadUncommitted
-                    } else {
-                        return Err(self.error());
-                    }
-                } else if self.eat_kw("REPEATABLE") {
-                    self.expect_kw("READ")?;
-                    IsolationLevel::RepeatableRead
-                } else if self.eat_kw("SNAPSHOT") {
-                    IsolationLevel::Snapshot
-                } else if self.eat_kw("SERIALIZABLE") {
-                    IsolationLevel::Serializable
-                } else {
-                    return Err(self.error());
-                };
-                return Ok(Statement::SetIsolation(level));
-            }
-            // SET <option>[, <option>...] ON|OFF, or SET <option> <value>.
-            self.ident()?;
-            while self.eat_sym(",") {
-                self.ident()?;
-            }
-            match self.peek().clone() {
-                Tok::Ident { .. } | Tok::Number(_) | Tok::Str { .. } => {
-                    self.advance();
-                }
-                Tok::Sym("-") => {
-                    self.advance();
-                    match self.peek() {
-                        Tok::Number(_) => {
-                            self.advance();
-                        }
-                        _ => return Err(self.error()),
-                    }
-                }
-                _ => return Err(self.error()),
-            }
-            return Ok(Statement::SetOption);
-        }
-        Err(self.error())
-    }
-
-    fn select(&mut self) -> Result<Select, SqlError> {
+    pub(super) fn select(&mut self) -> Result<Select, SqlError> {
         let mut top = None;
         if self.eat_kw("TOP") {
             let count = if self.eat_sym("(") {
@@ -254,11 +244,7 @@ impl Parser {
         }
         // Anything but the end of the statement is an error here (OFFSET,
         // GROUP BY, UNION, ...).
-        if !(self.is_sym(";")
-            || *self.peek() == Tok::Eof
-            || self.is_kw("SELECT")
-            || self.is_kw("SET"))
-        {
+        if !self.at_statement_end() {
             return Err(self.error());
         }
         Ok(Select {

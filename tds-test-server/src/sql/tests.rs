@@ -155,3 +155,47 @@ fn an_unclosed_quote_or_bracket_fails_with_105() {
         );
     }
 }
+
+#[test]
+fn parses_what_drivers_send_by_default() {
+    use Statement::*;
+    for (sql, want) in [
+        ("SET FMTONLY ON", vec![SetFmtOnly(true)]),
+        ("set fmtonly off;", vec![SetFmtOnly(false)]),
+        ("USE [legacy]", vec![Use("legacy".into())]),
+        (
+            "use legacy; USE \"Other DB\"",
+            vec![Use("legacy".into()), Use("Other DB".into())],
+        ),
+        ("BEGIN TRAN", vec![BeginTran]),
+        (
+            "BEGIN TRANSACTION t1 COMMIT TRANSACTION t1",
+            vec![BeginTran, Commit],
+        ),
+        ("BEGIN TRAN @t; ROLLBACK TRAN @t", vec![BeginTran, Rollback]),
+        (
+            "COMMIT; COMMIT WORK ROLLBACK",
+            vec![Commit, Commit, Rollback],
+        ),
+    ] {
+        assert_eq!(parse(sql).unwrap(), want, "{sql}");
+    }
+    let fmtonly = parse("SET FMTONLY ON SELECT 1 SET FMTONLY OFF").unwrap();
+    assert_eq!(fmtonly.len(), 3);
+    assert_eq!(fmtonly[2], SetFmtOnly(false));
+    for (sql, near) in [
+        ("BEGIN", "BEGIN"),
+        ("BEGIN DISTRIBUTED TRAN", "DISTRIBUTED"),
+        ("COMMIT t1", "t1"),
+        ("USE legacy x", "x"),
+        ("SET FMTONLY 1", "1"),
+        ("BEGIN TRAN a b", "b"),
+    ] {
+        let e = parse(sql).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("Incorrect syntax near '{near}'."),
+            "{sql}"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! The TDS 7.4 wire format: packets, the PRELOGIN and LOGIN7 messages, RPC
+//! The TDS 7.1 to 7.4 wire format: packets, the PRELOGIN and LOGIN7 messages, RPC
 //! parameters, and the tokens of a response.
 //!
 //! Byte orders follow MS-TDS and, where they disagree, what tiberius 0.12
@@ -16,7 +16,11 @@
 //! - `rpc.rs`: SQL batches and RPC requests, with their parameters' types
 //!   and values.
 //! - `tokens.rs`: the tokens of a response: DONE, ERROR/INFO, ENVCHANGE,
-//!   LOGINACK, COLMETADATA, and values as a ROW holds them.
+//!   LOGINACK, a column's TYPE_INFO, and values as a ROW holds them.
+//! - `results.rs`: COLMETADATA and rows, as the client's version has them.
+//! - `transmgr.rs`: transaction manager requests (begin, commit, ...).
+//! - `version.rs`: the TDS version a connection speaks (7.1 to 7.4), and
+//!   what an older client gets instead of what it cannot read.
 //!
 //! This file holds the protocol's numbers: packet types, token types, DONE
 //! status bits.
@@ -24,16 +28,22 @@
 mod login;
 mod packet;
 mod reader;
+mod results;
 mod rpc;
 mod tokens;
+mod transmgr;
+mod version;
 
 pub(crate) use login::{parse_login7, prelogin_encryption, prelogin_response};
 pub(crate) use packet::{PacketWriter, read_message, write_message};
+pub(crate) use results::{OutColumn, put_colmetadata, put_row};
 pub(crate) use rpc::{RpcParam, RpcProc, batch_text, parse_rpc};
 pub(crate) use tokens::{
-    OutColumn, put_colmetadata, put_done, put_envchange, put_envchange_collation, put_loginack,
-    put_message, put_return_status, put_value,
+    put_done, put_envchange, put_envchange_bytes, put_envchange_collation, put_loginack,
+    put_message, put_return_status,
 };
+pub(crate) use transmgr::{TmRequest, parse_trans_mgr};
+pub(crate) use version::TdsVersion;
 
 use std::io;
 
@@ -41,6 +51,7 @@ pub(crate) const PKT_SQL_BATCH: u8 = 0x01;
 pub(crate) const PKT_RPC: u8 = 0x03;
 pub(crate) const PKT_REPLY: u8 = 0x04;
 pub(crate) const PKT_ATTENTION: u8 = 0x06;
+pub(crate) const PKT_TRANS_MGR: u8 = 0x0E;
 pub(crate) const PKT_LOGIN7: u8 = 0x10;
 pub(crate) const PKT_PRELOGIN: u8 = 0x12;
 

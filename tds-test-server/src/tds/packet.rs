@@ -1,7 +1,7 @@
 //! Packets: a client's message read whole, and a response written as
 //! packets of the negotiated size.
 
-use super::{PKT_ATTENTION, STATUS_EOM, invalid};
+use super::{PKT_ATTENTION, STATUS_EOM, TdsVersion, invalid};
 use std::io::{self, Read, Write};
 
 /// The largest request accepted: a hostile length is refused before it is
@@ -101,6 +101,11 @@ pub(crate) struct PacketWriter {
     packet_size: usize,
     spid: u16,
     id: u8,
+    /// The client's TDS version: what types and tokens it reads.
+    pub version: TdsVersion,
+    /// Rows are left out (`SET FMTONLY ON`): result sets are their
+    /// COLMETADATA alone.
+    pub metadata_only: bool,
 }
 
 /// Buffered token bytes beyond which whole packets go out.
@@ -115,7 +120,15 @@ impl PacketWriter {
             packet_size: packet_size.max(512),
             spid,
             id: 1,
+            version: TdsVersion::V7_4,
+            metadata_only: false,
         }
+    }
+
+    /// A writer for a client of TDS `version`.
+    pub(crate) fn with_version(mut self, version: TdsVersion) -> PacketWriter {
+        self.version = version;
+        self
     }
 
     /// Sends the whole packets buffered when there are many, keeping the

@@ -1,7 +1,7 @@
 //! Reading a client's message: little-endian numbers that fail cleanly past
-//! the end, and UTF-16LE text.
+//! the end, UTF-16LE text, and the ALL_HEADERS a request starts with.
 
-use super::invalid;
+use super::{TdsVersion, invalid};
 use std::io;
 
 /// A little-endian reader over a message, failing cleanly past its end.
@@ -54,4 +54,21 @@ pub(super) fn utf16(b: &[u8]) -> String {
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
     String::from_utf16_lossy(&units)
+}
+
+/// Skips ALL_HEADERS (transaction descriptor, ...) at the start of a SQL
+/// batch, RPC or transaction manager request (TDS 7.2 and later; a 7.1
+/// request has none).
+pub(crate) fn skip_all_headers(p: &[u8], version: TdsVersion) -> io::Result<&[u8]> {
+    if !version.has_all_headers() {
+        return Ok(p);
+    }
+    if p.len() < 4 {
+        return Err(invalid("the request has no ALL_HEADERS"));
+    }
+    let total = u32::from_le_bytes(p[..4].try_into().expect("4")) as usize;
+    if total < 4 || total > p.len() {
+        return Err(invalid(format!("ALL_HEADERS length {total} out of bounds")));
+    }
+    Ok(&p[total..])
 }

@@ -1,28 +1,15 @@
 //! Requests: a SQL batch's text, and an RPC's procedure and parameters
 //! (each parameter's TYPE_INFO and value read as SQL Server reads them).
 
-use super::invalid;
-use super::reader::{Rd, utf16};
+use super::TdsVersion;
+use super::reader::{Rd, skip_all_headers, utf16};
 use crate::catalog::{Len, SqlType};
 use crate::value::{DATETIME_EPOCH_DAYS, DateTimeValue, UText, Value, guid_wire_order};
 use std::borrow::Cow;
 use std::io;
 
-/// Skips ALL_HEADERS (transaction descriptor, ...) at the start of a SQL
-/// batch or RPC.
-pub(crate) fn skip_all_headers(p: &[u8]) -> io::Result<&[u8]> {
-    if p.len() < 4 {
-        return Err(invalid("the request has no ALL_HEADERS"));
-    }
-    let total = u32::from_le_bytes(p[..4].try_into().expect("4")) as usize;
-    if total < 4 || total > p.len() {
-        return Err(invalid(format!("ALL_HEADERS length {total} out of bounds")));
-    }
-    Ok(&p[total..])
-}
-
-pub(crate) fn batch_text(p: &[u8]) -> io::Result<String> {
-    Ok(utf16(skip_all_headers(p)?))
+pub(crate) fn batch_text(p: &[u8], version: TdsVersion) -> io::Result<String> {
+    Ok(utf16(skip_all_headers(p, version)?))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +39,8 @@ pub(crate) struct BadParam {
     pub type_byte: u8,
 }
 
-pub(crate) fn parse_rpc(p: &[u8]) -> io::Result<Result<RpcRequest, BadParam>> {
-    let mut r = Rd::new(skip_all_headers(p)?);
+pub(crate) fn parse_rpc(p: &[u8], version: TdsVersion) -> io::Result<Result<RpcRequest, BadParam>> {
+    let mut r = Rd::new(skip_all_headers(p, version)?);
     let name_len = r.u16()?;
     let proc = if name_len == 0xFFFF {
         RpcProc::Id(r.u16()?)

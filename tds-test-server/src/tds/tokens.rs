@@ -1,7 +1,7 @@
 //! The tokens of a response: DONE, RETURNSTATUS, ERROR/INFO, ENVCHANGE,
-//! LOGINACK, COLMETADATA, and values as a ROW holds them.
+//! LOGINACK, a column's TYPE_INFO, and values as a ROW holds them.
 
-use super::{COLLATION, TOKEN_COLMETADATA, TOKEN_ENVCHANGE, TOKEN_LOGINACK, TOKEN_RETURNSTATUS};
+use super::{COLLATION, TOKEN_ENVCHANGE, TOKEN_LOGINACK, TOKEN_RETURNSTATUS, TdsVersion};
 use crate::catalog::{Len, SqlType};
 use crate::value::{DATETIME_EPOCH_DAYS, NANOS_PER_DAY, SqlError, Value, guid_wire_order};
 
@@ -65,6 +65,17 @@ pub(crate) fn put_envchange(buf: &mut Vec<u8>, ty: u8, new: &str, old: &str) {
     buf.extend_from_slice(&body);
 }
 
+/// An ENVCHANGE token with binary values (a transaction descriptor).
+pub(crate) fn put_envchange_bytes(buf: &mut Vec<u8>, ty: u8, new: &[u8], old: &[u8]) {
+    let mut body = vec![ty, new.len() as u8];
+    body.extend_from_slice(new);
+    body.push(old.len() as u8);
+    body.extend_from_slice(old);
+    buf.push(TOKEN_ENVCHANGE);
+    buf.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    buf.extend_from_slice(&body);
+}
+
 pub(crate) fn put_envchange_collation(buf: &mut Vec<u8>) {
     let mut body = vec![7u8, 5];
     body.extend_from_slice(&COLLATION);
@@ -74,24 +85,16 @@ pub(crate) fn put_envchange_collation(buf: &mut Vec<u8>) {
     buf.extend_from_slice(&body);
 }
 
-/// LOGINACK: interface T-SQL, TDS 7.4 (its version big-endian, as tiberius
-/// and SQL Server have it), program name and version.
-pub(crate) fn put_loginack(buf: &mut Vec<u8>, prog_name: &str, version: [u8; 4]) {
+/// LOGINACK: interface T-SQL, the TDS version agreed (big-endian, as
+/// tiberius and SQL Server have it), program name and version.
+pub(crate) fn put_loginack(buf: &mut Vec<u8>, tds: TdsVersion, prog_name: &str, version: [u8; 4]) {
     let mut body = vec![1u8];
-    body.extend_from_slice(&0x7400_0004u32.to_be_bytes());
+    body.extend_from_slice(&tds.loginack().to_be_bytes());
     put_b_varchar(&mut body, prog_name);
     body.extend_from_slice(&version);
     buf.push(TOKEN_LOGINACK);
     buf.extend_from_slice(&(body.len() as u16).to_le_bytes());
     buf.extend_from_slice(&body);
-}
-
-/// A result column's metadata.
-#[derive(Debug, Clone)]
-pub(crate) struct OutColumn {
-    pub name: String,
-    pub ty: SqlType,
-    pub nullable: bool,
 }
 
 fn decimal_len(precision: u8) -> u8 {
@@ -111,7 +114,7 @@ fn time_len(scale: u8) -> u8 {
     }
 }
 
-fn put_type_info(buf: &mut Vec<u8>, ty: &SqlType) {
+pub(super) fn put_type_info(buf: &mut Vec<u8>, ty: &SqlType) {
     let short = |buf: &mut Vec<u8>, code: u8, len: u16, collation: bool| {
         buf.push(code);
         buf.extend_from_slice(&len.to_le_bytes());
@@ -163,18 +166,6 @@ fn put_type_info(buf: &mut Vec<u8>, ty: &SqlType) {
             // TableName: no parts.
             buf.push(0);
         }
-    }
-}
-
-pub(crate) fn put_colmetadata(buf: &mut Vec<u8>, cols: &[OutColumn]) {
-    buf.push(TOKEN_COLMETADATA);
-    buf.extend_from_slice(&(cols.len() as u16).to_le_bytes());
-    for c in cols {
-        buf.extend_from_slice(&0u32.to_le_bytes());
-        let flags: u16 = if c.nullable { 0x0001 } else { 0 };
-        buf.extend_from_slice(&flags.to_le_bytes());
-        put_type_info(buf, &c.ty);
-        put_b_varchar(buf, &c.name);
     }
 }
 

@@ -1,0 +1,188 @@
+//! Clients of TDS 7.1 to 7.4, byte by byte: LOGINACK answers with the
+//! version the client asked for, and a client below 7.3 gets what it can
+//! read (newer date types as nvarchar text, ROW rather than NBCROW, no
+//! ALL_HEADERS in its requests).
+
+mod common;
+mod raw;
+
+use common::*;
+use pancake_tds_test_server::{BackgroundServer, ServerConfig};
+use raw::*;
+use std::net::TcpStream;
+
+fn server() -> BackgroundServer {
+    BackgroundServer::start(ServerConfig::new(tiny())).unwrap()
+}
+
+/// A SQL batch as a client below TDS 7.2 sends it: no ALL_HEADERS.
+fn batch_7_1(s: &mut TcpStream, sql: &str) -> Vec<u8> {
+    send(s, 0x01, &utf16(sql));
+    receive(s).1
+}
+
+#[test]
+fn loginack_answers_with_the_version_the_client_asked_for() {
+    let server = server();
+    for (asked, answered) in [
+        (0x7100_0000, TDS_7_1),
+        (TDS_7_1, TDS_7_1),
+        (TDS_7_2, TDS_7_2),
+        (0x730A_0003, 0x730A_0003),
+        (TDS_7_3, TDS_7_3),
+        (TDS_7_4, TDS_7_4),
+        // Newer than 7.4: what the server supports.
+        (0x7500_0000, TDS_7_4),
+    ] {
+        let (_, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, asked);
+        assert_eq!(first_error(&reply), None, "{asked:#x}");
+        assert_eq!(loginack_version(&reply), answered, "{asked:#x}");
+    }
+}
+
+#[test]
+fn tds_7_0_is_refused_with_a_message_that_says_so() {
+    let server = server();
+    let (_, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, 0x7000_0000);
+    let message = error_message(&reply);
+    assert_eq!(
+        message,
+        "the TDS test server speaks TDS 7.1 to 7.4; the client asked for TDS 7.0 (0x70000000)"
+    );
+    assert!(find(&reply, &[0xAD]).is_none());
+}
+
+/// A one-column result without a column name: its TYPE_INFO (`info_len`
+/// bytes), and the bytes after the COLMETADATA (the row).
+fn one_column(reply: &[u8], info_len: usize) -> (&[u8], &[u8]) {
+    assert_eq!(&reply[..3], &[0x81, 1, 0], "{reply:02x?}");
+    // User type (4) and flags (2), then TYPE_INFO and the empty name.
+    assert_eq!(reply[9 + info_len], 0, "{reply:02x?}");
+    (&reply[9..9 + info_len], &reply[10 + info_len..])
+}
+
+#[test]
+fn a_tds_7_1_client_gets_dates_as_nvarchar_text() {
+    let server = server();
+    let (mut s, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
+    assert_eq!(loginack_version(&reply), TDS_7_1);
+    let nvarchar = |len: u16| {
+        let mut t = vec![0xE7];
+        t.extend_from_slice(&(len * 2).to_le_bytes());
+        t.extend_from_slice(&[0x09, 0x04, 0xD0, 0x00, 0x34]);
+        t
+    };
+    let text_row = |s: &str| {
+        let mut r = vec![0xD1];
+        r.extend_from_slice(&((s.len() * 2) as u16).to_le_bytes());
+        r.extend_from_slice(&utf16(s));
+        r
+    };
+    for (sql, len, text) in [
+        ("SELECT CAST('2020-01-31' AS date)", 10, "2020-01-31"),
+        (
+            "SELECT CAST('2020-01-31 12:34:56.1234567' AS datetime2)",
+            27,
+            "2020-01-31 12:34:56.1234567",
+        ),
+        (
+            "SELECT CAST('2020-01-31 12:34:56' AS datetime2(0))",
+            19,
+            "2020-01-31 12:34:56",
+        ),
+        (
+            "SELECT CAST('2020-01-31 12:34:56.5 +02:00' AS datetimeoffset(1))",
+            28,
+            "2020-01-31 12:34:56.5 +02:00",
+        ),
+    ] {
+        let reply = batch_7_1(&mut s, sql);
+        let (type_info, row) = one_column(&reply, 8);
+        assert_eq!(type_info, nvarchar(len), "{sql}");
+        assert!(row.starts_with(&text_row(text)), "{sql}: {row:02x?}");
+    }
+    // datetime was there before 7.3: it stays datetime.
+    let reply = batch_7_1(&mut s, "SELECT CAST('2020-01-31' AS datetime)");
+    assert_eq!(one_column(&reply, 2).0, &[0x6F, 8]);
+}
+
+#[test]
+fn a_tds_7_4_client_gets_dates_as_dates() {
+    let server = server();
+    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_4);
+    let reply = sql_batch(&mut s, "SELECT CAST('2020-01-31' AS date)");
+    let (type_info, row) = one_column(&reply, 1);
+    assert_eq!(type_info, &[0x28]);
+    assert_eq!(row[..2], [0xD1, 3]);
+}
+
+#[test]
+fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
+    let server = server();
+    let sql = "SELECT CAST(NULL AS int)";
+    for (version, row) in [
+        (TDS_7_1, vec![0xD1, 0]),
+        (TDS_7_2, vec![0xD1, 0]),
+        (TDS_7_3, vec![0xD2, 1]),
+        (TDS_7_4, vec![0xD2, 1]),
+    ] {
+        let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, version);
+        let reply = if version == TDS_7_1 {
+            batch_7_1(&mut s, sql)
+        } else {
+            sql_batch(&mut s, sql)
+        };
+        // COLMETADATA: 1 column, user type, flags, INTN 4, empty name.
+        assert_eq!(reply[11], 0, "{reply:02x?}");
+        assert_eq!(&reply[12..14], &row[..], "{version:#x}: {reply:02x?}");
+    }
+}
+
+#[test]
+fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() {
+    let server = server();
+    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
+    let collation = [0x09, 0x04, 0xD0, 0x00, 0x34];
+    let max = |n: u32| n.to_le_bytes().to_vec();
+    // Text pointer, timestamp, length, data.
+    let blob = |data: &[u8]| {
+        let mut r = vec![0xD1, 16];
+        r.extend_from_slice(&[0xAB; 16]);
+        r.extend_from_slice(&[0; 8]);
+        r.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    };
+    for (sql, info, row) in [
+        (
+            "SELECT CAST(N'abc' AS nvarchar(max))",
+            [&[0x63][..], &max(2_147_483_646), &collation, &[0, 0]].concat(),
+            blob(&utf16("abc")),
+        ),
+        (
+            "SELECT CAST('abc' AS varchar(max))",
+            [&[0x23][..], &max(2_147_483_647), &collation, &[0, 0]].concat(),
+            blob(b"abc"),
+        ),
+        (
+            "SELECT CAST('abc' AS varbinary(max))",
+            [&[0x22][..], &max(2_147_483_647), &[0, 0]].concat(),
+            blob(b"abc"),
+        ),
+        (
+            "SELECT CAST(NULL AS varbinary(max))",
+            [&[0x22][..], &max(2_147_483_647), &[0, 0]].concat(),
+            vec![0xD1, 0],
+        ),
+    ] {
+        let reply = batch_7_1(&mut s, sql);
+        let (type_info, rest) = one_column(&reply, info.len());
+        assert_eq!(type_info, info, "{sql}");
+        assert!(rest.starts_with(&row), "{sql}: {rest:02x?}");
+    }
+    // TDS 7.2 has PLP: nvarchar(max) as itself.
+    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_2);
+    let reply = sql_batch(&mut s, "SELECT CAST(N'abc' AS nvarchar(max))");
+    let info = [&[0xE7, 0xFF, 0xFF][..], &collation].concat();
+    assert_eq!(one_column(&reply, info.len()).0, info);
+}
