@@ -9,8 +9,11 @@ use pancake_proto::{LegacyTable, Manifest};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Every table's parts: (records, checksum, key range), in manifest order.
-fn parts(dump: &Path) -> Vec<(String, Vec<(u64, String, Option<[i64; 2]>)>)> {
+/// A part as the manifest lists it: records, checksum, key range.
+type PartId = (u64, String, Option<[i64; 2]>);
+
+/// Every table's parts, in manifest order.
+fn parts(dump: &Path) -> Vec<(String, Vec<PartId>)> {
     Manifest::load(dump)
         .unwrap()
         .tables
