@@ -71,9 +71,17 @@
 //! [`same_rows`] checks that two dumps hold the same rows, for tests
 //! that extract what this server serves.
 //!
+//! # Measuring, and talking TDS byte by byte
+//!
+//! [`raw`] is a minimal TDS client that sends exactly the packets a test
+//! wants and reads replies without decoding rows; the wire-level tests use
+//! it. [`ceiling::serve_table`] uses it to measure how fast the server
+//! serves one table on its own (the ceiling beside the extractor's rate).
+//!
 //! # Layout
 //!
-//! The modules are private; what callers use is re-exported here.
+//! The modules are private but for [`raw`] and [`ceiling`]; what callers
+//! use of the others is re-exported here.
 //!
 //! - `server/`: [`Server`] and [`ServerConfig`]: the listener, a thread per
 //!   connection, the login, and each request's statements.
@@ -97,16 +105,21 @@
 //!   text, height, flirt kind, note, sender IP, subject, deleted flags, ...)
 //!   filled by key, edge values included, and `HandMadeDump`, a dump of
 //!   given records, for tests.
+//! - `raw/`: [`raw::RawClient`], the raw client (`request.rs`: what it
+//!   sends; `reply.rs`: reading replies without result sets).
+//! - `ceiling.rs`: [`ceiling::serve_table`], the server's serving rate.
 //! - `compare.rs`: [`same_rows`]; `cli.rs`: [`cli_main`], the command line
 //!   of the `tds_test_server` example.
 
 mod catalog;
+pub mod ceiling;
 mod cli;
 mod compare;
 mod dump;
 mod exec;
 mod faults;
 mod fill;
+pub mod raw;
 mod record;
 mod server;
 mod sql;

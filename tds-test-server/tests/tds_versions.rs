@@ -4,25 +4,31 @@
 //! ALL_HEADERS in its requests).
 
 mod common;
-mod raw;
 
 use common::*;
+use pancake_tds_test_server::raw::*;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig};
-use raw::*;
-use std::net::TcpStream;
+use std::io;
 
 fn server() -> BackgroundServer {
     BackgroundServer::start(ServerConfig::new(tiny())).unwrap()
 }
 
 /// A SQL batch as a client below TDS 7.2 sends it: no ALL_HEADERS.
-fn batch_7_1(s: &mut TcpStream, sql: &str) -> Vec<u8> {
-    send(s, 0x01, &utf16(sql));
-    receive(s).1
+fn batch_7_1(s: &mut RawClient, sql: &str) -> io::Result<Vec<u8>> {
+    s.request(SQL_BATCH, &utf16(sql))
+}
+
+/// Logs in asking for TDS `version`: the client and the login's reply.
+fn logged_in_as(server: &BackgroundServer, version: u32) -> io::Result<(RawClient, Vec<u8>)> {
+    RawClient::log_in(
+        server.addr(),
+        &Login7::new(USER, PASSWORD).tds_version(version),
+    )
 }
 
 #[test]
-fn loginack_answers_with_the_version_the_client_asked_for() {
+fn loginack_answers_with_the_version_the_client_asked_for() -> io::Result<()> {
     let server = server();
     for (asked, answered) in [
         (0x7100_0000, TDS_7_1),
@@ -34,22 +40,26 @@ fn loginack_answers_with_the_version_the_client_asked_for() {
         // Newer than 7.4: what the server supports.
         (0x7500_0000, TDS_7_4),
     ] {
-        let (_, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, asked);
-        assert_eq!(first_error(&reply), None, "{asked:#x}");
-        assert_eq!(loginack_version(&reply), answered, "{asked:#x}");
+        let (_, reply) = logged_in_as(&server, asked)?;
+        assert_eq!(first_error(&reply), Ok(None), "{asked:#x}");
+        assert_eq!(loginack_version(&reply), Some(answered), "{asked:#x}");
     }
+    Ok(())
 }
 
 #[test]
-fn tds_7_0_is_refused_with_a_message_that_says_so() {
+fn tds_7_0_is_refused_with_a_message_that_says_so() -> io::Result<()> {
     let server = server();
-    let (_, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, 0x7000_0000);
+    let (_, reply) = logged_in_as(&server, 0x7000_0000)?;
     let message = error_message(&reply);
     assert_eq!(
-        message,
-        "the TDS test server speaks TDS 7.1 to 7.4; the client asked for TDS 7.0 (0x70000000)"
+        message.as_deref(),
+        Some(
+            "the TDS test server speaks TDS 7.1 to 7.4; the client asked for TDS 7.0 (0x70000000)"
+        )
     );
     assert!(find(&reply, &[0xAD]).is_none());
+    Ok(())
 }
 
 /// A one-column result without a column name: its TYPE_INFO (`info_len`
@@ -62,10 +72,10 @@ fn one_column(reply: &[u8], info_len: usize) -> (&[u8], &[u8]) {
 }
 
 #[test]
-fn a_tds_7_1_client_gets_dates_as_nvarchar_text() {
+fn a_tds_7_1_client_gets_dates_as_nvarchar_text() -> io::Result<()> {
     let server = server();
-    let (mut s, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
-    assert_eq!(loginack_version(&reply), TDS_7_1);
+    let (mut s, reply) = logged_in_as(&server, TDS_7_1)?;
+    assert_eq!(loginack_version(&reply), Some(TDS_7_1));
     let nvarchar = |len: u16| {
         let mut t = vec![0xE7];
         t.extend_from_slice(&(len * 2).to_le_bytes());
@@ -96,28 +106,30 @@ fn a_tds_7_1_client_gets_dates_as_nvarchar_text() {
             "2020-01-31 12:34:56.5 +02:00",
         ),
     ] {
-        let reply = batch_7_1(&mut s, sql);
+        let reply = batch_7_1(&mut s, sql)?;
         let (type_info, row) = one_column(&reply, 8);
         assert_eq!(type_info, nvarchar(len), "{sql}");
         assert!(row.starts_with(&text_row(text)), "{sql}: {row:02x?}");
     }
     // datetime was there before 7.3: it stays datetime.
-    let reply = batch_7_1(&mut s, "SELECT CAST('2020-01-31' AS datetime)");
+    let reply = batch_7_1(&mut s, "SELECT CAST('2020-01-31' AS datetime)")?;
     assert_eq!(one_column(&reply, 2).0, &[0x6F, 8]);
+    Ok(())
 }
 
 #[test]
-fn a_tds_7_4_client_gets_dates_as_dates() {
+fn a_tds_7_4_client_gets_dates_as_dates() -> io::Result<()> {
     let server = server();
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_4);
-    let reply = sql_batch(&mut s, "SELECT CAST('2020-01-31' AS date)");
+    let (mut s, _) = logged_in_as(&server, TDS_7_4)?;
+    let reply = s.sql_batch("SELECT CAST('2020-01-31' AS date)")?;
     let (type_info, row) = one_column(&reply, 1);
     assert_eq!(type_info, &[0x28]);
     assert_eq!(row[..2], [0xD1, 3]);
+    Ok(())
 }
 
 #[test]
-fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
+fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() -> io::Result<()> {
     let server = server();
     let sql = "SELECT CAST(NULL AS int)";
     for (version, row) in [
@@ -126,22 +138,23 @@ fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
         (TDS_7_3, vec![0xD2, 1]),
         (TDS_7_4, vec![0xD2, 1]),
     ] {
-        let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, version);
+        let (mut s, _) = logged_in_as(&server, version)?;
         let reply = if version == TDS_7_1 {
-            batch_7_1(&mut s, sql)
+            batch_7_1(&mut s, sql)?
         } else {
-            sql_batch(&mut s, sql)
+            s.sql_batch(sql)?
         };
         // COLMETADATA: 1 column, user type, flags, INTN 4, empty name.
         assert_eq!(reply[11], 0, "{reply:02x?}");
         assert_eq!(&reply[12..14], &row[..], "{version:#x}: {reply:02x?}");
     }
+    Ok(())
 }
 
 #[test]
-fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() {
+fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() -> io::Result<()> {
     let server = server();
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
+    let (mut s, _) = logged_in_as(&server, TDS_7_1)?;
     let collation = [0x09, 0x04, 0xD0, 0x00, 0x34];
     let max = |n: u32| n.to_le_bytes().to_vec();
     // Text pointer, timestamp, length, data.
@@ -175,14 +188,15 @@ fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() {
             vec![0xD1, 0],
         ),
     ] {
-        let reply = batch_7_1(&mut s, sql);
+        let reply = batch_7_1(&mut s, sql)?;
         let (type_info, rest) = one_column(&reply, info.len());
         assert_eq!(type_info, info, "{sql}");
         assert!(rest.starts_with(&row), "{sql}: {rest:02x?}");
     }
     // TDS 7.2 has PLP: nvarchar(max) as itself.
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_2);
-    let reply = sql_batch(&mut s, "SELECT CAST(N'abc' AS nvarchar(max))");
+    let (mut s, _) = logged_in_as(&server, TDS_7_2)?;
+    let reply = s.sql_batch("SELECT CAST(N'abc' AS nvarchar(max))")?;
     let info = [&[0xE7, 0xFF, 0xFF][..], &collation].concat();
     assert_eq!(one_column(&reply, info.len()).0, info);
+    Ok(())
 }

@@ -1,0 +1,193 @@
+//! Reading replies: DONE tokens, and the tokens of replies without a result
+//! set (a login's, a `SET`'s, an error's).
+
+use std::fmt;
+
+pub(crate) const TOKEN_RETURNSTATUS: u8 = 0x79;
+pub(crate) const TOKEN_ERROR: u8 = 0xAA;
+pub(crate) const TOKEN_INFO: u8 = 0xAB;
+pub(crate) const TOKEN_LOGINACK: u8 = 0xAD;
+pub(crate) const TOKEN_ENVCHANGE: u8 = 0xE3;
+pub(crate) const TOKEN_DONE: u8 = 0xFD;
+pub(crate) const TOKEN_DONEPROC: u8 = 0xFE;
+pub(crate) const TOKEN_DONEINPROC: u8 = 0xFF;
+/// The length of a DONE-kind token (TDS 7.2 and later: an 8-byte row
+/// count).
+pub(crate) const DONE_LEN: usize = 13;
+
+/// A DONE-kind token (DONE, DONEPROC, DONEINPROC): token, status, command,
+/// row count.
+pub fn done(token: u8, status: u16, cmd: u16, rows: u64) -> Vec<u8> {
+    let mut t = vec![token];
+    t.extend_from_slice(&status.to_le_bytes());
+    t.extend_from_slice(&cmd.to_le_bytes());
+    t.extend_from_slice(&rows.to_le_bytes());
+    t
+}
+
+/// Where `needle` first occurs in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A token the reply readers below cannot skip: only ENVCHANGE, INFO,
+/// ERROR, LOGINACK, RETURNSTATUS and DONE-kind tokens (of TDS 7.2 and
+/// later) are read, whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnexpectedToken {
+    pub token: u8,
+    /// Its offset in the reply.
+    pub at: usize,
+    /// The reply, for the message.
+    pub reply: Vec<u8>,
+}
+
+impl fmt::Display for UnexpectedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "token {:#04x} at {} (or a token cut short) in {:02x?}",
+            self.token, self.at, self.reply
+        )
+    }
+}
+
+impl std::error::Error for UnexpectedToken {}
+
+/// The tokens of a reply without a result set, one at a time, each whole
+/// (its type byte first).
+struct Tokens<'a> {
+    reply: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Result<&'a [u8], UnexpectedToken>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = self.reply;
+        let i = self.at;
+        let token = *r.get(i)?;
+        let len = match token {
+            TOKEN_ERROR | TOKEN_INFO | TOKEN_LOGINACK | TOKEN_ENVCHANGE => r
+                .get(i + 1..i + 3)
+                .map(|b| 3 + usize::from(u16::from_le_bytes([b[0], b[1]]))),
+            TOKEN_DONE..=TOKEN_DONEINPROC => Some(DONE_LEN),
+            TOKEN_RETURNSTATUS => Some(5),
+            _ => None,
+        };
+        match len.and_then(|n| r.get(i..i + n)) {
+            Some(t) => {
+                self.at += t.len();
+                Some(Ok(t))
+            }
+            None => {
+                self.at = r.len();
+                Some(Err(UnexpectedToken {
+                    token,
+                    at: i,
+                    reply: r.to_vec(),
+                }))
+            }
+        }
+    }
+}
+
+fn tokens(reply: &[u8]) -> Tokens<'_> {
+    Tokens { reply, at: 0 }
+}
+
+/// The number of the first ERROR token in `reply`, if any. The tokens
+/// before it must be ones [`UnexpectedToken`] lists.
+pub fn first_error(reply: &[u8]) -> Result<Option<u32>, UnexpectedToken> {
+    for t in tokens(reply) {
+        let t = t?;
+        if t[0] == TOKEN_ERROR {
+            return Ok(t
+                .get(3..7)
+                .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]])));
+        }
+    }
+    Ok(None)
+}
+
+/// The message text of the ERROR token `reply` starts with; `None` when it
+/// starts with another token.
+pub fn error_message(reply: &[u8]) -> Option<String> {
+    if reply.first() != Some(&TOKEN_ERROR) {
+        return None;
+    }
+    let n = usize::from(u16::from_le_bytes([*reply.get(9)?, *reply.get(10)?]));
+    let units: Vec<u16> = reply
+        .get(11..11 + 2 * n)?
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
+/// The TDS version of the LOGINACK in a login's reply (as sent,
+/// big-endian); `None` without one, when its interface is not T-SQL (1),
+/// or when a token before it cannot be read.
+pub fn loginack_version(reply: &[u8]) -> Option<u32> {
+    for t in tokens(reply) {
+        let t = t.ok()?;
+        if t[0] == TOKEN_LOGINACK {
+            let v = t.get(3..8)?;
+            return (v[0] == 1).then(|| u32::from_be_bytes([v[1], v[2], v[3], v[4]]));
+        }
+    }
+    None
+}
+
+/// An ERROR token's message, for tests of this module.
+#[cfg(test)]
+fn error_token(number: u32, message: &str) -> Vec<u8> {
+    let text = super::utf16(message);
+    let mut body = number.to_le_bytes().to_vec();
+    body.extend_from_slice(&[1, 16]);
+    body.extend_from_slice(&((text.len() / 2) as u16).to_le_bytes());
+    body.extend_from_slice(&text);
+    body.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // server, procedure, line
+    let mut t = vec![TOKEN_ERROR];
+    t.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    t.extend_from_slice(&body);
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_error_is_found_behind_the_tokens_before_it() {
+        let reply = [
+            done(TOKEN_DONE, 1, 0, 0),
+            error_token(208, "Invalid object name 'x'."),
+            done(TOKEN_DONE, 2, 0xC1, 0),
+        ]
+        .concat();
+        assert_eq!(first_error(&reply), Ok(Some(208)));
+        assert_eq!(error_message(&reply), None);
+        assert_eq!(
+            error_message(&reply[DONE_LEN..]).as_deref(),
+            Some("Invalid object name 'x'.")
+        );
+        let e = first_error(&[0x81, 1, 0]).unwrap_err();
+        assert_eq!((e.token, e.at), (0x81, 0));
+        assert_eq!(loginack_version(&reply), None);
+    }
+
+    #[test]
+    fn loginack_says_the_version_of_interface_t_sql_only() {
+        let ack = |interface: u8| {
+            let body = [&[interface, 0x74, 0, 0, 4, 0][..], &[0, 0, 0, 0]].concat();
+            let mut t = vec![TOKEN_LOGINACK];
+            t.extend_from_slice(&(body.len() as u16).to_le_bytes());
+            t.extend_from_slice(&body);
+            [t, done(TOKEN_DONE, 0, 0, 0)].concat()
+        };
+        assert_eq!(loginack_version(&ack(1)), Some(0x7400_0004));
+        assert_eq!(loginack_version(&ack(0)), None);
+    }
+}
