@@ -4,14 +4,20 @@
 //!
 //!     cargo bench -p pancake-benches --bench extract
 //!
+//! Beside each table, its ceiling: the same server serving the same pages
+//! to the raw client, which decodes nothing
+//! (`pancake_tds_test_server::ceiling`), measured in the same run right
+//! after it (`pancake bench --stages extract` measures it before and after
+//! a whole extraction).
+//!
 //! The server runs in the same process on its own threads, so on a 2-core
 //! machine it takes part of the second core; a real SQL Server runs
-//! elsewhere. The extractor's CPU, not the server's, is the limit here (the
-//! server alone serves Messages at about 700k rows/s).
+//! elsewhere.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pancake_extract::{ExtractOptions, Source};
 use pancake_proto::{LegacyTable, Manifest};
+use pancake_tds_test_server::ceiling::serve_table;
 use pancake_tds_test_server::{Server, ServerConfig, prepare_preset};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +51,18 @@ fn extract(c: &mut Criterion) {
                     .block_on(pancake_extract::extract(options, Arc::new(())))
                     .expect("the extraction succeeds");
                 assert_eq!(report.rows_this_run(), rows);
+            })
+        });
+        group.bench_function(format!("{}/server-alone", table.name()), |b| {
+            b.iter(|| {
+                let served = serve_table(
+                    server.addr(),
+                    "pancake",
+                    "pancake-test-password",
+                    table.sql_name(),
+                )
+                .expect("the server serves the table");
+                assert_eq!(served.rows, rows);
             })
         });
     }

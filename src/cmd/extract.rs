@@ -47,7 +47,9 @@ pub struct Args {
     page_rows: u32,
     #[command(flatten)]
     write: WriteArgs,
-    /// Sessions open on the server at once; each reads one table at a time.
+    /// Sessions open on the server at once, shared by the tables: several
+    /// small tables side by side, and a large table's key range in chunks
+    /// read side by side. The dump is the same for any number.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     connections: u64,
     /// A ceiling on rows read per second, all tables together, to spare a

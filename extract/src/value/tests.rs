@@ -157,6 +157,37 @@ fn text_decodes_exactly_as_decode_utf16_would() {
 }
 
 #[test]
+fn an_odd_byte_out_is_a_lone_unit_even_in_ascii_text() {
+    let (text, anomaly) = super::utf16(&[0x61, 0x00, 0x62]);
+    assert_eq!(text, "a\u{FFFD}");
+    assert!(anomaly.unwrap().detail.starts_with("1 unpaired"));
+}
+
+#[test]
+fn local_times_are_written_as_chrono_writes_them() {
+    let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    for (y, nanos) in [
+        (2024, 0),
+        (1, 3_000_000),
+        (9999, 123_456_000),
+        (1900, 7),
+        (2024, 999_999_999),
+        (2024, 100_000_000),
+    ] {
+        let t = day
+            .with_year(y)
+            .unwrap_or(day)
+            .and_hms_nano_opt(23, 5, 9, nanos)
+            .unwrap();
+        assert_eq!(
+            super::local_text(t),
+            t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+            "{t:?}"
+        );
+    }
+}
+
+#[test]
 fn fixed_width_text_loses_its_padding() {
     let padded = SqlType::Text {
         chars: Some(10),

@@ -157,13 +157,13 @@ impl Count {
         }
     }
 
-    fn add(&self, what: &'static str, n: u64) {
+    pub(super) fn add(&self, what: &'static str, n: u64) {
         self.counted.get_or_init(|| what);
         self.n.fetch_add(n, Ordering::Relaxed);
     }
 
     /// `phase` begins now, unless it began before.
-    fn begin(&self, phase: &str) {
+    pub(super) fn begin(&self, phase: &str) {
         let at = self.started.elapsed().as_secs_f64();
         let mut begun = self.begun.lock().expect("phases");
         if !begun.iter().any(|(name, _)| name == phase) {
@@ -184,7 +184,7 @@ impl Count {
 
     /// Names the time from the stage's start until the first phase began,
     /// when no phase has begun yet.
-    fn before_that(&self, phase: &str) {
+    pub(super) fn before_that(&self, phase: &str) {
         let mut begun = self.begun.lock().expect("phases");
         if begun.is_empty() {
             begun.push((phase.to_owned(), 0.0));

@@ -4,10 +4,12 @@
 //!
 //! Stages run in this process, one after another, through the same library
 //! calls as the commands; the ceilings run right after their stage: the
+//! test server serving alone for extract (before and after it), the
 //! decode-only pass for transform, plain COPY of the same rows for
 //! PostgreSQL, the bare publisher for RabbitMQ.
 
 mod chart;
+mod extract;
 mod measure;
 mod report;
 
@@ -24,7 +26,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const STAGES: [&str; 4] = ["generate", "transform", "load-postgres", "load-rabbitmq"];
+const STAGES: [&str; 5] = [
+    "generate",
+    "extract",
+    "transform",
+    "load-postgres",
+    "load-rabbitmq",
+];
 
 /// Run the stages on one data set and measure each beside its ceiling:
 /// events (or rows) per second, wall and CPU time, peak memory, bytes read
@@ -43,9 +51,13 @@ pub struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "generate,transform,load-postgres,load-rabbitmq"
+        default_value = "generate,extract,transform,load-postgres,load-rabbitmq"
     )]
     stages: Vec<String>,
+    /// Sessions the extract stage reads over (`pancake extract
+    /// --connections`).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    connections: u64,
     /// Where the report goes [default: bench/<preset>-x<scale>].
     #[arg(long)]
     report: Option<PathBuf>,
@@ -109,6 +121,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let rows = r.section.total_rows();
                 let note = format!("{} of parts", progress::bytes(r.bytes));
                 Stage::new(stage, "rows", rows, note, meter.finish())
+            }
+            "extract" => {
+                drop(meter);
+                extract::run(
+                    &runtime,
+                    &dump,
+                    &work.join("extracted"),
+                    args.connections as usize,
+                )?
             }
             "transform" => {
                 let mut options = TransformOptions::new(dump.clone(), events.clone());
