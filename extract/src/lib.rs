@@ -2,9 +2,11 @@
 //!
 //! [`extract`] connects with tiberius, checks the [`Mapping`] against the
 //! server's catalog before reading a row, fixes each table's key bounds,
-//! then reads the tables in parallel over at most `connections` sessions,
-//! each as a series of short keyset-paged queries, into parts that are
-//! committed to the manifest one by one. A re-run of the same command after
+//! then reads the tables over at most `connections` sessions, shared by
+//! every table: several tables at once, and a large table's key range in
+//! chunks read side by side, each as short keyset-paged queries, into parts
+//! that are committed to the manifest one by one, in key order (the dump
+//! is the same whatever `connections` is). A re-run of the same command after
 //! any crash continues after each table's last committed part.
 //!
 //! # Layout
@@ -25,7 +27,9 @@
 //! - `fields`: the fields of each legacy record and how a row fills them.
 //! - `value`: SQL Server types into record fields, and the values that did
 //!   not fit ([`AnomalyKind`]).
-//! - `read`: one table, pages in, parts out, with retries and throttling.
+//! - `sessions`: the run's pool of at most `connections` sessions.
+//! - `read/`: one table, chunks of its key range read side by side, pages
+//!   in, parts out in key order, with retries and throttling.
 //! - `section`: the manifest's `extract` section ([`ExtractSection`]), which
 //!   makes resuming exact.
 //! - `error`: [`ExtractError`] (and its boxed [`ColumnError`]), every way a
@@ -38,6 +42,7 @@ mod fields;
 mod mapping;
 mod read;
 mod section;
+mod sessions;
 mod source;
 mod value;
 
@@ -59,6 +64,7 @@ use pancake_proto::folder::{OutputFolder, Stage, Start};
 use pancake_proto::manifest::DumpKindName;
 use pancake_proto::{LegacyTable, Manifest, ManifestWriter, WriteOptions, legacy};
 use read::{Range, TableRun, Throttle, read_table};
+use sessions::Sessions;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,7 +83,8 @@ pub struct ExtractOptions {
     pub page_rows: u32,
     /// Compression level and part size limits.
     pub write: WriteOptions,
-    /// Sessions open at once; each reads one table at a time.
+    /// Sessions open at once, shared by the tables and by the key ranges
+    /// of a large table.
     pub connections: usize,
     /// A ceiling on rows read per second, all tables together.
     pub max_rows_per_sec: Option<u64>,
@@ -168,6 +175,8 @@ pub(crate) struct Shared {
     pub writer: Arc<ManifestWriter>,
     pub progress: Arc<dyn Progress>,
     pub throttle: Option<Arc<Throttle>>,
+    /// At most `connections` sessions, shared by every table and chunk.
+    pub sessions: Arc<Sessions>,
     pub cancelled: Arc<AtomicBool>,
 }
 
@@ -214,8 +223,14 @@ pub async fn extract(
         ),
     };
     let writer = Arc::new(ManifestWriter::create(&options.out, manifest)?);
+    let workers = options.connections.clamp(1, 64);
     let shared = Shared {
         throttle: options.max_rows_per_sec.map(|r| Arc::new(Throttle::new(r))),
+        sessions: Arc::new(Sessions::new(
+            options.source.clone(),
+            options.isolation,
+            workers,
+        )),
         options: Arc::new(options),
         writer,
         progress,
@@ -236,15 +251,15 @@ pub async fn extract(
     queue.sort_by_key(|(_, estimate)| std::cmp::Reverse(estimate.unwrap_or(0)));
     let queue = Arc::new(Mutex::new(queue.into_iter().collect::<VecDeque<_>>()));
 
-    let workers = shared.options.connections.clamp(1, 64);
+    shared.sessions.give(first);
     let mut handles = Vec::new();
-    let mut first = Some(first);
     let runs = Arc::new(Mutex::new(BTreeMap::new()));
+    // As many tables at once as sessions; a table with sessions to spare
+    // (the last big one) reads several of its chunks at once.
     for _ in 0..workers {
-        let conn = first.take();
         let (shared, queue, runs) = (shared.clone(), queue.clone(), runs.clone());
         handles.push(tokio::spawn(async move {
-            let result = worker(&shared, conn, &queue, &runs).await;
+            let result = worker(&shared, &queue, &runs).await;
             if result.is_err() {
                 shared.cancelled.store(true, Ordering::Relaxed);
             }
@@ -274,10 +289,9 @@ pub async fn extract(
 
 type Queue = Mutex<VecDeque<(TablePlan, Option<u64>)>>;
 
-/// One session: takes tables off the queue until none is left.
+/// Takes tables off the queue until none is left.
 async fn worker(
     shared: &Shared,
-    mut conn: Option<Connection>,
     queue: &Queue,
     runs: &Mutex<BTreeMap<&'static str, (u64, f64)>>,
 ) -> Result<(), ExtractError> {
@@ -302,21 +316,23 @@ async fn worker(
                 rows: 0,
                 retries: 0,
             },
-            Some([_, upper]) => {
+            Some([lower, upper]) => {
                 let range = Range {
                     after: entry
                         .and_then(|t| t.parts.last())
                         .and_then(|p| p.key_range)
                         .map_or(i64::MIN, |r| r[1]),
+                    lower,
                     upper,
                     next_part: entry.map_or(0, |t| t.parts.len() as u32),
+                    estimate,
                 };
-                read_any(shared, &mut conn, &plan, range).await?
+                read_any(shared, &Arc::new(plan.clone()), range).await?
             }
         };
         let source_rows = match state.key_bounds {
             None => 0,
-            Some([_, upper]) => count_rows(shared, &mut conn, &plan, upper).await?,
+            Some([_, upper]) => count_rows(shared, &plan, upper).await?,
         };
         shared.writer.update(|m| {
             if let Some(mut section) = ExtractSection::of(m) {
@@ -338,38 +354,30 @@ async fn worker(
 /// [`read_table`] for the record type of the plan's table.
 async fn read_any(
     shared: &Shared,
-    conn: &mut Option<Connection>,
-    plan: &TablePlan,
+    plan: &Arc<TablePlan>,
     range: Range,
 ) -> Result<TableRun, ExtractError> {
     use LegacyTable::*;
     match plan.mapping.table {
-        Members => read_table::<legacy::Member>(shared, conn, plan, range).await,
-        Flirts => read_table::<legacy::Flirt>(shared, conn, plan, range).await,
-        Messages => read_table::<legacy::Message>(shared, conn, plan, range).await,
-        Blocks => read_table::<legacy::Block>(shared, conn, plan, range).await,
-        Favorites => read_table::<legacy::Favorite>(shared, conn, plan, range).await,
-        ProfileVisits => read_table::<legacy::ProfileVisit>(shared, conn, plan, range).await,
-        Photos => read_table::<legacy::Photo>(shared, conn, plan, range).await,
-        PhotoLikes => read_table::<legacy::PhotoLike>(shared, conn, plan, range).await,
-        SearchProfiles => read_table::<legacy::SearchProfile>(shared, conn, plan, range).await,
+        Members => read_table::<legacy::Member>(shared, plan, range).await,
+        Flirts => read_table::<legacy::Flirt>(shared, plan, range).await,
+        Messages => read_table::<legacy::Message>(shared, plan, range).await,
+        Blocks => read_table::<legacy::Block>(shared, plan, range).await,
+        Favorites => read_table::<legacy::Favorite>(shared, plan, range).await,
+        ProfileVisits => read_table::<legacy::ProfileVisit>(shared, plan, range).await,
+        Photos => read_table::<legacy::Photo>(shared, plan, range).await,
+        PhotoLikes => read_table::<legacy::PhotoLike>(shared, plan, range).await,
+        SearchProfiles => read_table::<legacy::SearchProfile>(shared, plan, range).await,
     }
 }
 
 /// The server's count of the table's rows up to the high-water key: the
 /// number the dump must hold.
-async fn count_rows(
-    shared: &Shared,
-    conn: &mut Option<Connection>,
-    plan: &TablePlan,
-    upper: i64,
-) -> Result<u64, ExtractError> {
+async fn count_rows(shared: &Shared, plan: &TablePlan, upper: i64) -> Result<u64, ExtractError> {
     let options = &shared.options;
     let addr = connect::addr(&options.source);
-    if conn.is_none() {
-        *conn = Some(connect(&options.source, options.isolation).await?);
-    }
-    let client = conn.as_mut().expect("connected above");
+    let mut session = shared.sessions.take().await;
+    let client = session.connect().await?;
     let action = format!("counting the rows of {}", plan.mapping.display_name());
     let rows = tokio::time::timeout(
         options.query_timeout,
@@ -381,6 +389,7 @@ async fn count_rows(
         seconds: options.query_timeout.as_secs(),
         attempts: 1,
     })??;
+    session.release();
     Ok(rows
         .into_iter()
         .next()

@@ -2,7 +2,7 @@
 //! the legacy tables of a pancake dump, for testing the extractor where no
 //! SQL Server can run.
 //!
-//! It speaks what tiberius 0.12 (`tds73`, `rustls`) needs, and what other
+//! It speaks what tiberius 0.13 (`tds73`, `rustls`) needs, and what other
 //! SQL Server clients send by default (python-tds reads every table in the
 //! tests, at TDS 7.1 to 7.4, in the clear and over TLS): PRELOGIN (TLS 1.2
 //! at most, optional), LOGIN7 with SQL authentication (LOGINACK with the
@@ -74,9 +74,17 @@
 //! [`same_rows`] checks that two dumps hold the same rows, for tests
 //! that extract what this server serves.
 //!
+//! # Measuring, and talking TDS byte by byte
+//!
+//! [`raw`] is a minimal TDS client that sends exactly the packets a test
+//! wants and reads replies without decoding rows; the wire-level tests use
+//! it. [`ceiling::serve_table`] uses it to measure how fast the server
+//! serves one table on its own (the ceiling beside the extractor's rate).
+//!
 //! # Layout
 //!
-//! The modules are private; what callers use is re-exported here.
+//! The modules are private but for [`raw`] and [`ceiling`]; what callers
+//! use of the others is re-exported here.
 //!
 //! - `server/`: [`Server`] and [`ServerConfig`]: the listener, a thread per
 //!   connection, the login, and each request's statements.
@@ -100,16 +108,21 @@
 //!   text, height, flirt kind, note, sender IP, subject, deleted flags, ...)
 //!   filled by key, edge values included, and `HandMadeDump`, a dump of
 //!   given records, for tests.
+//! - `raw/`: [`raw::RawClient`], the raw client (`request.rs`: what it
+//!   sends; `reply.rs`: reading replies without result sets).
+//! - `ceiling/`: [`ceiling::serve_table`], the server's serving rate.
 //! - `compare.rs`: [`same_rows`]; `cli.rs`: [`cli_main`], the command line
 //!   of the `tds_test_server` example.
 
 mod catalog;
+pub mod ceiling;
 mod cli;
 mod compare;
 mod dump;
 mod exec;
 mod faults;
 mod fill;
+pub mod raw;
 mod record;
 mod server;
 mod sql;

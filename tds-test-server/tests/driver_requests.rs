@@ -3,12 +3,11 @@
 //! requests, each answered as SQL Server answers it.
 
 mod common;
-mod raw;
 
 use common::*;
+use pancake_tds_test_server::raw::*;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig};
-use raw::*;
-use std::net::TcpStream;
+use std::io;
 
 const DONE: u8 = 0xFD;
 const MORE: u16 = 0x01;
@@ -16,10 +15,11 @@ const ERROR: u16 = 0x02;
 const COUNT: u16 = 0x10;
 const SELECT: u16 = 0xC1;
 
-fn logged_in(server: &BackgroundServer, version: u32) -> TcpStream {
-    let (s, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, version);
-    assert_eq!(first_error(&reply), None);
-    s
+fn logged_in(server: &BackgroundServer, version: u32) -> io::Result<RawClient> {
+    let login = Login7::new(USER, PASSWORD).tds_version(version);
+    let (s, reply) = RawClient::log_in(server.addr(), &login)?;
+    assert_eq!(first_error(&reply), Ok(None));
+    Ok(s)
 }
 
 fn server() -> BackgroundServer {
@@ -34,19 +34,19 @@ fn metadata_only(reply: &[u8], last: &str, done: &[u8]) -> bool {
 }
 
 #[test]
-fn set_fmtonly_on_answers_metadata_only_until_off() {
+fn set_fmtonly_on_answers_metadata_only_until_off() -> io::Result<()> {
     let server = server();
-    let mut s = logged_in(&server, TDS_7_4);
+    let mut s = logged_in(&server, TDS_7_4)?;
     let query = "SELECT [MemberId], [Nickname] FROM dbo.Members WHERE [MemberId] < 100";
-    let rows = sql_batch(&mut s, query);
+    let rows = s.sql_batch(query)?;
     assert!(!metadata_only(
         &rows,
         "Nickname",
         &done(DONE, COUNT, SELECT, 0)
     ));
 
-    assert_eq!(sql_batch(&mut s, "SET FMTONLY ON"), done(DONE, 0, 0, 0));
-    let reply = sql_batch(&mut s, query);
+    assert_eq!(s.sql_batch("SET FMTONLY ON")?, done(DONE, 0, 0, 0));
+    let reply = s.sql_batch(query)?;
     assert!(
         metadata_only(&reply, "Nickname", &done(DONE, COUNT, SELECT, 0)),
         "{reply:02x?}"
@@ -60,15 +60,14 @@ fn set_fmtonly_on_answers_metadata_only_until_off() {
             "TABLE_NAME",
         ),
     ] {
-        let reply = sql_batch(&mut s, sql);
+        let reply = s.sql_batch(sql)?;
         assert!(
             metadata_only(&reply, last, &done(DONE, COUNT, SELECT, 0)),
             "{sql}: {reply:02x?}"
         );
     }
     // sp_executesql too.
-    send(&mut s, 0x03, &executesql(query));
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(RPC, &executesql(query))?;
     let end = [
         done(0xFF, COUNT | MORE, SELECT, 0),
         vec![0x79, 0, 0, 0, 0],
@@ -77,17 +76,18 @@ fn set_fmtonly_on_answers_metadata_only_until_off() {
     .concat();
     assert!(metadata_only(&reply, "Nickname", &end), "{reply:02x?}");
 
-    assert_eq!(sql_batch(&mut s, "SET FMTONLY OFF"), done(DONE, 0, 0, 0));
-    assert_eq!(sql_batch(&mut s, query), rows);
+    assert_eq!(s.sql_batch("SET FMTONLY OFF")?, done(DONE, 0, 0, 0));
+    assert_eq!(s.sql_batch(query)?, rows);
     // The form bulk-copy clients send, in one batch.
-    let reply = sql_batch(&mut s, &format!("SET FMTONLY ON {query} SET FMTONLY OFF"));
+    let reply = s.sql_batch(&format!("SET FMTONLY ON {query} SET FMTONLY OFF"))?;
     let end = [done(DONE, COUNT | MORE, SELECT, 0), done(DONE, 0, 0, 0)].concat();
     assert_eq!(&reply[..13], &done(DONE, MORE, 0, 0)[..]);
     assert!(
         metadata_only(&reply[13..], "Nickname", &end),
         "{reply:02x?}"
     );
-    assert_eq!(sql_batch(&mut s, query), rows);
+    assert_eq!(s.sql_batch(query)?, rows);
+    Ok(())
 }
 
 /// An ENVCHANGE of text values.
@@ -100,11 +100,11 @@ fn envchange(ty: u8, new: &str, old: &str) -> Vec<u8> {
 }
 
 #[test]
-fn use_the_served_database_changes_context_and_another_is_error_911() {
+fn use_the_served_database_changes_context_and_another_is_error_911() -> io::Result<()> {
     let server = server();
-    let mut s = logged_in(&server, TDS_7_4);
+    let mut s = logged_in(&server, TDS_7_4)?;
     for sql in ["USE [legacy]", "USE legacy", "use LEGACY;"] {
-        let reply = sql_batch(&mut s, sql);
+        let reply = s.sql_batch(sql)?;
         let env = envchange(1, "legacy", "legacy");
         assert!(reply.starts_with(&env), "{sql}: {reply:02x?}");
         // INFO 5701, then DONE.
@@ -114,16 +114,17 @@ fn use_the_served_database_changes_context_and_another_is_error_911() {
         assert!(find(info, &utf16("Changed database context to 'legacy'.")).is_some());
         assert!(reply.ends_with(&done(DONE, 0, 0, 0)), "{sql}");
     }
-    let reply = sql_batch(&mut s, "USE [master]");
-    assert_eq!(first_error(&reply), Some(911));
+    let reply = s.sql_batch("USE [master]")?;
+    assert_eq!(first_error(&reply), Ok(Some(911)));
     assert_eq!(
-        error_message(&reply),
-        "Database 'master' does not exist. Make sure that the name is entered correctly."
+        error_message(&reply).as_deref(),
+        Some("Database 'master' does not exist. Make sure that the name is entered correctly.")
     );
     assert_eq!(reply[8], 16, "class");
     assert!(reply.ends_with(&done(DONE, ERROR, SELECT, 0)));
     // The session goes on in the served database.
-    assert_eq!(sql_batch(&mut s, "SELECT DB_NAME()")[0], 0x81);
+    assert_eq!(s.sql_batch("SELECT DB_NAME()")?[0], 0x81);
+    Ok(())
 }
 
 /// An ENVCHANGE of a transaction: type, new and old descriptors.
@@ -140,37 +141,36 @@ fn begun(reply: &[u8]) -> [u8; 8] {
 }
 
 #[test]
-fn begin_commit_and_rollback_in_sql_send_the_transaction_envchanges() {
+fn begin_commit_and_rollback_in_sql_send_the_transaction_envchanges() -> io::Result<()> {
     let server = server();
-    let mut s = logged_in(&server, TDS_7_4);
+    let mut s = logged_in(&server, TDS_7_4)?;
     let ok = done(DONE, 0, 0, 0);
     for (begin, commit) in [
         ("BEGIN TRAN", "COMMIT"),
         ("BEGIN TRANSACTION t", "COMMIT TRAN t"),
     ] {
-        let reply = sql_batch(&mut s, begin);
+        let reply = s.sql_batch(begin)?;
         let d = begun(&reply);
         assert_ne!(d, [0; 8]);
         assert_eq!(&reply[14..], &ok[..]);
         assert_eq!(
-            sql_batch(&mut s, commit),
+            s.sql_batch(commit)?,
             [tran_envchange(9, &[], &d), ok.clone()].concat()
         );
     }
     // Nested: only the outermost BEGIN and COMMIT say so; ROLLBACK ends all.
-    let reply = sql_batch(&mut s, "BEGIN TRAN; BEGIN TRANSACTION");
+    let reply = s.sql_batch("BEGIN TRAN; BEGIN TRANSACTION")?;
     let d = begun(&reply);
     assert_eq!(
         &reply[14..],
         &[done(DONE, MORE, 0, 0), ok.clone()].concat()[..]
     );
-    assert_eq!(sql_batch(&mut s, "COMMIT TRANSACTION"), ok);
+    assert_eq!(s.sql_batch("COMMIT TRANSACTION")?, ok);
     let mut p = all_headers_in(d);
     p.extend_from_slice(&utf16("SELECT 1"));
-    send(&mut s, 0x01, &p);
-    assert_eq!(receive(&mut s).1[0], 0x81);
+    assert_eq!(s.request(SQL_BATCH, &p)?[0], 0x81);
     assert_eq!(
-        sql_batch(&mut s, "BEGIN TRAN ROLLBACK"),
+        s.sql_batch("BEGIN TRAN ROLLBACK")?,
         [
             done(DONE, MORE, 0, 0),
             tran_envchange(10, &[], &d),
@@ -184,58 +184,57 @@ fn begin_commit_and_rollback_in_sql_send_the_transaction_envchanges() {
         ("ROLLBACK TRAN", 3903),
         ("COMMIT WORK", 3902),
     ] {
-        let reply = sql_batch(&mut s, sql);
-        assert_eq!(first_error(&reply), Some(number), "{sql}");
-        assert!(error_message(&reply).contains("has no corresponding BEGIN TRANSACTION"));
+        let reply = s.sql_batch(sql)?;
+        assert_eq!(first_error(&reply), Ok(Some(number)), "{sql}");
+        let message = error_message(&reply).expect("an ERROR first");
+        assert!(message.contains("has no corresponding BEGIN TRANSACTION"));
     }
     // TDS 7.1 has no transaction ENVCHANGE: only the DONE (whose row
     // count has 4 bytes below 7.2).
-    let mut s = logged_in(&server, TDS_7_1);
+    let mut s = logged_in(&server, TDS_7_1)?;
     let ok = ok[..9].to_vec();
-    send(&mut s, 0x01, &utf16("BEGIN TRAN"));
-    assert_eq!(receive(&mut s).1, ok);
-    send(&mut s, 0x01, &utf16("COMMIT"));
-    assert_eq!(receive(&mut s).1, ok);
+    assert_eq!(s.request(SQL_BATCH, &utf16("BEGIN TRAN"))?, ok);
+    assert_eq!(s.request(SQL_BATCH, &utf16("COMMIT"))?, ok);
+    Ok(())
 }
 
 /// A transaction manager request of type `ty` with `payload`.
-fn trans_mgr(s: &mut TcpStream, ty: u16, payload: &[u8]) -> Vec<u8> {
+fn trans_mgr(s: &mut RawClient, ty: u16, payload: &[u8]) -> io::Result<Vec<u8>> {
     let p = [&all_headers()[..], &ty.to_le_bytes(), payload].concat();
-    send(s, 0x0E, &p);
-    receive(s).1
+    s.request(TRANSACTION_MANAGER, &p)
 }
 
 #[test]
-fn transaction_manager_requests_begin_commit_and_roll_back() {
+fn transaction_manager_requests_begin_commit_and_roll_back() -> io::Result<()> {
     let server = server();
-    let mut s = logged_in(&server, TDS_7_4);
+    let mut s = logged_in(&server, TDS_7_4)?;
     let ok = done(DONE, 0, 0, 0);
     let name = [&[2u8][..], &utf16("t")].concat();
     // TM_BEGIN_XACT: isolation read committed, a name.
-    let reply = trans_mgr(&mut s, 5, &[&[2u8][..], &name].concat());
+    let reply = trans_mgr(&mut s, 5, &[&[2u8][..], &name].concat())?;
     let d = begun(&reply);
     assert_eq!(&reply[14..], &ok[..]);
     // TM_SAVE_XACT inside it, and TM_ROLLBACK_XACT back to that savepoint:
     // no ENVCHANGE, the transaction goes on.
     let savepoint = [&[2u8][..], &utf16("s")].concat();
-    assert_eq!(trans_mgr(&mut s, 9, &savepoint), ok);
-    assert_eq!(trans_mgr(&mut s, 8, &[&savepoint[..], &[0]].concat()), ok);
-    assert_eq!(trans_mgr(&mut s, 9, &name), ok);
+    assert_eq!(trans_mgr(&mut s, 9, &savepoint)?, ok);
+    assert_eq!(trans_mgr(&mut s, 8, &[&savepoint[..], &[0]].concat())?, ok);
+    assert_eq!(trans_mgr(&mut s, 9, &name)?, ok);
     // TM_COMMIT_XACT.
     assert_eq!(
-        trans_mgr(&mut s, 7, &[0, 0]),
+        trans_mgr(&mut s, 7, &[0, 0])?,
         [tran_envchange(9, &[], &d), ok.clone()].concat()
     );
     // TM_BEGIN_XACT, then TM_ROLLBACK_XACT with fBeginXact: the rollback,
     // then a new transaction.
-    let d = begun(&trans_mgr(&mut s, 5, &[0, 0]));
-    let reply = trans_mgr(&mut s, 8, &[0, 1, 0, 0]);
+    let d = begun(&trans_mgr(&mut s, 5, &[0, 0])?);
+    let reply = trans_mgr(&mut s, 8, &[0, 1, 0, 0])?;
     let rolled = tran_envchange(10, &[], &d);
     assert!(reply.starts_with(&rolled), "{reply:02x?}");
     let next = begun(&reply[rolled.len()..]);
     assert_ne!(next, d);
     assert_eq!(
-        trans_mgr(&mut s, 8, &[0, 0]),
+        trans_mgr(&mut s, 8, &[0, 0])?,
         [tran_envchange(10, &[], &next), ok.clone()].concat()
     );
     // Without a transaction: SQL Server's errors.
@@ -246,10 +245,11 @@ fn transaction_manager_requests_begin_commit_and_roll_back() {
         // TM_GET_DTC_ADDRESS: no MSDTC here.
         (0, &[0, 0], 8501),
     ] {
-        let reply = trans_mgr(&mut s, ty, payload);
-        assert_eq!(first_error(&reply), Some(number), "type {ty}");
+        let reply = trans_mgr(&mut s, ty, payload)?;
+        assert_eq!(first_error(&reply), Ok(Some(number)), "type {ty}");
         assert!(reply.ends_with(&done(DONE, ERROR, 0, 0)));
     }
     // The session goes on.
-    assert_eq!(sql_batch(&mut s, "SELECT 1")[0], 0x81);
+    assert_eq!(s.sql_batch("SELECT 1")?[0], 0x81);
+    Ok(())
 }

@@ -5,10 +5,21 @@
 
 mod common;
 
-use common::raw::metadata_nullable;
 use common::*;
 use pancake_proto::legacy::{Block, Member, Photo};
+use pancake_tds_test_server::raw::{Login7, RawClient};
 use pancake_tds_test_server::{Catalog, HandMadeDump, LegacyTable, Server, ServerConfig};
+
+/// The nullable bit of the COLMETADATA flags of the one column `sql`
+/// selects, read with the raw client (tiberius does not expose it).
+fn metadata_nullable(server: &Server, sql: &str) -> bool {
+    let (mut s, _) = RawClient::log_in(server.addr(), &Login7::new(USER, PASSWORD)).unwrap();
+    let reply = s.sql_batch(sql).unwrap();
+    assert_eq!(reply[0], 0x81, "{sql}: COLMETADATA first");
+    assert_eq!(u16::from_le_bytes([reply[1], reply[2]]), 1, "{sql}");
+    // UserType (4 bytes), then the flags: bit 0 is nullable.
+    u16::from_le_bytes([reply[7], reply[8]]) & 1 == 1
+}
 
 /// What the server says of one table, every way it says it.
 #[derive(Debug)]

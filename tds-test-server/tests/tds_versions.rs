@@ -4,25 +4,31 @@
 //! ALL_HEADERS in its requests).
 
 mod common;
-mod raw;
 
 use common::*;
+use pancake_tds_test_server::raw::*;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig};
-use raw::*;
-use std::net::TcpStream;
+use std::io;
 
 fn server() -> BackgroundServer {
     BackgroundServer::start(ServerConfig::new(tiny())).unwrap()
 }
 
 /// A SQL batch as a client below TDS 7.2 sends it: no ALL_HEADERS.
-fn batch_7_1(s: &mut TcpStream, sql: &str) -> Vec<u8> {
-    send(s, 0x01, &utf16(sql));
-    receive(s).1
+fn batch_7_1(s: &mut RawClient, sql: &str) -> io::Result<Vec<u8>> {
+    s.request(SQL_BATCH, &utf16(sql))
+}
+
+/// Logs in asking for TDS `version`: the client and the login's reply.
+fn logged_in_as(server: &BackgroundServer, version: u32) -> io::Result<(RawClient, Vec<u8>)> {
+    RawClient::log_in(
+        server.addr(),
+        &Login7::new(USER, PASSWORD).tds_version(version),
+    )
 }
 
 #[test]
-fn loginack_answers_with_the_version_the_client_asked_for() {
+fn loginack_answers_with_the_version_the_client_asked_for() -> io::Result<()> {
     let server = server();
     for (asked, answered) in [
         (0x7100_0000, TDS_7_1),
@@ -34,22 +40,26 @@ fn loginack_answers_with_the_version_the_client_asked_for() {
         // Newer than 7.4: what the server supports.
         (0x7500_0000, TDS_7_4),
     ] {
-        let (_, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, asked);
-        assert_eq!(first_error(&reply), None, "{asked:#x}");
-        assert_eq!(loginack_version(&reply), answered, "{asked:#x}");
+        let (_, reply) = logged_in_as(&server, asked)?;
+        assert_eq!(first_error(&reply), Ok(None), "{asked:#x}");
+        assert_eq!(loginack_version(&reply), Some(answered), "{asked:#x}");
     }
+    Ok(())
 }
 
 #[test]
-fn tds_7_0_is_refused_with_a_message_that_says_so() {
+fn tds_7_0_is_refused_with_a_message_that_says_so() -> io::Result<()> {
     let server = server();
-    let (_, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, 0x7000_0000);
+    let (_, reply) = logged_in_as(&server, 0x7000_0000)?;
     let message = error_message(&reply);
     assert_eq!(
-        message,
-        "the TDS test server speaks TDS 7.1 to 7.4; the client asked for TDS 7.0 (0x70000000)"
+        message.as_deref(),
+        Some(
+            "the TDS test server speaks TDS 7.1 to 7.4; the client asked for TDS 7.0 (0x70000000)"
+        )
     );
     assert!(find(&reply, &[0xAD]).is_none());
+    Ok(())
 }
 
 /// Where a COLMETADATA's first column has its TYPE_INFO: after the
@@ -71,10 +81,10 @@ fn one_column(reply: &[u8], version: u32, info_len: usize) -> (&[u8], &[u8]) {
 }
 
 #[test]
-fn a_tds_7_1_client_gets_dates_as_nvarchar_text() {
+fn a_tds_7_1_client_gets_dates_as_nvarchar_text() -> io::Result<()> {
     let server = server();
-    let (mut s, reply) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
-    assert_eq!(loginack_version(&reply), TDS_7_1);
+    let (mut s, reply) = logged_in_as(&server, TDS_7_1)?;
+    assert_eq!(loginack_version(&reply), Some(TDS_7_1));
     let nvarchar = |len: u16| {
         let mut t = vec![0xE7];
         t.extend_from_slice(&(len * 2).to_le_bytes());
@@ -105,28 +115,30 @@ fn a_tds_7_1_client_gets_dates_as_nvarchar_text() {
             "2020-01-31 12:34:56.5 +02:00",
         ),
     ] {
-        let reply = batch_7_1(&mut s, sql);
+        let reply = batch_7_1(&mut s, sql)?;
         let (type_info, row) = one_column(&reply, TDS_7_1, 8);
         assert_eq!(type_info, nvarchar(len), "{sql}");
         assert!(row.starts_with(&text_row(text)), "{sql}: {row:02x?}");
     }
     // datetime was there before 7.3: it stays datetime.
-    let reply = batch_7_1(&mut s, "SELECT CAST('2020-01-31' AS datetime)");
+    let reply = batch_7_1(&mut s, "SELECT CAST('2020-01-31' AS datetime)")?;
     assert_eq!(one_column(&reply, TDS_7_1, 2).0, &[0x6F, 8]);
+    Ok(())
 }
 
 #[test]
-fn a_tds_7_4_client_gets_dates_as_dates() {
+fn a_tds_7_4_client_gets_dates_as_dates() -> io::Result<()> {
     let server = server();
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_4);
-    let reply = sql_batch(&mut s, "SELECT CAST('2020-01-31' AS date)");
+    let (mut s, _) = logged_in_as(&server, TDS_7_4)?;
+    let reply = s.sql_batch("SELECT CAST('2020-01-31' AS date)")?;
     let (type_info, row) = one_column(&reply, TDS_7_4, 1);
     assert_eq!(type_info, &[0x28]);
     assert_eq!(row[..2], [0xD1, 3]);
+    Ok(())
 }
 
 #[test]
-fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
+fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() -> io::Result<()> {
     let server = server();
     let sql = "SELECT CAST(NULL AS int)";
     for (version, row) in [
@@ -135,11 +147,11 @@ fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
         (TDS_7_3, vec![0xD2, 1]),
         (TDS_7_4, vec![0xD2, 1]),
     ] {
-        let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, version);
+        let (mut s, _) = logged_in_as(&server, version)?;
         let reply = if version == TDS_7_1 {
-            batch_7_1(&mut s, sql)
+            batch_7_1(&mut s, sql)?
         } else {
-            sql_batch(&mut s, sql)
+            s.sql_batch(sql)?
         };
         // COLMETADATA: 1 column, user type, flags, INTN 4, empty name.
         let name = type_info_at(version) + 2;
@@ -150,12 +162,13 @@ fn a_row_with_a_null_is_nbcrow_from_7_3_and_row_below() {
             "{version:#x}: {reply:02x?}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() {
+fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() -> io::Result<()> {
     let server = server();
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
+    let (mut s, _) = logged_in_as(&server, TDS_7_1)?;
     let collation = [0x09, 0x04, 0xD0, 0x00, 0x34];
     let max = |n: u32| n.to_le_bytes().to_vec();
     // Text pointer, timestamp, length, data.
@@ -189,16 +202,17 @@ fn a_tds_7_1_client_gets_max_types_as_text_ntext_and_image() {
             vec![0xD1, 0],
         ),
     ] {
-        let reply = batch_7_1(&mut s, sql);
+        let reply = batch_7_1(&mut s, sql)?;
         let (type_info, rest) = one_column(&reply, TDS_7_1, info.len());
         assert_eq!(type_info, info, "{sql}");
         assert!(rest.starts_with(&row), "{sql}: {rest:02x?}");
     }
     // TDS 7.2 has PLP: nvarchar(max) as itself.
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_2);
-    let reply = sql_batch(&mut s, "SELECT CAST(N'abc' AS nvarchar(max))");
+    let (mut s, _) = logged_in_as(&server, TDS_7_2)?;
+    let reply = s.sql_batch("SELECT CAST(N'abc' AS nvarchar(max))")?;
     let info = [&[0xE7, 0xFF, 0xFF][..], &collation].concat();
     assert_eq!(one_column(&reply, TDS_7_2, info.len()).0, info);
+    Ok(())
 }
 
 /// The first INFO token of `reply` and what follows it.
@@ -209,7 +223,7 @@ fn first_info(reply: &[u8]) -> (&[u8], &[u8]) {
 }
 
 #[test]
-fn a_tds_7_1_client_gets_the_fields_7_2_widened_narrow() {
+fn a_tds_7_1_client_gets_the_fields_7_2_widened_narrow() -> io::Result<()> {
     // TDS 7.2 widened the line number of ERROR and INFO (2 to 4 bytes),
     // the row count of DONE (4 to 8) and the user type of COLMETADATA (2
     // to 4); a 7.1 client (pytds's oldest, say) reads them narrow.
@@ -217,8 +231,12 @@ fn a_tds_7_1_client_gets_the_fields_7_2_widened_narrow() {
     let sql = "SELECT CAST(7 AS int)";
     let message = "Changed database context to 'legacy'.";
     for (version, wide) in [(TDS_7_1, false), (TDS_7_2, true), (TDS_7_4, true)] {
-        let (mut s, login) = logged_in_as(server.addr(), USER, PASSWORD, 4096, version);
+        let (mut s, login) = logged_in_as(&server, version)?;
         let width = |narrow: usize| if wide { 2 * narrow } else { narrow };
+        // The login's reply reads whole, its DONE as wide as its LOGINACK
+        // says.
+        assert_eq!(first_error(&login), Ok(None), "{version:#x}");
+        assert_eq!(done_len(version), 5 + width(4));
         // INFO 5701: number, state, class, message, server, procedure, line.
         let (info, _) = first_info(&login);
         let server_name = "PANCAKE-TDS";
@@ -228,9 +246,9 @@ fn a_tds_7_1_client_gets_the_fields_7_2_widened_narrow() {
         // The login ends with a DONE of 1 + 2 + 2 + 4 or 8 bytes.
         assert!(login.ends_with(&[&[0xFD, 0, 0, 0, 0][..], &vec![0; width(4)]].concat()));
         let reply = if version == TDS_7_1 {
-            batch_7_1(&mut s, sql)
+            batch_7_1(&mut s, sql)?
         } else {
-            sql_batch(&mut s, sql)
+            s.sql_batch(sql)?
         };
         // COLMETADATA's user type, then a row, then DONE counting 1 row.
         assert_eq!(&reply[3..3 + width(2)], &vec![0; width(2)][..]);
@@ -241,18 +259,32 @@ fn a_tds_7_1_client_gets_the_fields_7_2_widened_narrow() {
             [&[0xD1, 4, 7, 0, 0, 0][..], &done].concat(),
             "{version:#x}"
         );
-        // An ERROR ends with its line number too.
+        // An ERROR ends with its line number too; behind a DONE of the
+        // client's width, the reply readers find it.
         let reply = if version == TDS_7_1 {
-            batch_7_1(&mut s, "SELECT * FROM dbo.Nope")
+            batch_7_1(&mut s, "SELECT * FROM dbo.Nope")?
         } else {
-            sql_batch(&mut s, "SELECT * FROM dbo.Nope")
+            s.sql_batch("SELECT * FROM dbo.Nope")?
         };
-        assert_eq!(first_error(&reply), Some(208));
+        assert_eq!(first_error(&reply), Ok(Some(208)));
         let len = usize::from(u16::from_le_bytes([reply[1], reply[2]]));
         let line = &reply[3 + len - width(2)..3 + len];
         assert_eq!(line, &[&[1u8][..], &vec![0; width(2) - 1]].concat()[..]);
         assert_eq!(reply.len(), 3 + len + 1 + 2 + 2 + width(4), "{reply:02x?}");
+        let sql = "SET NOCOUNT ON; SELECT * FROM dbo.Nope";
+        let reply = if version == TDS_7_1 {
+            batch_7_1(&mut s, sql)?
+        } else {
+            s.sql_batch(sql)?
+        };
+        assert_eq!(reply[0], 0xFD, "{reply:02x?}");
+        assert_eq!(
+            first_error_as(&reply, version),
+            Ok(Some(208)),
+            "{version:#x}"
+        );
     }
+    Ok(())
 }
 
 /// An RPC parameter of type ntext, as a client below TDS 7.2 sends a
@@ -271,26 +303,26 @@ fn ntext_param(name: &str, value: &str) -> Vec<u8> {
 }
 
 #[test]
-fn a_tds_7_1_client_sends_strings_as_ntext_which_equals_refuses() {
+fn a_tds_7_1_client_sends_strings_as_ntext_which_equals_refuses() -> io::Result<()> {
     let server = server();
-    let (mut s, _) = logged_in_as(server.addr(), USER, PASSWORD, 4096, TDS_7_1);
+    let (mut s, _) = logged_in_as(&server, TDS_7_1)?;
     // sp_executesql by id, without ALL_HEADERS, every parameter ntext.
     let mut rpc = |sql: &str| {
         let mut p = [&0xFFFFu16.to_le_bytes()[..], &10u16.to_le_bytes(), &[0, 0]].concat();
         p.extend_from_slice(&ntext_param("", sql));
         p.extend_from_slice(&ntext_param("", "@P1 ntext"));
         p.extend_from_slice(&ntext_param("@P1", "Aino"));
-        send(&mut s, 0x03, &p);
-        receive(&mut s).1
+        s.request(RPC, &p)
     };
-    let reply = rpc("SELECT @P1 AS v");
+    let reply = rpc("SELECT @P1 AS v")?;
     assert_eq!(reply[0], 0x81, "{reply:02x?}");
     assert!(find(&reply, &utf16("Aino")).is_some(), "{reply:02x?}");
     // As on SQL Server: text and ntext do not compare with `=`.
-    let reply = rpc("SELECT COUNT_BIG(*) AS n FROM dbo.Members WHERE Nickname = @P1");
-    assert_eq!(first_error(&reply), Some(402));
+    let reply = rpc("SELECT COUNT_BIG(*) AS n FROM dbo.Members WHERE Nickname = @P1")?;
+    assert_eq!(first_error_as(&reply, TDS_7_1), Ok(Some(402)));
     assert_eq!(
-        error_message(&reply),
-        "The data types nvarchar and ntext are incompatible in the equal to operator."
+        error_message(&reply).as_deref(),
+        Some("The data types nvarchar and ntext are incompatible in the equal to operator.")
     );
+    Ok(())
 }

@@ -2,14 +2,12 @@
 //! handshake inside PRELOGIN packets, as SQL Server clients do.
 
 mod common;
-mod raw;
 
 use common::*;
+use pancake_tds_test_server::raw::*;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig, TlsConfig};
-use raw::*;
 use rustls::{ClientConnection, ProtocolVersion, SupportedProtocolVersion};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::sync::Arc;
 
 fn serve_tls() -> (BackgroundServer, TlsConfig) {
@@ -26,7 +24,7 @@ fn handshake(
     server: &BackgroundServer,
     tls: &TlsConfig,
     versions: &[&'static SupportedProtocolVersion],
-) -> (TcpStream, Result<ClientConnection, rustls::Error>) {
+) -> (RawClient, Result<ClientConnection, rustls::Error>) {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(&rustls::Certificate(tls.ca_der().to_vec()))
@@ -41,20 +39,22 @@ fn handshake(
     let name = "localhost".try_into().unwrap();
     let mut conn = ClientConnection::new(Arc::new(config), name).unwrap();
 
-    let mut s = TcpStream::connect(server.addr()).unwrap();
-    send(&mut s, 0x12, &prelogin(1));
-    receive(&mut s);
+    let mut s = RawClient::connect(server.addr()).unwrap();
+    s.request(PRELOGIN, &prelogin(ENCRYPT_ON)).unwrap();
     while conn.is_handshaking() {
         let mut out = Vec::new();
         while conn.wants_write() {
             conn.write_tls(&mut out).unwrap();
         }
         if !out.is_empty() {
-            send(&mut s, 0x12, &out);
+            s.send(PRELOGIN, &out).unwrap();
         }
-        let (headers, reply) = receive(&mut s);
+        let Message {
+            packets,
+            payload: reply,
+        } = s.receive().unwrap();
         assert_eq!(
-            headers[0].0, 0x12,
+            packets[0].ty, PRELOGIN,
             "the handshake comes in PRELOGIN packets"
         );
         let mut rd = reply.as_slice();
@@ -71,24 +71,23 @@ fn handshake(
 #[test]
 fn a_client_offering_tls_1_3_and_1_2_gets_1_2_and_logs_in() {
     let (server, tls) = serve_tls();
-    let (tcp, conn) = handshake(
+    let (raw, conn) = handshake(
         &server,
         &tls,
         &[&rustls::version::TLS13, &rustls::version::TLS12],
     );
+    let tcp = raw.into_inner().unwrap();
     let conn = conn.unwrap();
     assert_eq!(conn.protocol_version(), Some(ProtocolVersion::TLSv1_2));
     // LOGIN7 and its answer inside TLS (encryption on: everything is).
-    let mut stream = rustls::StreamOwned::new(conn, tcp);
-    send(&mut stream, 0x10, &login7(USER, PASSWORD, "legacy", 4096));
-    let (_, reply) = receive(&mut stream);
-    assert_eq!(loginack_version(&reply), TDS_7_4);
+    let mut stream = RawClient::new(rustls::StreamOwned::new(conn, tcp));
+    let login = Login7::new(USER, PASSWORD);
+    let reply = stream.request(LOGIN7, &login.to_bytes()).unwrap();
+    assert_eq!(loginack_version(&reply), Some(TDS_7_4));
     let mut p = all_headers();
     p.extend_from_slice(&utf16("SELECT 1"));
-    send(&mut stream, 0x01, &p);
-    let (_, reply) = receive(&mut stream);
+    let reply = stream.request(SQL_BATCH, &p).unwrap();
     assert_eq!(reply[0], 0x81, "{reply:02x?}");
-    stream.flush().unwrap();
 }
 
 #[test]

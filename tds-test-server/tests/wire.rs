@@ -3,20 +3,28 @@
 //! ATTENTION.
 
 mod common;
-mod raw;
 
 use common::*;
+use pancake_tds_test_server::raw::*;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig};
-use raw::*;
-use std::io::Read;
-use std::net::TcpStream;
+use std::io::{self, Read};
 
-fn logged_in(server: &BackgroundServer, packet_size: u32) -> (TcpStream, Vec<u8>) {
-    let mut s = TcpStream::connect(server.addr()).unwrap();
+fn logged_in(server: &BackgroundServer, packet_size: u32) -> io::Result<(RawClient, Vec<u8>)> {
+    let mut s = RawClient::connect(server.addr())?;
     // PRELOGIN: version, encryption "not supported", terminator.
-    send(&mut s, 0x12, &prelogin(2));
-    let (headers, reply) = receive(&mut s);
-    assert_eq!(headers, vec![(0x04, 0x01, reply.len() + 8)]);
+    s.send(PRELOGIN, &prelogin(ENCRYPT_NOT_SUP))?;
+    let Message {
+        packets,
+        payload: reply,
+    } = s.receive()?;
+    assert_eq!(
+        packets,
+        vec![Packet {
+            ty: 0x04,
+            status: 0x01,
+            len: reply.len() + 8
+        }]
+    );
     // Options: VERSION, ENCRYPTION, INSTOPT, THREADID, MARS.
     let tokens: Vec<u8> = reply
         .chunks(5)
@@ -32,15 +40,15 @@ fn logged_in(server: &BackgroundServer, packet_size: u32) -> (TcpStream, Vec<u8>
     };
     assert_eq!(&reply[at(0)..at(0) + 6], &[16, 0, 0x10, 0x09, 0, 0]);
     assert_eq!(reply[at(1)], 2, "ENCRYPT_NOT_SUP without TLS");
-    send(&mut s, 0x10, &login7(USER, PASSWORD, "legacy", packet_size));
-    let (_, reply) = receive(&mut s);
-    (s, reply)
+    let login = Login7::new(USER, PASSWORD).packet_size(packet_size);
+    let reply = s.request(LOGIN7, &login.to_bytes())?;
+    Ok((s, reply))
 }
 
 #[test]
-fn loginack_says_tds_7_4_big_endian_and_the_packet_size_is_negotiated() {
-    let server = BackgroundServer::start(ServerConfig::new(tiny())).unwrap();
-    let (mut s, reply) = logged_in(&server, 512);
+fn loginack_says_tds_7_4_big_endian_and_the_packet_size_is_negotiated() -> io::Result<()> {
+    let server = BackgroundServer::start(ServerConfig::new(tiny()))?;
+    let (mut s, reply) = logged_in(&server, 512)?;
     // LOGINACK: token, length, interface 1, TDS version 74 00 00 04.
     let ack = find(&reply, &[0xAD]).unwrap();
     assert_eq!(&reply[ack + 3..ack + 8], &[0x01, 0x74, 0x00, 0x00, 0x04]);
@@ -63,16 +71,19 @@ fn loginack_says_tds_7_4_big_endian_and_the_packet_size_is_negotiated() {
     batch.extend_from_slice(&utf16(
         "SELECT TOP (300) [MessageId], CAST([Body] AS varbinary(max)) AS [Body] FROM dbo.Messages ORDER BY [MessageId]",
     ));
-    send(&mut s, 0x01, &batch);
-    let (headers, reply) = receive(&mut s);
-    assert!(headers.len() > 20);
-    for (i, (ty, status, len)) in headers.iter().enumerate() {
-        assert_eq!(*ty, 0x04);
-        let last = i + 1 == headers.len();
-        assert_eq!(*status, u8::from(last));
-        assert!(*len <= 512);
+    s.send(SQL_BATCH, &batch)?;
+    let Message {
+        packets,
+        payload: reply,
+    } = s.receive()?;
+    assert!(packets.len() > 20);
+    for (i, p) in packets.iter().enumerate() {
+        assert_eq!(p.ty, 0x04);
+        let last = i + 1 == packets.len();
+        assert_eq!(p.status, u8::from(last));
+        assert!(p.len <= 512);
         if !last {
-            assert_eq!(*len, 512);
+            assert_eq!(p.len, 512);
         }
     }
     // DONE: COUNT, SELECT, 300 rows.
@@ -83,30 +94,26 @@ fn loginack_says_tds_7_4_big_endian_and_the_packet_size_is_negotiated() {
     assert_eq!(u64::from_le_bytes(done[5..].try_into().unwrap()), 300);
 
     // ATTENTION between requests: acknowledged with DONE_ATTN.
-    send(&mut s, 0x06, &[]);
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(ATTENTION, &[])?;
     assert_eq!(&reply[..3], &[0xFD, 0x20, 0x00]);
 
     // A request type the server does not take (bulk load): an error, and
     // it goes on.
-    send(&mut s, 0x07, &all_headers());
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(BULK_LOAD, &all_headers())?;
     assert_eq!(reply[0], 0xAA);
     let mut batch = all_headers();
     batch.extend_from_slice(&utf16("SELECT 1"));
-    send(&mut s, 0x01, &batch);
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(SQL_BATCH, &batch)?;
     assert_eq!(reply[0], 0x81);
+    Ok(())
 }
 
 #[test]
-fn a_login_with_a_wrong_password_is_refused_and_the_socket_closed() {
-    let server = BackgroundServer::start(ServerConfig::new(tiny())).unwrap();
-    let mut s = TcpStream::connect(server.addr()).unwrap();
-    send(&mut s, 0x12, &prelogin(2));
-    receive(&mut s);
-    send(&mut s, 0x10, &login7(USER, "nope", "legacy", 4096));
-    let (_, reply) = receive(&mut s);
+fn a_login_with_a_wrong_password_is_refused_and_the_socket_closed() -> io::Result<()> {
+    let server = BackgroundServer::start(ServerConfig::new(tiny()))?;
+    let mut s = RawClient::connect(server.addr())?;
+    s.request(PRELOGIN, &prelogin(ENCRYPT_NOT_SUP))?;
+    let reply = s.request(LOGIN7, &Login7::new(USER, "nope").to_bytes())?;
     assert_eq!(reply[0], 0xAA);
     assert_eq!(u32::from_le_bytes(reply[3..7].try_into().unwrap()), 18456);
     // DONE with the error flag, then the server hangs up.
@@ -116,12 +123,13 @@ fn a_login_with_a_wrong_password_is_refused_and_the_socket_closed() {
     );
     let mut rest = Vec::new();
     assert_eq!(s.read_to_end(&mut rest).unwrap_or(0), 0);
+    Ok(())
 }
 
 #[test]
-fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
-    let server = BackgroundServer::start(ServerConfig::new(tiny())).unwrap();
-    let (mut s, _) = logged_in(&server, 4096);
+fn each_statement_ends_with_a_done_that_says_whether_more_follows() -> io::Result<()> {
+    let server = BackgroundServer::start(ServerConfig::new(tiny()))?;
+    let (mut s, _) = logged_in(&server, 4096)?;
     let set = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
     let two = format!("{set}; {set}");
     let failing = format!("{set}; SELECT [Nope] FROM dbo.Members; {set}");
@@ -131,8 +139,7 @@ fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
     // A batch: DONE with MORE after all but the last statement.
     let mut batch = all_headers();
     batch.extend_from_slice(&utf16(&two));
-    send(&mut s, 0x01, &batch);
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(SQL_BATCH, &batch)?;
     assert_eq!(
         reply,
         [done(done_, more, 0, 0), done(done_, 0, 0, 0)].concat()
@@ -140,8 +147,7 @@ fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
     // The first error ends it: ERROR, then a DONE with ERROR and no MORE.
     let mut batch = all_headers();
     batch.extend_from_slice(&utf16(&failing));
-    send(&mut s, 0x01, &batch);
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(SQL_BATCH, &batch)?;
     assert!(reply.starts_with(&done(done_, more, 0, 0)), "{reply:02x?}");
     assert_eq!(reply[13], 0xAA);
     assert!(
@@ -151,8 +157,7 @@ fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
 
     // An RPC: DONEINPROC with MORE after every statement, then
     // RETURNSTATUS 0 and DONEPROC.
-    send(&mut s, 0x03, &executesql(&two));
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(RPC, &executesql(&two))?;
     let status = |n: i32| [&[0x79][..], &n.to_le_bytes()].concat();
     assert_eq!(
         reply,
@@ -166,8 +171,7 @@ fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
     );
     // The first error ends it: DONEINPROC with ERROR and MORE, then
     // RETURNSTATUS 1 and a DONEPROC with ERROR.
-    send(&mut s, 0x03, &executesql(&failing));
-    let (_, reply) = receive(&mut s);
+    let reply = s.request(RPC, &executesql(&failing))?;
     assert!(
         reply.starts_with(&done(doneinproc, more, 0, 0)),
         "{reply:02x?}"
@@ -180,4 +184,5 @@ fn each_statement_ends_with_a_done_that_says_whether_more_follows() {
     ]
     .concat();
     assert!(reply.ends_with(&end), "{reply:02x?}");
+    Ok(())
 }

@@ -229,6 +229,13 @@ impl Source {
         } else if let Some(ca) = &self.ca_file {
             config.trust_cert_ca(ca.to_string_lossy());
         }
+        // One deadline per stage, ours: the login within connect_timeout
+        // (connect.rs bounds the whole of it), each page within
+        // --query-timeout (read/page.rs). tiberius 0.13's own defaults (15 s
+        // per handshake, 30 s per round trip) would cut in first with less
+        // telling errors.
+        config.handshake_timeout(None);
+        config.command_timeout(None);
         config
     }
 }

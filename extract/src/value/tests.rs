@@ -119,6 +119,43 @@ fn text_arrives_as_utf16_bytes_and_lone_surrogates_are_kept_raw() {
     assert_eq!(a.raw_utf16, Some(bad));
 }
 
+/// The hand-written decoder agrees with the standard library's, unit for
+/// unit, on every awkward sequence: pairs, lone and reversed surrogates,
+/// a high surrogate at the end, the edges of each range.
+#[test]
+fn text_decodes_exactly_as_decode_utf16_would() {
+    let edges = [
+        0x00, 0x7F, 0x80, 0xFF, 0x7FF, 0x800, 0xD7FF, 0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xE000,
+        0xFFFD, 0xFFFF, 0x61,
+    ];
+    let mut cases: Vec<Vec<u16>> = vec![vec![], vec![0xD83D, 0xDE00], vec![0xDE00, 0xD83D]];
+    for &a in &edges {
+        for &b in &edges {
+            cases.push(vec![a, b]);
+            for &c in &edges {
+                cases.push(vec![a, b, c]);
+            }
+        }
+    }
+    for units in cases {
+        let expected: String = char::decode_utf16(units.iter().copied())
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        let lone = char::decode_utf16(units.iter().copied())
+            .filter(Result::is_err)
+            .count();
+        let (text, anomaly) = super::utf16(&utf16le(&units));
+        assert_eq!(text, expected, "{units:x?}");
+        assert_eq!(anomaly.is_some(), lone > 0, "{units:x?}");
+        if let Some(a) = anomaly {
+            assert!(
+                a.detail.starts_with(&format!("{lone} unpaired")),
+                "{units:x?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn fixed_width_text_loses_its_padding() {
     let padded = SqlType::Text {

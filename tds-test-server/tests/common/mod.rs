@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod raw;
-
 use pancake_proto::dump::DumpKind;
 use pancake_proto::{LegacyTable, Manifest, PartReader, ReadOptions, Record};
 use pancake_tds_test_server::{Server, ServerConfig};
@@ -119,7 +117,7 @@ pub fn records<R: Record>(dump: &Path, table: LegacyTable) -> Vec<R> {
 
 /// UTF-16LE bytes of a string.
 pub fn utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    pancake_tds_test_server::raw::utf16(s)
 }
 
 /// Seconds since the Unix epoch of a `datetime` as tiberius decodes it.

@@ -119,7 +119,9 @@ fn tiberius_config_plain() {
         "database: Some(\"legacy\")",
         "application_name: Some(\"nightly\")",
         "encryption: NotSupported",
-        "trust: Default",
+        "trust: TrustConfig { source: Native, extra_cas: [], bypass: false }",
+        "handshake_timeout: None",
+        "command_timeout: None",
         "SqlServer(SqlServerAuth { user: \"etl\"",
         "instance_name: None",
     ] {
@@ -135,7 +137,7 @@ fn tiberius_config_encrypted() {
     );
     let debug = tiberius_debug(&s);
     assert!(debug.contains("encryption: Required"), "{debug}");
-    assert!(debug.contains("trust: TrustAll"), "{debug}");
+    assert!(debug.contains("bypass: true"), "{debug}");
     assert!(
         debug.contains("application_name: Some(\"pancake\")"),
         "{debug}"
@@ -147,7 +149,7 @@ fn tiberius_config_encrypted() {
     );
     let debug = tiberius_debug(&s);
     assert!(
-        debug.contains("trust: CaCertificateLocation(\"/etc/ssl/ca.pem\")"),
+        debug.contains("extra_cas: [File(\"/etc/ssl/ca.pem\")], bypass: false"),
         "{debug}"
     );
     assert!(debug.contains("encryption: Required"), "{debug}");
