@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and RabbitMQ are installed (Debian packages) and
-# running on localhost, as pancake's tests and `pancake seed` expect them.
-# Idempotent and quick when both already run. Prints how to connect.
+# running on localhost, as pancake's tests and `pancake seed` expect them,
+# and that the Python SQL Server client the TDS test server's tests read it
+# with (python-tds, pinned in tds-test-server/tests/clients/requirements.txt)
+# is installed in a virtual environment of its own. Idempotent and quick
+# when all is there. Prints how to connect.
 #
 #   scripts/services.sh            # install what is missing, start, wait
 #   scripts/services.sh --check    # only report; exit 1 if one is down
 set -euo pipefail
 
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_PORT=5432
 AMQP_PORT=5672
 DATABASE_URL_DEFAULT="postgres://postgres:postgres@127.0.0.1:${PG_PORT}/postgres"
@@ -120,10 +124,41 @@ rabbitmq() {
   fi
 }
 
+# The Python clients' virtual environment; tds-test-server/tests/
+# python_client/mod.rs looks for it by the same rule.
+PYTHON_CLIENTS_REQUIREMENTS="$ROOT/tds-test-server/tests/clients/requirements.txt"
+PYTHON_CLIENTS="${PANCAKE_PYTHON_CLIENTS:-${XDG_CACHE_HOME:-$HOME/.cache}/pancake/python-clients}"
+
+# Installed means: the environment's copy of the requirements equals the
+# pinned file (written only after a whole install).
+python_clients_installed() {
+  [ -x "$PYTHON_CLIENTS/bin/python" ] && cmp -s "$PYTHON_CLIENTS_REQUIREMENTS" "$PYTHON_CLIENTS/requirements.txt"
+}
+
+python_clients() {
+  python_clients_installed && return 0
+  if [ -e "$PYTHON_CLIENTS" ] && [ -n "$(ls -A "$PYTHON_CLIENTS")" ] && [ ! -f "$PYTHON_CLIENTS/pyvenv.cfg" ]; then
+    die "$PYTHON_CLIENTS is not a Python virtual environment; remove it, or set PANCAKE_PYTHON_CLIENTS to another folder"
+  fi
+  command -v python3 >/dev/null || install python3 python3-venv
+  say "installing the Python SQL Server client (python-tds) into $PYTHON_CLIENTS"
+  mkdir -p "$(dirname "$PYTHON_CLIENTS")"
+  if ! python3 -m venv --clear "$PYTHON_CLIENTS" >/dev/null 2>&1; then
+    # Debian's python3 makes environments only with python3-venv.
+    install python3-venv
+    python3 -m venv --clear "$PYTHON_CLIENTS" >/dev/null || die "python3 cannot make a virtual environment in $PYTHON_CLIENTS"
+  fi
+  "$PYTHON_CLIENTS/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    -r "$PYTHON_CLIENTS_REQUIREMENTS" \
+    || die "could not install $PYTHON_CLIENTS_REQUIREMENTS into $PYTHON_CLIENTS (is PyPI reachable?)"
+  cp "$PYTHON_CLIENTS_REQUIREMENTS" "$PYTHON_CLIENTS/requirements.txt"
+}
+
 if [ "${1:-}" = "--check" ]; then
   ok=0
   port_open "$PG_PORT" && say "PostgreSQL is up on 127.0.0.1:$PG_PORT" || { say "PostgreSQL is down"; ok=1; }
   port_open "$AMQP_PORT" && say "RabbitMQ is up on 127.0.0.1:$AMQP_PORT" || { say "RabbitMQ is down"; ok=1; }
+  python_clients_installed && say "python-tds is installed in $PYTHON_CLIENTS" || { say "python-tds is not installed"; ok=1; }
   exit $ok
 fi
 
@@ -132,6 +167,7 @@ mask() { printf '%s' "$1" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#'; }
 
 postgres
 rabbitmq
+python_clients
 if [ -n "${DATABASE_URL:-}" ]; then db=$(mask "$DATABASE_URL"); else db=$DATABASE_URL_DEFAULT; fi
 if [ -n "${AMQP_URL:-}" ]; then amqp=$(mask "$AMQP_URL"); else amqp=$AMQP_URL_DEFAULT; fi
 cat >&2 <<TXT
@@ -139,4 +175,5 @@ services: PostgreSQL and RabbitMQ are running. Connect with:
   DATABASE_URL=$db
   AMQP_URL=$amqp
   psql "\$DATABASE_URL"    (or: PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres)
+services: python-tds for the TDS test server's tests is in $PYTHON_CLIENTS
 TXT

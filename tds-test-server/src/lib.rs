@@ -2,14 +2,17 @@
 //! the legacy tables of a pancake dump, for testing the extractor where no
 //! SQL Server can run.
 //!
-//! It speaks what tiberius 0.12 (`tds73`, `rustls`) needs, and what other
-//! SQL Server clients send by default: PRELOGIN (TLS 1.2 at most,
-//! optional), LOGIN7 with SQL authentication (LOGINACK with the client's
-//! TDS version; below 7.3, `date`/`datetime2`/`datetimeoffset` as
-//! `nvarchar` text), SQL batches, `sp_executesql` RPCs with parameters and
-//! transaction manager requests, and answers with COLMETADATA, ROW/NBCROW,
-//! ENVCHANGE, DONE/DONEINPROC/DONEPROC/RETURNSTATUS and ERROR tokens as SQL
-//! Server does, in packets of the negotiated size.
+//! It speaks what tiberius 0.13 (`tds73`, `rustls`) needs, and what other
+//! SQL Server clients send by default (python-tds reads every table in the
+//! tests, at TDS 7.1 to 7.4, in the clear and over TLS): PRELOGIN (TLS 1.2
+//! at most, optional), LOGIN7 with SQL authentication (LOGINACK with the
+//! client's TDS version; below 7.3, `date`/`datetime2`/`datetimeoffset` as
+//! `nvarchar` text; below 7.2, the narrower line numbers, row counts and
+//! user types of TDS 7.1, and `text`/`ntext`/`image` parameters), SQL
+//! batches, `sp_executesql` RPCs with parameters and transaction manager
+//! requests, and answers with COLMETADATA, ROW/NBCROW, ENVCHANGE,
+//! DONE/DONEINPROC/DONEPROC/RETURNSTATUS and ERROR tokens as SQL Server
+//! does, in packets of the negotiated size.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -55,8 +58,8 @@
 //! `index_columns`/`columns` with `OBJECT_ID(..)`; `SET TRANSACTION
 //! ISOLATION LEVEL ...`, `SET FMTONLY ON|OFF` (metadata only while on),
 //! `SET <option> ON|OFF`; `USE` of the served database; `BEGIN TRAN`,
-//! `COMMIT`, `ROLLBACK` (nothing is written: they keep the transaction
-//! count and send its ENVCHANGEs). User tables are read in dump (key) order: `ORDER BY` may only
+//! `COMMIT`, `ROLLBACK`, `SAVE TRAN` (nothing is written: they keep
+//! `@@TRANCOUNT` and savepoints, and send the transaction's ENVCHANGEs). User tables are read in dump (key) order: `ORDER BY` may only
 //! name the key column, ascending, and `WHERE` on the key column narrows the
 //! scan (the rest filters rows). `JOIN` of user tables, `GROUP BY`, `OFFSET`,
 //! `UNION` and anything else are `Msg 102` (syntax) or `Msg 50000` (not
@@ -107,7 +110,7 @@
 //!   given records, for tests.
 //! - `raw/`: [`raw::RawClient`], the raw client (`request.rs`: what it
 //!   sends; `reply.rs`: reading replies without result sets).
-//! - `ceiling.rs`: [`ceiling::serve_table`], the server's serving rate.
+//! - `ceiling/`: [`ceiling::serve_table`], the server's serving rate.
 //! - `compare.rs`: [`same_rows`]; `cli.rs`: [`cli_main`], the command line
 //!   of the `tds_test_server` example.
 

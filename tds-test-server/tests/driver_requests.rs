@@ -189,8 +189,10 @@ fn begin_commit_and_rollback_in_sql_send_the_transaction_envchanges() -> io::Res
         let message = error_message(&reply).expect("an ERROR first");
         assert!(message.contains("has no corresponding BEGIN TRANSACTION"));
     }
-    // TDS 7.1 has no transaction ENVCHANGE: only the DONE.
+    // TDS 7.1 has no transaction ENVCHANGE: only the DONE (whose row
+    // count has 4 bytes below 7.2).
     let mut s = logged_in(&server, TDS_7_1)?;
+    let ok = ok[..9].to_vec();
     assert_eq!(s.request(SQL_BATCH, &utf16("BEGIN TRAN"))?, ok);
     assert_eq!(s.request(SQL_BATCH, &utf16("COMMIT"))?, ok);
     Ok(())
@@ -212,7 +214,11 @@ fn transaction_manager_requests_begin_commit_and_roll_back() -> io::Result<()> {
     let reply = trans_mgr(&mut s, 5, &[&[2u8][..], &name].concat())?;
     let d = begun(&reply);
     assert_eq!(&reply[14..], &ok[..]);
-    // TM_SAVE_XACT inside it.
+    // TM_SAVE_XACT inside it, and TM_ROLLBACK_XACT back to that savepoint:
+    // no ENVCHANGE, the transaction goes on.
+    let savepoint = [&[2u8][..], &utf16("s")].concat();
+    assert_eq!(trans_mgr(&mut s, 9, &savepoint)?, ok);
+    assert_eq!(trans_mgr(&mut s, 8, &[&savepoint[..], &[0]].concat())?, ok);
     assert_eq!(trans_mgr(&mut s, 9, &name)?, ok);
     // TM_COMMIT_XACT.
     assert_eq!(

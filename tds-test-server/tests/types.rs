@@ -338,7 +338,9 @@ async fn parameters_of_the_types_tiberius_sends_come_back() {
     assert_eq!(row.get::<i32, _>("small"), Some(-7));
     assert_eq!(row.get::<&str, _>("s"), Some("Åsa"));
     assert_eq!(row.get::<bool, _>("yes"), Some(true));
-    assert_eq!(row.get::<i32, _>("nothing"), None);
+    // tiberius 0.13 sends a `None::<i64>` as a NULL bigint (INTN 8); 0.12
+    // sent the NULL type, which came back as int.
+    assert_eq!(row.get::<i64, _>("nothing"), None);
     assert_eq!(row.get::<&str, _>("long"), Some(long.as_str()));
     assert_eq!(row.get::<u8, _>("byte"), Some(200));
     assert_eq!(row.get::<f64, _>("f"), Some(2.5));
@@ -350,5 +352,6 @@ async fn parameters_of_the_types_tiberius_sends_come_back() {
     assert_eq!(logged.param("@P3").and_then(|p| p.as_str()), Some("Åsa"));
     assert_eq!(logged.params[0].1, "bigint");
     assert_eq!(logged.params[2].1, "nvarchar(4000)");
+    assert_eq!(logged.params[4].1, "bigint");
     assert_eq!(logged.params[5].1, "nvarchar(max)");
 }

@@ -140,8 +140,16 @@ fn read_table(
         let message = raw::error_message(&reply).unwrap_or_default();
         bail!("the login of {user:?} was refused: Msg {number}: {message}");
     }
-    if raw::loginack_version(&reply).is_none() {
-        bail!("the login's reply has no LOGINACK");
+    match raw::loginack_version(&reply) {
+        None => bail!("the login's reply has no LOGINACK"),
+        // `ends.rs` reads DONE tokens of TDS 7.2 and later (8-byte row
+        // counts); a server below 7.2 sends narrower ones.
+        Some(version) if raw::done_len(version) != raw::done_len(raw::TDS_7_4) => {
+            bail!(
+                "the server answered with TDS {version:#010x}; the ceiling reads TDS 7.2 and later"
+            )
+        }
+        Some(_) => {}
     }
     client.get_mut().set_read_timeout(Some(REPLY_TIMEOUT))?;
 

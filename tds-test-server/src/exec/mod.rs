@@ -12,9 +12,12 @@
 //!
 //! - `bound.rs`: bound expressions and conditions, and evaluating them
 //!   against a row.
+//! - `comparable.rs`: comparisons SQL Server refuses to compile (errors
+//!   206 and 402).
 //! - `names.rs`: name resolution (the scope of a statement's tables), the
 //!   binder that turns parsed expressions into bound ones, functions,
 //!   variables and parameters, and the user tables by name.
+//! - `control.rs`: transaction statements and `IF`.
 //! - `statements.rs`: running a statement: the select list, `TOP`, rows as
 //!   tokens, and `SELECT` without `FROM`.
 //! - `catalog_views.rs`: `SELECT` over the catalog views (joined, filtered,
@@ -28,6 +31,8 @@
 
 mod bound;
 mod catalog_views;
+mod comparable;
+mod control;
 mod names;
 mod statements;
 mod user_tables;
@@ -59,6 +64,16 @@ impl From<SqlError> for Outcome {
     }
 }
 
+/// A statement without a result set: done, or failed.
+impl From<Result<(), SqlError>> for Outcome {
+    fn from(r: Result<(), SqlError>) -> Outcome {
+        match r {
+            Ok(()) => Outcome::Done { rows: None },
+            Err(e) => e.into(),
+        }
+    }
+}
+
 /// Where a response goes.
 pub(crate) struct Out<'a> {
     pub pw: &'a mut PacketWriter,
@@ -72,6 +87,8 @@ pub(crate) struct Env<'a> {
     pub database: &'a str,
     pub user: &'a str,
     pub spid: u16,
+    /// `@@TRANCOUNT` when the statement runs.
+    pub trancount: u32,
 }
 
 /// Text for the query log.

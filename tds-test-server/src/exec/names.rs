@@ -3,6 +3,7 @@
 
 use super::Env;
 use super::bound::{BCond, BExpr, Typed};
+use super::comparable::check_comparable;
 use crate::catalog::{Len, SqlType, TableDef};
 use crate::sql::{CmpOp, Cond, Expr, Literal};
 use crate::value::{self, SqlError, Value, cast};
@@ -346,7 +347,12 @@ impl Binder<'_> {
                 ));
             }
             "@@SERVERNAME" => return Ok(nvarchar128(shared.server_name.clone())),
-            "@@TRANCOUNT" => return Ok(const_typed(Value::Int(0), SqlType::Int)),
+            "@@TRANCOUNT" => {
+                return Ok(const_typed(
+                    Value::Int(i64::from(self.env.trancount)),
+                    SqlType::Int,
+                ));
+            }
             "@@LANGUAGE" => return Ok(nvarchar128("us_english")),
             _ => {}
         }
@@ -369,7 +375,7 @@ impl Binder<'_> {
         Ok(match c {
             Cond::Cmp(a, op, b) => {
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
-                check_comparable(&a, &b)?;
+                check_comparable(&a, *op, &b)?;
                 BCond::Cmp(a, *op, b)
             }
             Cond::In {
@@ -383,7 +389,7 @@ impl Binder<'_> {
                     .map(|e| self.expr(e))
                     .collect::<Result<_, _>>()?;
                 for item in &list {
-                    check_comparable(&e, item)?;
+                    check_comparable(&e, CmpOp::Eq, item)?;
                 }
                 BCond::In(e, list, *negated)
             }
@@ -395,9 +401,12 @@ impl Binder<'_> {
                 negated,
             } => {
                 let e = self.expr(expr)?;
+                let (low, high) = (self.expr(low)?, self.expr(high)?);
+                check_comparable(&e, CmpOp::Ge, &low)?;
+                check_comparable(&e, CmpOp::Le, &high)?;
                 let both = BCond::And(vec![
-                    BCond::Cmp(e.clone(), CmpOp::Ge, self.expr(low)?),
-                    BCond::Cmp(e, CmpOp::Le, self.expr(high)?),
+                    BCond::Cmp(e.clone(), CmpOp::Ge, low),
+                    BCond::Cmp(e, CmpOp::Le, high),
                 ]);
                 if *negated {
                     BCond::Not(Box::new(both))
@@ -410,42 +419,6 @@ impl Binder<'_> {
             Cond::Not(c) => BCond::Not(Box::new(self.cond(c)?)),
         })
     }
-}
-
-/// Refuses, when binding, comparisons SQL Server refuses to compile:
-/// `uniqueidentifier`, `date`, `datetime2` or `datetimeoffset` against a
-/// number (error 206). An untyped NULL compares with anything.
-fn check_comparable(a: &Typed, b: &Typed) -> Result<(), SqlError> {
-    let numeric = |t: &SqlType| {
-        t.is_integer()
-            || t.is_decimal()
-            || matches!(t, SqlType::Bit | SqlType::Float | SqlType::Real)
-    };
-    let strict = |t: &SqlType| {
-        matches!(
-            t,
-            SqlType::UniqueIdentifier
-                | SqlType::Date
-                | SqlType::DateTime2 { .. }
-                | SqlType::DateTimeOffset { .. }
-        )
-    };
-    let null = |t: &Typed| matches!(t.e, BExpr::Const(Value::Null));
-    if null(a) || null(b) {
-        return Ok(());
-    }
-    if (strict(&a.ty) && numeric(&b.ty)) || (numeric(&a.ty) && strict(&b.ty)) {
-        return Err(SqlError::new(
-            206,
-            16,
-            format!(
-                "Operand type clash: {} is incompatible with {}",
-                a.ty.name(),
-                b.ty.name()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The object id the server gives the `i`th table of its catalog.

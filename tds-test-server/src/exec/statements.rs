@@ -3,6 +3,7 @@
 
 use super::bound::{BExpr, NoRow, Typed, eval};
 use super::catalog_views::virtual_select;
+use super::control::{if_then, transaction};
 use super::names::{AggFunc, Binder, Scope, agg_of, resolve_user_table};
 use super::user_tables::table_select;
 use super::{Env, Out, Outcome};
@@ -21,6 +22,10 @@ pub(crate) fn execute(
     state: &mut SessionState,
     out: &mut Out<'_>,
 ) -> io::Result<Outcome> {
+    let env = &Env {
+        trancount: state.transactions.count(),
+        ..*env
+    };
     match stmt {
         Statement::SetIsolation(level) => {
             state.isolation = *level;
@@ -32,18 +37,11 @@ pub(crate) fn execute(
             Ok(Outcome::Done { rows: None })
         }
         Statement::Use(db) => Ok(use_database(db, env, out)),
-        Statement::BeginTran => {
-            state.transactions.begin(out.pw);
-            Ok(Outcome::Done { rows: None })
-        }
-        Statement::Commit => Ok(match state.transactions.commit(out.pw) {
-            Ok(()) => Outcome::Done { rows: None },
-            Err(e) => e.into(),
-        }),
-        Statement::Rollback => Ok(match state.transactions.rollback(out.pw) {
-            Ok(()) => Outcome::Done { rows: None },
-            Err(e) => e.into(),
-        }),
+        Statement::BeginTran(_)
+        | Statement::Commit
+        | Statement::Rollback(_)
+        | Statement::SaveTran(_) => Ok(transaction(stmt, env, state, out.pw)),
+        Statement::If(cond, then) => if_then(cond, then, env, state, out),
         Statement::Select(s) if state.fmtonly => {
             // Metadata only: the same query with TOP (0), which spares a
             // scan, and no rows written whatever it comes to (an
@@ -87,7 +85,7 @@ fn use_database(db: &str, env: &Env<'_>, out: &mut Out<'_>) -> Outcome {
         message: format!("Changed database context to '{served}'."),
     };
     let server = &env.shared.server_name;
-    tds::put_message(&mut out.pw.buf, tds::TOKEN_INFO, &info, server, "", 1);
+    out.pw.message(tds::TOKEN_INFO, &info, server);
     Outcome::Done { rows: None }
 }
 

@@ -10,7 +10,8 @@
 //! keeping it ([`RawClient::skip_message`]). It never decodes a row: a
 //! reply's tokens are for the test to read, with the helpers in this
 //! module for replies that hold no result set ([`first_error`],
-//! [`error_message`], [`loginack_version`]).
+//! [`error_message`], [`loginack_version`]), TDS 7.1's narrower DONE
+//! tokens included ([`first_error_as`], [`done_len`]).
 //!
 //! ```no_run
 //! use pancake_tds_test_server::raw::{Login7, RawClient};
@@ -29,7 +30,10 @@
 pub(crate) mod reply;
 mod request;
 
-pub use reply::{UnexpectedToken, done, error_message, find, first_error, loginack_version};
+pub use reply::{
+    UnexpectedToken, done, done_len, error_message, find, first_error, first_error_as,
+    loginack_version,
+};
 pub use request::{
     Login7, all_headers, all_headers_in, executesql, executesql_with_bigints, prelogin, utf16,
 };

@@ -91,12 +91,16 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
             login.packet_size
         );
     }
-    let mut pw = PacketWriter::new(tds::PKT_REPLY, 4096, spid);
+    // The login's reply as the client reads it (a client below 7.1 gets
+    // its refusal as 7.1 has it: the same ERROR token as 7.0).
+    let mut pw = PacketWriter::new(tds::PKT_REPLY, 4096, spid).with_version(
+        tds::TdsVersion::negotiate(login.tds_version).unwrap_or(tds::TdsVersion::V7_1),
+    );
     let fail = |pw: &mut PacketWriter, errors: &[SqlError], t: &mut Transport| -> io::Result<()> {
         for e in errors {
-            tds::put_message(&mut pw.buf, tds::TOKEN_ERROR, e, &shared.server_name, "", 1);
+            pw.message(tds::TOKEN_ERROR, e, &shared.server_name);
         }
-        tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
+        pw.done(tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
         pw.finish(t)?;
         let _ = t.tcp().shutdown(Shutdown::Both);
         Ok(())
@@ -147,7 +151,7 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
             class: 0,
             message,
         };
-        tds::put_message(&mut pw.buf, tds::TOKEN_INFO, &e, &shared.server_name, "", 1);
+        pw.message(tds::TOKEN_INFO, &e, &shared.server_name);
     };
     tds::put_envchange(&mut pw.buf, 1, &database, "master");
     info(
@@ -174,7 +178,7 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
         &packet_size.to_string(),
         &packet_size.to_string(),
     );
-    tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_FINAL, 0, 0);
+    pw.done(tds::TOKEN_DONE, tds::DONE_FINAL, 0, 0);
     pw.finish(&mut transport)?;
 
     // Requests.
@@ -211,22 +215,15 @@ pub(super) fn serve(shared: &Shared, mut tcp: TcpStream, id: u64) -> io::Result<
             }
             tds::PKT_ATTENTION => {
                 // Nothing runs between requests: acknowledge.
-                tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ATTN, 0, 0);
+                pw.done(tds::TOKEN_DONE, tds::DONE_ATTN, 0, 0);
                 false
             }
             other => {
                 let e = SqlError::server(format!(
                     "the TDS test server does not take requests of packet type {other:#04x}"
                 ));
-                tds::put_message(
-                    &mut pw.buf,
-                    tds::TOKEN_ERROR,
-                    &e,
-                    &shared.server_name,
-                    "",
-                    1,
-                );
-                tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
+                pw.message(tds::TOKEN_ERROR, &e, &shared.server_name);
+                pw.done(tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
                 false
             }
         };

@@ -13,8 +13,9 @@
 //!   requests until it ends.
 //! - `session.rs`: a logged-in connection's requests: SQL batches and
 //!   `sp_executesql` RPCs, their statements run and their DONE tokens.
-//! - `transactions.rs`: `BEGIN TRAN`/`COMMIT`/`ROLLBACK` and transaction
-//!   manager requests: the transaction count, descriptor and ENVCHANGEs.
+//! - `transactions.rs`: `BEGIN TRAN`/`COMMIT`/`ROLLBACK`/`SAVE TRAN` and
+//!   transaction manager requests: the transaction count (`@@TRANCOUNT`),
+//!   name, savepoints, descriptor and ENVCHANGEs.
 
 mod config;
 mod connection;

@@ -38,18 +38,13 @@ impl Connection<'_> {
             database: &self.database,
             user: &self.user,
             spid: self.spid,
+            // Set by each statement from the session's transactions.
+            trancount: 0,
         }
     }
 
     pub(super) fn error(&self, pw: &mut PacketWriter, e: &SqlError) {
-        tds::put_message(
-            &mut pw.buf,
-            tds::TOKEN_ERROR,
-            e,
-            &self.shared.server_name,
-            "",
-            1,
-        );
+        pw.message(tds::TOKEN_ERROR, e, &self.shared.server_name);
     }
 
     /// A SQL batch: DONE after each statement. Returns whether a fault cut
@@ -75,7 +70,7 @@ impl Connection<'_> {
             Ok(s) => s,
             Err(e) => {
                 self.error(pw, &e);
-                tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
+                pw.done(tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
                 return Ok(false);
             }
         };
@@ -95,8 +90,7 @@ impl Connection<'_> {
     ) -> io::Result<bool> {
         let done_proc = |pw: &mut PacketWriter, status: i32| {
             tds::put_return_status(&mut pw.buf, status);
-            tds::put_done(
-                &mut pw.buf,
+            pw.done(
                 tds::TOKEN_DONEPROC,
                 if status == 0 { 0 } else { tds::DONE_ERROR },
                 tds::CMD_EXECUTE,
@@ -225,19 +219,12 @@ impl Connection<'_> {
                         Some(_) => (tds::DONE_COUNT, tds::CMD_SELECT),
                         None => (0, 0),
                     };
-                    tds::put_done(
-                        &mut out.pw.buf,
-                        token,
-                        status | more,
-                        cmd,
-                        rows.unwrap_or(0),
-                    );
+                    out.pw.done(token, status | more, cmd, rows.unwrap_or(0));
                 }
                 Outcome::Error { error, rows } => {
                     self.error(out.pw, &error);
                     let count = if rows.is_some() { tds::DONE_COUNT } else { 0 };
-                    tds::put_done(
-                        &mut out.pw.buf,
+                    out.pw.done(
                         token,
                         tds::DONE_ERROR | more_after_last | count,
                         tds::CMD_SELECT,

@@ -1,8 +1,15 @@
 //! Transactions, as far as a read-only server has them: `BEGIN TRAN`,
-//! `COMMIT` and `ROLLBACK` (in T-SQL, or as transaction manager requests)
-//! keep `@@TRANCOUNT` and a transaction descriptor, and answer with the
-//! ENVCHANGE SQL Server sends (8 begin, 9 commit, 10 rollback; TDS 7.2 and
-//! later). Nothing is ever written, so there is nothing to undo.
+//! `COMMIT`, `ROLLBACK` and `SAVE TRAN` (in T-SQL, or as transaction
+//! manager requests) keep `@@TRANCOUNT`, the transaction's name, its
+//! savepoints and a transaction descriptor, and answer with the ENVCHANGE
+//! SQL Server sends (8 begin, 9 commit, 10 rollback; TDS 7.2 and later).
+//! Nothing is ever written, so there is nothing to undo.
+//!
+//! As on SQL Server: only the outermost `BEGIN TRAN`'s name counts;
+//! `COMMIT` ignores its name; `ROLLBACK TRAN name` rolls back the whole
+//! transaction when `name` is the transaction's, or to the latest savepoint
+//! of that name (the transaction and `@@TRANCOUNT` stay), and is error 6401
+//! otherwise. Names are case-sensitive.
 
 use super::session::Connection;
 use super::shared::SessionState;
@@ -22,6 +29,10 @@ pub(crate) struct Transactions {
     count: u32,
     /// The open transaction's descriptor (zeros outside one).
     descriptor: [u8; 8],
+    /// The outermost `BEGIN TRAN`'s name.
+    name: Option<String>,
+    /// Savepoints, oldest first.
+    savepoints: Vec<String>,
     /// Transactions begun on this connection.
     begun: u32,
     connection: u32,
@@ -32,18 +43,26 @@ impl Transactions {
         Transactions {
             count: 0,
             descriptor: [0; 8],
+            name: None,
+            savepoints: Vec::new(),
             begun: 0,
             connection: connection as u32,
         }
     }
 
-    /// `BEGIN TRAN`: a transaction (ENVCHANGE 8 with its descriptor), or
-    /// one level deeper in the open one.
-    pub(crate) fn begin(&mut self, pw: &mut PacketWriter) {
+    /// `@@TRANCOUNT`.
+    pub(crate) fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// `BEGIN TRAN [name]`: a transaction (ENVCHANGE 8 with its
+    /// descriptor), or one level deeper in the open one.
+    pub(crate) fn begin(&mut self, pw: &mut PacketWriter, name: Option<String>) {
         self.count += 1;
         if self.count > 1 {
             return;
         }
+        self.name = name.filter(|n| !n.is_empty());
         self.begun = self.begun.wrapping_add(1);
         let id = (u64::from(self.connection) + 1) << 32 | u64::from(self.begun);
         self.descriptor = id.to_le_bytes();
@@ -71,8 +90,13 @@ impl Transactions {
         }
     }
 
-    /// `ROLLBACK`: ends the transaction whatever its depth (ENVCHANGE 10).
-    pub(crate) fn rollback(&mut self, pw: &mut PacketWriter) -> Result<(), SqlError> {
+    /// `ROLLBACK [TRAN name]`: ends the transaction whatever its depth
+    /// (ENVCHANGE 10), or goes back to the savepoint `name`.
+    pub(crate) fn rollback(
+        &mut self,
+        pw: &mut PacketWriter,
+        name: Option<&str>,
+    ) -> Result<(), SqlError> {
         if self.count == 0 {
             return Err(SqlError::new(
                 3903,
@@ -80,7 +104,40 @@ impl Transactions {
                 "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.",
             ));
         }
-        self.end(pw, ENV_ROLLBACK);
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            self.end(pw, ENV_ROLLBACK);
+            return Ok(());
+        };
+        if self.name.as_deref() == Some(name) {
+            self.end(pw, ENV_ROLLBACK);
+            return Ok(());
+        }
+        match self.savepoints.iter().rposition(|s| s == name) {
+            // Back to the savepoint, which stays; later ones go.
+            Some(at) => {
+                self.savepoints.truncate(at + 1);
+                Ok(())
+            }
+            None => Err(SqlError::new(
+                6401,
+                16,
+                format!(
+                    "Cannot roll back {name}. No transaction or savepoint of that name was found."
+                ),
+            )),
+        }
+    }
+
+    /// `SAVE TRAN name`: a savepoint in the open transaction.
+    pub(crate) fn save(&mut self, name: &str) -> Result<(), SqlError> {
+        if self.count == 0 {
+            return Err(SqlError::new(
+                628,
+                16,
+                "Cannot issue SAVE TRANSACTION when there is no active transaction.",
+            ));
+        }
+        self.savepoints.push(name.to_owned());
         Ok(())
     }
 
@@ -90,6 +147,8 @@ impl Transactions {
         }
         self.count = 0;
         self.descriptor = [0; 8];
+        self.name = None;
+        self.savepoints.clear();
     }
 }
 
@@ -127,26 +186,30 @@ impl Connection<'_> {
         let then_begin = |state: &mut SessionState, pw: &mut PacketWriter, level| {
             if let Some(level) = level {
                 set_isolation(state, level)?;
-                state.transactions.begin(pw);
+                state.transactions.begin(pw, None);
             }
             Ok(())
         };
         let result = match req {
-            TmRequest::Begin { isolation } => then_begin(state, pw, Some(isolation)),
+            TmRequest::Begin { isolation, name } => set_isolation(state, isolation).map(|()| {
+                state.transactions.begin(pw, Some(name));
+            }),
             TmRequest::Commit { then_begin: next } => state
                 .transactions
                 .commit(pw)
                 .and_then(|()| then_begin(state, pw, next)),
-            TmRequest::Rollback { then_begin: next } => state
+            TmRequest::Rollback {
+                name,
+                then_begin: next,
+            } => state
                 .transactions
-                .rollback(pw)
-                .and_then(|()| then_begin(state, pw, next)),
-            TmRequest::Save if state.transactions.count == 0 => Err(SqlError::new(
-                628,
-                16,
-                "Cannot issue SAVE TRANSACTION when there is no active transaction.",
-            )),
-            TmRequest::Save => Ok(()),
+                .rollback(pw, Some(&name))
+                // A new transaction only where the rollback ended one.
+                .and_then(|()| match state.transactions.count() {
+                    0 => then_begin(state, pw, next),
+                    _ => Ok(()),
+                }),
+            TmRequest::Save { name } => state.transactions.save(&name),
             TmRequest::Distributed(_) => Err(SqlError::new(
                 8501,
                 16,
@@ -160,10 +223,10 @@ impl Connection<'_> {
             ))),
         };
         match result {
-            Ok(()) => tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_FINAL, 0, 0),
+            Ok(()) => pw.done(tds::TOKEN_DONE, tds::DONE_FINAL, 0, 0),
             Err(e) => {
                 self.error(pw, &e);
-                tds::put_done(&mut pw.buf, tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
+                pw.done(tds::TOKEN_DONE, tds::DONE_ERROR, 0, 0);
             }
         }
         Ok(())

@@ -153,9 +153,22 @@ pub(crate) enum Statement {
     /// `USE [db]`.
     Use(String),
     /// `BEGIN TRAN[SACTION] [name]`.
-    BeginTran,
-    /// `COMMIT [TRAN[SACTION] | WORK] [name]`.
+    BeginTran(Option<TranName>),
+    /// `COMMIT [TRAN[SACTION] [name] | WORK]` (SQL Server ignores the name).
     Commit,
-    /// `ROLLBACK [TRAN[SACTION] | WORK] [name]`.
-    Rollback,
+    /// `ROLLBACK [TRAN[SACTION] [name] | WORK]`: the whole transaction, or
+    /// back to the savepoint of that name.
+    Rollback(Option<TranName>),
+    /// `SAVE TRAN[SACTION] name`: a savepoint.
+    SaveTran(TranName),
+    /// `IF cond statement`.
+    If(Cond, Box<Statement>),
+}
+
+/// A transaction's or savepoint's name, as written or in a variable.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TranName {
+    Name(String),
+    /// `@name`, with its `@`.
+    Var(String),
 }

@@ -14,6 +14,8 @@
 //!            | USE database
 //!            | BEGIN (TRAN | TRANSACTION) [name | @var]
 //!            | (COMMIT | ROLLBACK) [(TRAN | TRANSACTION) [name | @var] | WORK]
+//!            | SAVE (TRAN | TRANSACTION) (name | @var)             -- a savepoint
+//!            | IF cond statement                                -- over constants and @@ variables
 //! select    := SELECT [TOP (expr) | TOP number] [WITH TIES] item (, item)*
 //!              [FROM table [[AS] alias] [WITH (hint)] ([INNER] JOIN table [[AS] alias] ON cond)*]
 //!              [WHERE cond] [ORDER BY expr [ASC | DESC] (, ...)*]
@@ -22,7 +24,7 @@
 //!            | CAST(expr AS type) | CONVERT(type, expr [, style]) | function(args)
 //!            | COUNT(*) | COUNT_BIG(*) | MIN(expr) | MAX(expr) | SUM(expr) | (expr)
 //! cond      := cond OR cond | cond AND cond | NOT cond | (cond)
-//!            | expr (= | <> | != | < | <= | > | >= | !< | !>) expr
+//!            | expr (= | <> | != | < | <= | > | >= | !< | !>) expr   -- not text/ntext (402)
 //!            | expr [NOT] IN (expr, ...) | expr IS [NOT] NULL | expr [NOT] BETWEEN expr AND expr
 //! type      := tinyint | smallint | int | bigint | bit | decimal[(p[,s])] | numeric[(p[,s])]
 //!            | money | smallmoney | float[(n)] | real | date | datetime | smalldatetime
@@ -45,8 +47,8 @@
 //! - `ast.rs`: what a statement parses to.
 //! - `parser.rs`: the parser's token cursor, batches, `SELECT` and its
 //!   `FROM`.
-//! - `statement.rs`: `SET`, `USE`, `BEGIN TRAN`/`COMMIT`/`ROLLBACK`, and
-//!   where a statement ends.
+//! - `statement.rs`: `SET`, `USE`, `BEGIN TRAN`/`COMMIT`/`ROLLBACK`/`SAVE
+//!   TRAN`, and where a statement ends.
 //! - `expr.rs`: conditions and expressions.
 //! - `types.rs`: type names, as `CAST` and `CONVERT` take them.
 //!
@@ -61,7 +63,7 @@ mod statement;
 mod types;
 
 pub use ast::IsolationLevel;
-pub(crate) use ast::{CmpOp, Cond, Expr, Literal, Select, SelectItem, Statement, Top};
+pub(crate) use ast::{CmpOp, Cond, Expr, Literal, Select, SelectItem, Statement, Top, TranName};
 
 use crate::catalog::SqlType;
 use crate::value::SqlError;

@@ -55,6 +55,7 @@ pub(super) const RESERVED: &[&str] = &[
     "TRAN",
     "TRANSACTION",
     "SAVE",
+    "IF",
 ];
 
 pub(super) struct Parser {

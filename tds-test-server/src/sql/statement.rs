@@ -1,15 +1,17 @@
 //! The statements other than `SELECT`'s body: `SET` (isolation level,
 //! `FMTONLY`, other options), `USE`, `BEGIN TRAN`, `COMMIT`, `ROLLBACK`,
-//! and where a statement ends.
+//! `SAVE TRAN`, `IF`, and where a statement ends.
 
-use super::ast::{IsolationLevel, Statement};
+use super::ast::{IsolationLevel, Statement, TranName};
 use super::lexer::Tok;
 use super::parser::Parser;
 use crate::value::SqlError;
 
 /// Keywords that start a statement: where one statement of a batch ends
 /// without a `;`.
-const STATEMENT_STARTS: &[&str] = &["SELECT", "SET", "USE", "BEGIN", "COMMIT", "ROLLBACK"];
+const STATEMENT_STARTS: &[&str] = &[
+    "SELECT", "SET", "USE", "BEGIN", "COMMIT", "ROLLBACK", "SAVE", "IF",
+];
 
 impl Parser {
     /// Whether the statement ends here: `;`, the end, or the next
@@ -22,14 +24,17 @@ impl Parser {
 
     /// A transaction's optional name (or `@variable`), up to the end of
     /// the statement.
-    fn transaction_name(&mut self) -> Result<(), SqlError> {
-        if matches!(self.peek(), Tok::Var(_)) {
+    fn transaction_name(&mut self) -> Result<Option<TranName>, SqlError> {
+        let name = if let Tok::Var(v) = self.peek().clone() {
             self.advance();
+            Some(TranName::Var(v))
         } else if !self.at_statement_end() {
-            self.ident()?;
-        }
+            Some(TranName::Name(self.ident()?))
+        } else {
+            None
+        };
         if self.at_statement_end() {
-            Ok(())
+            Ok(name)
         } else {
             Err(self.error())
         }
@@ -51,23 +56,37 @@ impl Parser {
             if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
                 return Err(self.error());
             }
-            self.transaction_name()?;
-            return Ok(Statement::BeginTran);
+            return Ok(Statement::BeginTran(self.transaction_name()?));
         }
-        for (kw, stmt) in [
-            ("COMMIT", Statement::Commit),
-            ("ROLLBACK", Statement::Rollback),
-        ] {
+        if self.eat_kw("IF") {
+            let cond = self.cond()?;
+            let then = self.statement()?;
+            return Ok(Statement::If(cond, Box::new(then)));
+        }
+        if self.eat_kw("SAVE") {
+            if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) || self.at_statement_end() {
+                return Err(self.error());
+            }
+            return match self.transaction_name()? {
+                Some(name) => Ok(Statement::SaveTran(name)),
+                None => Err(self.error()),
+            };
+        }
+        for kw in ["COMMIT", "ROLLBACK"] {
             if self.eat_kw(kw) {
-                if self.eat_kw("TRAN") || self.eat_kw("TRANSACTION") {
-                    self.transaction_name()?;
+                let name = if self.eat_kw("TRAN") || self.eat_kw("TRANSACTION") {
+                    self.transaction_name()?
                 } else {
                     self.eat_kw("WORK");
                     if !self.at_statement_end() {
                         return Err(self.error());
                     }
-                }
-                return Ok(stmt);
+                    None
+                };
+                return Ok(match kw {
+                    "COMMIT" => Statement::Commit,
+                    _ => Statement::Rollback(name),
+                });
             }
         }
         if self.eat_kw("SET") {

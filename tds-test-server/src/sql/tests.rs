@@ -167,15 +167,43 @@ fn parses_what_drivers_send_by_default() {
             "use legacy; USE \"Other DB\"",
             vec![Use("legacy".into()), Use("Other DB".into())],
         ),
-        ("BEGIN TRAN", vec![BeginTran]),
+        ("BEGIN TRAN", vec![BeginTran(None)]),
         (
             "BEGIN TRANSACTION t1 COMMIT TRANSACTION t1",
-            vec![BeginTran, Commit],
+            vec![BeginTran(Some(TranName::Name("t1".into()))), Commit],
         ),
-        ("BEGIN TRAN @t; ROLLBACK TRAN @t", vec![BeginTran, Rollback]),
+        (
+            "BEGIN TRAN @t; ROLLBACK TRAN @t",
+            vec![
+                BeginTran(Some(TranName::Var("@t".into()))),
+                Rollback(Some(TranName::Var("@t".into()))),
+            ],
+        ),
         (
             "COMMIT; COMMIT WORK ROLLBACK",
-            vec![Commit, Commit, Rollback],
+            vec![Commit, Commit, Rollback(None)],
+        ),
+        (
+            "IF @@TRANCOUNT > 0 COMMIT BEGIN TRANSACTION",
+            vec![
+                If(
+                    Cond::Cmp(
+                        Expr::Var("@@TRANCOUNT".into()),
+                        CmpOp::Gt,
+                        Expr::Literal(Literal::Int(0)),
+                    ),
+                    Box::new(Commit),
+                ),
+                BeginTran(None),
+            ],
+        ),
+        (
+            "SAVE TRAN s1 SAVE TRANSACTION @s ROLLBACK TRANSACTION s1",
+            vec![
+                SaveTran(TranName::Name("s1".into())),
+                SaveTran(TranName::Var("@s".into())),
+                Rollback(Some(TranName::Name("s1".into()))),
+            ],
         ),
     ] {
         assert_eq!(parse(sql).unwrap(), want, "{sql}");
@@ -190,6 +218,9 @@ fn parses_what_drivers_send_by_default() {
         ("USE legacy x", "x"),
         ("SET FMTONLY 1", "1"),
         ("BEGIN TRAN a b", "b"),
+        ("SAVE TRAN", "TRAN"),
+        ("SAVE s1", "s1"),
+        ("SAVE TRAN s1 s2", "s2"),
     ] {
         let e = parse(sql).unwrap_err();
         assert_eq!(

@@ -13,10 +13,11 @@
 //! - `reader.rs`: a little-endian reader over a message, and UTF-16 text.
 //! - `login.rs`: PRELOGIN (the encryption option, the server's answer) and
 //!   LOGIN7.
-//! - `rpc.rs`: SQL batches and RPC requests, with their parameters' types
-//!   and values.
-//! - `tokens.rs`: the tokens of a response: DONE, ERROR/INFO, ENVCHANGE,
-//!   LOGINACK, a column's TYPE_INFO, and values as a ROW holds them.
+//! - `rpc.rs`: SQL batches and RPC requests; `params.rs`: an RPC
+//!   parameter's type and value (`text`, `ntext` and `image` included).
+//! - `tokens.rs`: the tokens of a response other than a result set's:
+//!   DONE, ERROR/INFO, ENVCHANGE, LOGINACK.
+//! - `values.rs`: a column's TYPE_INFO, and values as a ROW holds them.
 //! - `results.rs`: COLMETADATA and rows, as the client's version has them.
 //! - `transmgr.rs`: transaction manager requests (begin, commit, ...).
 //! - `version.rs`: the TDS version a connection speaks (7.1 to 7.4), and
@@ -27,11 +28,13 @@
 
 mod login;
 mod packet;
+mod params;
 mod reader;
 mod results;
 mod rpc;
 mod tokens;
 mod transmgr;
+mod values;
 mod version;
 
 pub(crate) use login::{parse_login7, prelogin_encryption, prelogin_response};
@@ -39,8 +42,7 @@ pub(crate) use packet::{PacketWriter, read_message, write_message};
 pub(crate) use results::{OutColumn, put_colmetadata, put_row};
 pub(crate) use rpc::{RpcParam, RpcProc, batch_text, parse_rpc};
 pub(crate) use tokens::{
-    put_done, put_envchange, put_envchange_bytes, put_envchange_collation, put_loginack,
-    put_message, put_return_status,
+    put_envchange, put_envchange_bytes, put_envchange_collation, put_loginack, put_return_status,
 };
 pub(crate) use transmgr::{TmRequest, parse_trans_mgr};
 pub(crate) use version::TdsVersion;

@@ -4,7 +4,8 @@
 //! Below TDS 7.2 (no PLP), `varbinary(max)` goes as `image`, which has no
 //! [`SqlType`] of its own: its TYPE_INFO and values are written here.
 
-use super::tokens::{put_b_varchar, put_type_info, put_value};
+use super::tokens::put_b_varchar;
+use super::values::{put_type_info, put_value};
 use super::{PacketWriter, TOKEN_COLMETADATA, TOKEN_NBCROW, TOKEN_ROW, TdsVersion};
 use crate::catalog::{Len, SqlType};
 use crate::value::Value;
@@ -23,7 +24,9 @@ pub(crate) fn put_colmetadata(pw: &mut PacketWriter, cols: &[OutColumn]) {
     buf.push(TOKEN_COLMETADATA);
     buf.extend_from_slice(&(cols.len() as u16).to_le_bytes());
     for c in cols {
-        buf.extend_from_slice(&0u32.to_le_bytes());
+        // UserType 0: 4 bytes from TDS 7.2, 2 below.
+        let user_type_len = if pw.version.has_wide_fields() { 4 } else { 2 };
+        buf.extend_from_slice(&[0; 4][..user_type_len]);
         let flags: u16 = if c.nullable { 0x0001 } else { 0 };
         buf.extend_from_slice(&flags.to_le_bytes());
         let wire = pw.version.wire_type(&c.ty);

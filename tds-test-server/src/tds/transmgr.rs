@@ -1,22 +1,27 @@
 //! Transaction manager requests (packet type 0x0E): begin, commit, roll
 //! back or save a transaction outside T-SQL, as SqlClient and tedious do.
 
-use super::reader::{Rd, skip_all_headers};
+use super::reader::{Rd, skip_all_headers, utf16};
 use super::{TdsVersion, invalid};
 use std::io;
 
 /// What a transaction manager request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TmRequest {
-    /// `TM_BEGIN_XACT`, with an isolation level (0: unchanged).
-    Begin { isolation: u8 },
+    /// `TM_BEGIN_XACT`, with an isolation level (0: unchanged) and the
+    /// transaction's name (empty for none).
+    Begin { isolation: u8, name: String },
     /// `TM_COMMIT_XACT`; `then_begin` when `fBeginXact` asks for a new
     /// transaction at once, with its isolation level.
     Commit { then_begin: Option<u8> },
-    /// `TM_ROLLBACK_XACT`, likewise.
-    Rollback { then_begin: Option<u8> },
-    /// `TM_SAVE_XACT`.
-    Save,
+    /// `TM_ROLLBACK_XACT`, likewise, with the name of the transaction or
+    /// savepoint to roll back (empty: the whole transaction).
+    Rollback {
+        name: String,
+        then_begin: Option<u8>,
+    },
+    /// `TM_SAVE_XACT`: a savepoint of that name.
+    Save { name: String },
     /// `TM_GET_DTC_ADDRESS`, `TM_PROPAGATE_XACT`, `TM_PROMOTE_XACT`:
     /// distributed transactions, which need MSDTC.
     Distributed(u16),
@@ -25,42 +30,44 @@ pub(crate) enum TmRequest {
 }
 
 /// A transaction's name: B_VARBYTE (a length in bytes, then UTF-16).
-fn skip_name(r: &mut Rd<'_>) -> io::Result<()> {
+fn read_name(r: &mut Rd<'_>) -> io::Result<String> {
     let len = usize::from(r.u8()?);
-    r.take(len)?;
-    Ok(())
+    Ok(utf16(r.take(len)?))
 }
 
 /// Parses a transaction manager request.
 pub(crate) fn parse_trans_mgr(p: &[u8], version: TdsVersion) -> io::Result<TmRequest> {
     let mut r = Rd::new(skip_all_headers(p, version)?);
     let ty = r.u16()?;
-    let then_begin = |r: &mut Rd<'_>| -> io::Result<Option<u8>> {
-        skip_name(r)?;
+    // The transaction's name, then whether (and how) a new one begins.
+    let then_begin = |r: &mut Rd<'_>| -> io::Result<(String, Option<u8>)> {
+        let name = read_name(r)?;
         let flags = r.u8()?;
         if flags & 0x01 == 0 {
-            return Ok(None);
+            return Ok((name, None));
         }
         let isolation = r.u8()?;
-        skip_name(r)?;
-        Ok(Some(isolation))
+        read_name(r)?;
+        Ok((name, Some(isolation)))
     };
     let req = match ty {
         5 => {
             let isolation = r.u8()?;
-            skip_name(&mut r)?;
-            TmRequest::Begin { isolation }
+            TmRequest::Begin {
+                isolation,
+                name: read_name(&mut r)?,
+            }
         }
         7 => TmRequest::Commit {
-            then_begin: then_begin(&mut r)?,
+            then_begin: then_begin(&mut r)?.1,
         },
-        8 => TmRequest::Rollback {
-            then_begin: then_begin(&mut r)?,
-        },
-        9 => {
-            skip_name(&mut r)?;
-            TmRequest::Save
+        8 => {
+            let (name, then_begin) = then_begin(&mut r)?;
+            TmRequest::Rollback { name, then_begin }
         }
+        9 => TmRequest::Save {
+            name: read_name(&mut r)?,
+        },
         0 | 1 | 6 => return Ok(TmRequest::Distributed(ty)),
         other => return Ok(TmRequest::Unknown(other)),
     };
@@ -84,7 +91,10 @@ mod tests {
         let begin = [&[5, 0, 2, 2][..], &name].concat();
         assert_eq!(
             parse_trans_mgr(&begin, v).unwrap(),
-            TmRequest::Begin { isolation: 2 }
+            TmRequest::Begin {
+                isolation: 2,
+                name: "t".into()
+            }
         );
         let commit = [&[7, 0, 2][..], &name, &[0]].concat();
         assert_eq!(
@@ -95,8 +105,14 @@ mod tests {
         assert_eq!(
             parse_trans_mgr(&rollback, v).unwrap(),
             TmRequest::Rollback {
+                name: String::new(),
                 then_begin: Some(4)
             }
+        );
+        let save = [&[9, 0, 2][..], &name].concat();
+        assert_eq!(
+            parse_trans_mgr(&save, v).unwrap(),
+            TmRequest::Save { name: "t".into() }
         );
         assert!(parse_trans_mgr(&[5, 0], v).is_err());
         assert_eq!(

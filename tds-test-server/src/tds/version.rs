@@ -5,8 +5,10 @@
 //! `datetimeoffset` go as `nvarchar` holding the value as `CONVERT` renders
 //! it (`2020-01-31`, `2020-01-31 12:34:56.1234567`, `... +02:00`), and rows
 //! with a NULL as ROW (NBCROW is 7.3's). Below 7.2, requests have no
-//! ALL_HEADERS, and `varchar(max)`/`nvarchar(max)`/`varbinary(max)` go as
-//! `text`/`ntext`/`image`.
+//! ALL_HEADERS, `varchar(max)`/`nvarchar(max)`/`varbinary(max)` go as
+//! `text`/`ntext`/`image`, and three fields are narrower: the line number of
+//! ERROR and INFO (2 bytes), the row count of DONE (4) and the user type of
+//! COLMETADATA (2).
 
 use crate::catalog::{Len, SqlType};
 use crate::value::{Value, cast};
@@ -59,6 +61,14 @@ impl TdsVersion {
     /// PLP values: `varchar(max)`, `nvarchar(max)`, `varbinary(max)` (7.2
     /// and later; below, `text`, `ntext` and `image`).
     pub(crate) fn has_plp(self) -> bool {
+        self >= TdsVersion::V7_2
+    }
+
+    /// Three fields were widened in TDS 7.2: an ERROR or INFO token's line
+    /// number (USHORT to LONG), a DONE token's row count (LONG to
+    /// ULONGLONG) and a COLMETADATA column's user type (USHORT to ULONG).
+    /// Below 7.2 they go narrow.
+    pub(crate) fn has_wide_fields(self) -> bool {
         self >= TdsVersion::V7_2
     }
 
