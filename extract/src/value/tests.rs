@@ -119,7 +119,7 @@ fn text_arrives_as_utf16_bytes_and_lone_surrogates_are_kept_raw() {
     assert_eq!(a.raw_utf16, Some(bad));
 }
 
-/// The hand-written decoder agrees with the standard library's, unit for
+/// The fast decoder (and its fallback) agree with the standard library, unit for
 /// unit, on every awkward sequence: pairs, lone and reversed surrogates,
 /// a high surrogate at the end, the edges of each range.
 #[test]
@@ -135,6 +135,16 @@ fn text_decodes_exactly_as_decode_utf16_would() {
             for &c in &edges {
                 cases.push(vec![a, b, c]);
             }
+        }
+    }
+    // Runs of ASCII around each edge, at every alignment of the four-unit
+    // fast path.
+    for &e in &edges {
+        for lead in 0..6 {
+            let mut units: Vec<u16> = (0..lead).map(|k| 0x41 + k).collect();
+            units.push(e);
+            units.extend([0x61, 0x62, 0x63, 0x64, 0x65, e, 0xDBFF, 0xDFFF, 0x7A]);
+            cases.push(units);
         }
     }
     for units in cases {
