@@ -10,12 +10,13 @@ import json, sys
 meta = json.load(sys.stdin)
 def version(v):
     return tuple(int(x) for x in (v.split(".") + ["0", "0"])[:3])
-ours = {p["name"]: p.get("rust_version") for p in meta["packages"] if p["source"] is None}
+members = set(meta["workspace_members"])
+ours = {p["name"]: p.get("rust_version") for p in meta["packages"] if p["id"] in members}
 declared = max(version(v) for v in ours.values() if v)
 newer = sorted(
     (p["rust_version"], p["name"], p["version"])
     for p in meta["packages"]
-    if p["source"] is not None and p.get("rust_version") and version(p["rust_version"]) > declared
+    if p["id"] not in members and p.get("rust_version") and version(p["rust_version"]) > declared
 )
 if any(v is None for v in ours.values()):
     sys.exit("a workspace package declares no rust-version: " + ", ".join(n for n, v in ours.items() if v is None))

@@ -44,7 +44,13 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
         .collect();
     assert_eq!(
         names,
-        ["generate", "transform", "load-postgres", "load-rabbitmq"]
+        [
+            "generate",
+            "extract",
+            "transform",
+            "load-postgres",
+            "load-rabbitmq"
+        ]
     );
     for s in stages {
         let name = s["stage"].as_str().unwrap();
@@ -76,8 +82,13 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
     // tiny's counts are known: 6,510 rows, 7,296 events, 16,928 rows loaded
     // (3,768 of them the news module's).
     assert_eq!(stages[0]["count"], 6510);
-    assert_eq!(stages[3]["count"], 7296);
-    assert_eq!(stages[2]["count"], 16928);
+    assert_eq!(
+        stages[1]["count"], 6510,
+        "extract reads the dump's rows back"
+    );
+    assert_eq!(stages[4]["count"], 7296);
+    assert_eq!(stages[3]["count"], 16928);
+    extract_is_beside_the_server_alone(&stages[1]);
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("| transform |"), "{md}");
     assert!(md.contains("decode-only pass"), "{md}");
@@ -95,8 +106,8 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
         "the chart has a line per stage"
     );
     samples_go_forward_to_the_stage_end(stages);
-    load_postgres_counts_what_it_sends(&stages[2]);
-    load_rabbitmq_counts_what_it_sends(&stages[3]);
+    load_postgres_counts_what_it_sends(&stages[3]);
+    load_rabbitmq_counts_what_it_sends(&stages[4]);
     phases_are_named_in_order(stages);
     // The chart names what the JSON does: every phase (on its band and in
     // the legend with its duration) and every ceiling.
@@ -112,6 +123,7 @@ fn bench_on_tiny_writes_the_three_reports_with_every_stage_and_its_ceiling() {
         }
     }
     for ceiling in [
+        "test server alone",
         "decode-only pass",
         "plain COPY of the same rows",
         "bare publisher",
@@ -187,13 +199,37 @@ fn samples_go_forward_to_the_stage_end(stages: &[serde_json::Value]) {
     // twice (duplicate keys) and leaves out those of purged members, the
     // 6,510 of its count.
     assert_eq!(last(&stages[0]), 6510);
+    assert_eq!(last(&stages[1]), 6510, "extract counts the rows it wrote");
     assert_eq!(
-        last(&stages[1]),
+        last(&stages[2]),
         7296,
         "transform counts the events it wrote"
     );
-    assert_eq!(last(&stages[2]), 16928);
-    assert_eq!(last(&stages[3]), 7296);
+    assert_eq!(last(&stages[3]), 16928);
+    assert_eq!(last(&stages[4]), 7296);
+}
+
+/// Extract is measured beside the test server serving the same tables to a
+/// client that decodes nothing, once before and once after it.
+fn extract_is_beside_the_server_alone(stage: &serde_json::Value) {
+    let before = &stage["ceiling"];
+    let after = &stage["more_ceilings"][0];
+    assert!(
+        before["what"]
+            .as_str()
+            .unwrap()
+            .starts_with("test server alone, before"),
+        "{stage}"
+    );
+    assert_eq!(after["what"], "test server alone, after", "{stage}");
+    for c in [before, after] {
+        let rate = c["per_sec"].as_f64().unwrap();
+        assert!(rate > 0.0 && rate.is_finite(), "{stage}");
+    }
+    assert!(
+        stage["note"].as_str().unwrap().contains("2 connection(s)"),
+        "{stage}"
+    );
 }
 
 /// Load postgres sends its rows over a socket: what it sent is counted
@@ -246,8 +282,9 @@ fn phases_are_named_in_order(stages: &[serde_json::Value]) {
             "search_profiles"
         ]
     );
+    assert_eq!(names(&stages[1]), ["setup", "reading"]);
     assert_eq!(
-        names(&stages[1]),
+        names(&stages[2]),
         [
             "setup",
             "indexing members",
@@ -256,10 +293,10 @@ fn phases_are_named_in_order(stages: &[serde_json::Value]) {
         ]
     );
     assert_eq!(
-        names(&stages[2]),
+        names(&stages[3]),
         ["setup", "COPY", "keys and indexes", "finishing"]
     );
-    assert_eq!(names(&stages[3]), ["setup", "checking parts", "publishing"]);
+    assert_eq!(names(&stages[4]), ["setup", "checking parts", "publishing"]);
     for s in stages {
         let name = s["stage"].as_str().unwrap();
         let phases = s["measured"]["phases"].as_array().unwrap();

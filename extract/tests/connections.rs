@@ -81,20 +81,6 @@ async fn four_connections_write_the_dump_one_connection_writes() {
     std::fs::remove_dir_all(&o.out).unwrap();
 }
 
-/// Cuts every page of Messages halfway once the table has `parts` parts.
-struct BreakAfterParts {
-    faults: pancake_tds_test_server::Faults,
-    parts: u32,
-}
-
-impl pancake_extract::Progress for BreakAfterParts {
-    fn part_done(&self, table: &str, parts: u32) {
-        if table == "messages" && parts == self.parts {
-            self.faults.drop_after_rows("Messages", 10, u32::MAX);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_over_four_connections_stopped_halfway_resumes_into_the_same_dump() {
     let server = serve_tiny().await;
@@ -108,9 +94,11 @@ async fn a_run_over_four_connections_stopped_halfway_resumes_into_the_same_dump(
     o.out = stopped.path().to_path_buf();
     o.connections = 4;
     o.retries = 1;
-    let progress = std::sync::Arc::new(BreakAfterParts {
+    let progress = std::sync::Arc::new(ArmAfterParts {
         faults: server.faults().clone(),
+        table: "messages",
         parts: 2,
+        rows: 10,
     });
     let e = pancake_extract::extract(o.clone(), progress)
         .await

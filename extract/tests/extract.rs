@@ -137,21 +137,6 @@ async fn a_connection_dropped_mid_page_is_retried_without_losing_or_doubling_row
     assert_eq!(section.tables["messages"].retries, 2);
 }
 
-/// Arms a fault once a table has committed some parts.
-struct ArmAfterParts {
-    faults: pancake_tds_test_server::Faults,
-    table: &'static str,
-    parts: u32,
-}
-
-impl pancake_extract::Progress for ArmAfterParts {
-    fn part_done(&self, table: &str, parts: u32) {
-        if table == self.table && parts == self.parts {
-            self.faults.drop_after_rows("Messages", 50, u32::MAX);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_keeps_dropping_stops_the_run_and_keeps_finished_parts() {
     let server = serve_tiny().await;
@@ -165,6 +150,7 @@ async fn a_connection_that_keeps_dropping_stops_the_run_and_keeps_finished_parts
         faults: server.faults().clone(),
         table: "messages",
         parts: 2,
+        rows: 50,
     });
     let e = pancake_extract::extract(o.clone(), progress)
         .await

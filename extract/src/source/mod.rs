@@ -34,7 +34,7 @@
 //! # Encryption
 //!
 //! [`Encrypt::Off`] maps to tiberius' `EncryptionLevel::NotSupported`, not
-//! `Off`: in tiberius 0.12 a client at `Off` facing a server without TLS
+//! `Off`: in tiberius (0.12, when this was chosen) a client at `Off` facing a server without TLS
 //! negotiates `On` and then fails the handshake. With `NotSupported` the
 //! session is plain unless the server insists on TLS, in which case TLS is
 //! used for everything. Note that this means the login (and so the

@@ -113,3 +113,21 @@ pub fn page_queries(server: &Server, table: &str) -> Vec<String> {
         .filter(|sql| sql.contains("TOP (@P1)") && sql.contains(&format!("[{table}]")))
         .collect()
 }
+
+/// Once `table` has committed `parts` parts, every page of Messages breaks
+/// off after `rows` rows (the connection cut halfway), until the faults
+/// are cleared.
+pub struct ArmAfterParts {
+    pub faults: pancake_tds_test_server::Faults,
+    pub table: &'static str,
+    pub parts: u32,
+    pub rows: u64,
+}
+
+impl pancake_extract::Progress for ArmAfterParts {
+    fn part_done(&self, table: &str, parts: u32) {
+        if table == self.table && parts == self.parts {
+            self.faults.drop_after_rows("Messages", self.rows, u32::MAX);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The TDS 7.1 to 7.4 wire format: packets, the PRELOGIN and LOGIN7 messages, RPC
 //! parameters, and the tokens of a response.
 //!
-//! Byte orders follow MS-TDS and, where they disagree, what tiberius 0.12
+//! Byte orders follow MS-TDS and, where they disagree, what tiberius
 //! reads: packet headers are big-endian, everything in a token little-endian
 //! except LOGINACK's TDS version (big-endian, `74 00 00 04`).
 //!
