@@ -115,6 +115,27 @@ pub trait Progress: Sync {
     fn rows(&self, _n: u64) {}
     /// `n` more events written.
     fn events(&self, _n: u64) {}
+    /// An output part (a sorted run of events) is committed to the
+    /// manifest; called once per part, in commit order.
+    fn part_committed(&self, _part: &CommittedPart) {}
+    /// An input part of `table` is committed with rows rejected: how many
+    /// per reason name (only reasons with rows).
+    fn rows_rejected(&self, _table: &str, _rejects: &std::collections::BTreeMap<String, u64>) {}
+}
+
+/// An output part just committed, for [`Progress::part_committed`].
+#[derive(Debug, Clone)]
+pub struct CommittedPart<'a> {
+    /// The legacy table its events came from.
+    pub table: &'a str,
+    /// The part's number in the table.
+    pub part: u32,
+    /// Events in the part.
+    pub events: u64,
+    /// Size of the part file.
+    pub bytes: u64,
+    /// How long its chunk took to map, sort and write.
+    pub seconds: f64,
 }
 
 impl Progress for () {}

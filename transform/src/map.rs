@@ -14,7 +14,7 @@
 //! memory is a few chunks whatever the data set's size, and one big input
 //! part keeps every core busy.
 
-use crate::Progress;
+use crate::{CommittedPart, Progress};
 use crate::TransformOptions;
 use crate::error::TransformError;
 use crate::part::{
@@ -85,6 +85,8 @@ struct InFlight {
 /// part of each table is next, and the first failure.
 struct Committer<'r, 'a> {
     run: &'r MapRun<'a>,
+    /// Told of every part committed.
+    progress: &'r dyn Progress,
     /// Per job (an index into [`MapRun::jobs`]), what came back so far.
     flight: Vec<InFlight>,
     /// Per table, the job to commit next: commits go in input order.
@@ -167,7 +169,7 @@ impl<'a> MapRun<'a> {
         let (task_tx, task_rx) = mpsc::sync_channel::<ChunkTask>(1);
         let task_rx = Mutex::new(task_rx);
         let (done_tx, done_rx) = mpsc::channel::<Done>();
-        let mut committer = Committer::new(self);
+        let mut committer = Committer::new(self, progress);
         std::thread::scope(|scope| {
             let done = done_tx.clone();
             scope.spawn(move || self.read_parts(task_tx, done));
@@ -216,13 +218,14 @@ impl<'a> MapRun<'a> {
 }
 
 impl<'r, 'a> Committer<'r, 'a> {
-    fn new(run: &'r MapRun<'a>) -> Self {
+    fn new(run: &'r MapRun<'a>, progress: &'r dyn Progress) -> Self {
         let mut next_commit = BTreeMap::new();
         for (i, (table, _)) in run.jobs.iter().enumerate().rev() {
             next_commit.insert(*table, i);
         }
         Committer {
             run,
+            progress,
             flight: run.jobs.iter().map(|_| InFlight::default()).collect(),
             next_commit,
             failure: None,
@@ -297,15 +300,21 @@ impl<'r, 'a> Committer<'r, 'a> {
                 committed.rows += output.account.rows;
                 committed.events += output.account.events_total();
                 let files = output.files.clone();
-                commit(run.writer, table, output).inspect_err(|_| {
-                    for f in files {
-                        let _ = std::fs::remove_file(f);
-                    }
-                })
+                let told = Told::of(&output);
+                commit(run.writer, table, output)
+                    .inspect_err(|_| {
+                        for f in files {
+                            let _ = std::fs::remove_file(f);
+                        }
+                    })
+                    .map(|()| told)
             });
-            if let Err(e) = result {
-                self.fail(e);
-                break;
+            match result {
+                Ok(told) => told.tell(table.name(), self.progress),
+                Err(e) => {
+                    self.fail(e);
+                    break;
+                }
             }
             next += 1;
         }
@@ -334,6 +343,43 @@ impl<'r, 'a> Committer<'r, 'a> {
             return Err(e);
         }
         Ok(self.committed)
+    }
+}
+
+/// What a committed input part tells the caller's [`Progress`]: each of
+/// its output parts, and its rejects per reason.
+struct Told {
+    parts: Vec<(u32, u64, u64, f64)>,
+    rejects: BTreeMap<String, u64>,
+}
+
+impl Told {
+    fn of(output: &PartOutput) -> Told {
+        let parts = output
+            .events
+            .iter()
+            .zip(&output.seconds)
+            .map(|(e, s)| (e.number, e.records, e.bytes, *s))
+            .collect();
+        Told {
+            parts,
+            rejects: output.account.rejects.clone(),
+        }
+    }
+
+    fn tell(self, table: &str, progress: &dyn Progress) {
+        for (part, events, bytes, seconds) in self.parts {
+            progress.part_committed(&CommittedPart {
+                table,
+                part,
+                events,
+                bytes,
+                seconds,
+            });
+        }
+        if self.rejects.values().any(|n| *n > 0) {
+            progress.rows_rejected(table, &self.rejects);
+        }
     }
 }
 

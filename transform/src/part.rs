@@ -43,6 +43,8 @@ pub struct PartJob {
 pub struct PartOutput {
     pub account: TableAccount,
     pub events: Vec<PartEntry>,
+    /// Per event part, how long its chunk took to map and write.
+    pub seconds: Vec<f64>,
     pub rejects: PartEntry,
     /// Every file written, to remove if the part is never committed.
     pub files: Vec<PathBuf>,
@@ -86,6 +88,8 @@ pub struct ChunkOutput {
     pub path: PathBuf,
     pub account: TableAccount,
     pub rejects: Vec<Reject>,
+    /// How long mapping, sorting and writing the chunk took.
+    pub seconds: f64,
 }
 
 /// A chunk of rows ready to map. A closure, so that the workers need not
@@ -185,8 +189,10 @@ pub fn finish_part(
     let mut events = Vec::new();
     let mut files = Vec::new();
     let mut rejects = Vec::new();
+    let mut seconds = Vec::new();
     for out in chunks {
         account.add(&out.account);
+        seconds.push(out.seconds);
         events.push(out.entry);
         files.push(out.path);
         rejects.extend(out.rejects);
@@ -205,6 +211,7 @@ pub fn finish_part(
     Ok(PartOutput {
         account,
         events,
+        seconds,
         rejects,
         files,
     })
@@ -219,6 +226,7 @@ fn map_chunk<R: Row>(
     cx: &Context,
     io: &Io,
 ) -> Result<ChunkOutput, TransformError> {
+    let started = std::time::Instant::now();
     let table = R::TABLE.name();
     let mut account = TableAccount::default();
     let mut events: Vec<Event> = Vec::with_capacity(rows.len());
@@ -289,6 +297,7 @@ fn map_chunk<R: Row>(
         path,
         account,
         rejects,
+        seconds: started.elapsed().as_secs_f64(),
     })
 }
 

@@ -112,6 +112,8 @@ pub trait Progress: Send + Sync {
     fn started(&self, _modules: &[(&'static str, u64)]) {}
     /// A module's part committed.
     fn part_loaded(&self, _module: &'static str, _events: u64, _rows: u64) {}
+    /// The same commit, with its part, bytes written and seconds.
+    fn part_committed(&self, _part: &LoadedPart) {}
     /// A module's keys, indexes and set-based steps are running.
     fn finishing(&self, _module: &'static str) {}
     /// A module's keys and indexes are built; its waiting changes and
@@ -120,6 +122,23 @@ pub trait Progress: Send + Sync {
 }
 
 impl Progress for () {}
+
+/// A module's part just committed, for [`Progress::part_committed`].
+#[derive(Debug, Clone)]
+pub struct LoadedPart<'a> {
+    pub module: &'static str,
+    /// The stream's table the part belongs to.
+    pub table: &'a str,
+    pub part: u32,
+    /// The part's events this module consumes.
+    pub events: u64,
+    /// Rows written into the module's tables.
+    pub rows: u64,
+    /// Bytes of COPY data sent.
+    pub bytes: u64,
+    /// How long the transaction took.
+    pub seconds: f64,
+}
 
 /// The stream's identity, recorded in every module database.
 #[derive(Debug, Clone)]

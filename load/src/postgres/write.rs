@@ -4,7 +4,7 @@
 
 use super::part::{self, PartWork, Unit};
 use super::server::Server;
-use super::{PgError, Progress, Target};
+use super::{LoadedPart, PgError, Progress, Target};
 use crate::modules::ModuleSpec;
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
@@ -65,6 +65,7 @@ pub(super) async fn load_parts(
                 let Some(unit) = unit else { break };
                 let (server, database, spec) = &shared[unit.module];
                 let part = format!("{}/part-{:06}", unit.table, unit.part);
+                let (table, number) = (unit.table.clone(), unit.part);
                 let events = unit.events;
                 let module = unit.module;
                 let nul: u64 = unit.copies.tables.iter().map(|(_, c)| c.nul_replaced).sum();
@@ -82,6 +83,15 @@ pub(super) async fn load_parts(
                     .await
                     .map_err(wrap)?;
                 progress.part_loaded(spec.name, events, rows);
+                progress.part_committed(&LoadedPart {
+                    module: spec.name,
+                    table: &table,
+                    part: number,
+                    events,
+                    rows,
+                    bytes,
+                    seconds: began.elapsed().as_secs_f64(),
+                });
                 done.push((module, events, rows, bytes, nul, began.elapsed()));
             }
             for conn in conns.into_iter().flatten() {
