@@ -20,6 +20,10 @@ pub trait Progress: Send + Sync {
     /// After a reconnect publishing goes on from the checkpoint, `events`
     /// into the stream: events after it are published again.
     fn restarted_at(&self, _events: u64) {}
+    /// On this connection, `published` messages so far and `unconfirmed`
+    /// of them not yet confirmed by the broker (every 1024 events and at
+    /// the end).
+    fn messages(&self, _published: u64, _unconfirmed: u64) {}
 }
 
 impl Progress for () {}

@@ -202,6 +202,11 @@ impl<'a, C: ConfirmChannel> Publisher<'a, C> {
         self.window
     }
 
+    /// Messages published and not yet confirmed.
+    pub(super) fn unconfirmed(&self) -> usize {
+        self.in_flight.len()
+    }
+
     pub(super) fn counts(&self) -> Counts {
         self.counts
     }

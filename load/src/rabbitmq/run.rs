@@ -305,12 +305,24 @@ impl<C: ConfirmChannel> PublishLoop<'_, C> {
             }
             if self.sent.is_multiple_of(1024) {
                 self.progress.events(1024);
+                self.tell_window();
             }
         }
         self.flush().await?;
         self.mark();
         self.progress.events(self.sent % 1024);
-        self.publisher.drain().await
+        self.tell_window();
+        self.publisher.drain().await?;
+        self.tell_window();
+        Ok(())
+    }
+
+    /// Tells the progress the messages published so far and those unconfirmed.
+    fn tell_window(&self) {
+        self.progress.messages(
+            self.publisher.counts().messages,
+            self.publisher.unconfirmed() as u64,
+        );
     }
 
     /// Publishes every batch not empty.
