@@ -125,12 +125,26 @@ pub trait Progress: Send + Sync + 'static {
     fn table_started(&self, _table: &str, _estimate: Option<u64>, _already: u64) {}
     fn rows(&self, _table: &str, _rows: u64) {}
     fn part_done(&self, _table: &str, _parts: u32) {}
+    /// The same commit: the part, its rows and bytes, and the seconds
+    /// from opening it to committing it.
+    fn part_committed(&self, _part: &CommittedPart) {}
     fn retrying(&self, _table: &str, _attempt: u32, _reason: &str) {}
     fn table_done(&self, _table: &str) {}
     fn warning(&self, _message: &str) {}
 }
 
 impl Progress for () {}
+
+/// A part just committed, for [`Progress::part_committed`].
+#[derive(Debug, Clone)]
+pub struct CommittedPart {
+    pub table: &'static str,
+    pub part: u32,
+    pub rows: u64,
+    /// Size of the part file.
+    pub bytes: u64,
+    pub seconds: f64,
+}
 
 /// How one table ended up.
 #[derive(Debug, Clone)]

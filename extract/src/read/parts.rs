@@ -1,7 +1,8 @@
 //! The writer thread: pages in key order in, committed parts out.
 
 use super::page::{Page, RowAnomaly};
-use crate::Shared;
+use crate::{CommittedPart, Shared};
+use std::time::Instant;
 use crate::error::ExtractError;
 use crate::fields::LegacyRow;
 use crate::section::{ANOMALY_EXAMPLES, AnomalyExample, ExtractSection};
@@ -25,6 +26,8 @@ pub(super) fn write_parts<R: LegacyRow>(
     let options = &shared.options;
     let mut number = first_part;
     let mut part: Option<PartWriter> = None;
+    // When the part being written was opened, for its seconds.
+    let mut opened = Instant::now();
     let mut last_key: Option<i64> = None;
     // Anomalies of rows not yet in a committed part.
     let mut pending: Vec<RowAnomaly> = Vec::new();
@@ -33,7 +36,7 @@ pub(super) fn write_parts<R: LegacyRow>(
             Msg::Page(page) => page,
             Msg::End => {
                 if let Some(w) = part.take() {
-                    commit(shared, table, w, &mut pending)?;
+                    commit(shared, table, w, opened, &mut pending)?;
                 }
                 return Ok(());
             }
@@ -47,16 +50,19 @@ pub(super) fn write_parts<R: LegacyRow>(
                 && key != last_key
             {
                 let w = part.take().expect("checked above");
-                commit(shared, table, w, &mut pending)?;
+                commit(shared, table, w, opened, &mut pending)?;
                 number += 1;
             }
             let w = match &mut part {
                 Some(w) => w,
-                None => part.insert(PartWriter::create(
-                    &options.out,
-                    PartSpec::of::<R>(pancake_proto::dump::DumpKind::LegacyDump, table, number),
-                    &options.write,
-                )?),
+                None => {
+                    opened = Instant::now();
+                    part.insert(PartWriter::create(
+                        &options.out,
+                        PartSpec::of::<R>(pancake_proto::dump::DumpKind::LegacyDump, table, number),
+                        &options.write,
+                    )?)
+                }
             };
             w.write(&record)?;
             last_key = key;
@@ -72,10 +78,18 @@ fn commit(
     shared: &Shared,
     table: &'static str,
     writer: PartWriter,
+    opened: Instant,
     pending: &mut Vec<RowAnomaly>,
 ) -> Result<(), ExtractError> {
     let record_type = writer.spec().record_type.clone();
     let entry = writer.finish()?;
+    let committed = CommittedPart {
+        table,
+        part: entry.number,
+        rows: entry.records,
+        bytes: entry.bytes,
+        seconds: 0.0,
+    };
     let last_key = entry.key_range.map_or(i64::MIN, |r| r[1]);
     let (mine, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|a| a.key <= last_key);
     *pending = later;
@@ -106,5 +120,9 @@ fn commit(
         .table(table)
         .map_or(0, |t| t.parts.len() as u32);
     shared.progress.part_done(table, parts);
+    shared.progress.part_committed(&CommittedPart {
+        seconds: opened.elapsed().as_secs_f64(),
+        ..committed
+    });
     Ok(())
 }
