@@ -2,6 +2,7 @@
 //! stage from the crates, shows progress and prints summaries.
 
 mod cmd;
+mod observe;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    observe: observe::Args,
 }
 
 #[derive(Subcommand)]
@@ -32,6 +35,13 @@ enum Command {
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
+    let observing = match observe::start(&cli.observe) {
+        Ok(observing) => observing,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::Generate(args) => cmd::generate::run(args),
         Command::Extract(args) => cmd::extract::run(args),
@@ -42,16 +52,23 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             // The error and its causes on one line, joined by ": " ({:#}).
             // Every error quotes its cause inline only when it does not
             // also return it as its source, so each cause shows once.
-            eprintln!("error: {e:#}");
+            // JSON logs get it as one more JSON line.
+            let error = format!("{e:#}");
+            match cli.observe.log_format {
+                observe::logs::Format::Json => observe::stage::failed(&error),
+                observe::logs::Format::Text => eprintln!("error: {error}"),
+            }
             ExitCode::FAILURE
         }
-    }
+    };
+    observing.finish();
+    code
 }
 
 /// Rust ignores SIGPIPE, so `pancake inspect ... | head` would panic on the

@@ -4,7 +4,8 @@ use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::time::Duration;
 
 /// A bar counting `unit` (rows, records, events) with a live rate. Hidden
-/// when stderr is not a terminal.
+/// when stderr is not a terminal, where the ticker logs its progress
+/// instead (`crate::observe::ticker`).
 pub fn bar(total: u64, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     let template = format!(
@@ -22,6 +23,7 @@ pub fn bar(total: u64, unit: &str) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
+    crate::observe::ticker::watch(&bar);
     bar
 }
 

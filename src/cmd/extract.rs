@@ -1,16 +1,20 @@
 //! `pancake extract`: the legacy SQL Server into a dump.
 
 use super::args::{WriteArgs, runtime};
+use crate::observe::stage;
 use crate::progress;
 use anyhow::{Context, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
-use pancake_extract::{ExtractOptions, ExtractReport, Isolation, Mapping, Progress, Source};
+use pancake_extract::{CommittedPart, ExtractOptions, ExtractReport, Isolation, Mapping, Progress, Source};
 use pancake_proto::LegacyTable;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The stage's name in logs and metrics.
+const STAGE: &str = "extract";
 
 /// Read the legacy SQL Server into a dump, page by page, gently and
 /// resumably. Re-running the same command after a crash continues after the
@@ -101,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let source = Source::parse(url).context("--mssql-url")?;
     for note in source.notes() {
-        eprintln!("note: {note}");
+        tracing::info!(stage = STAGE, note = %note, "note");
     }
     let out = args.out.clone().unwrap_or_default();
     let mut tables = Vec::new();
@@ -130,12 +134,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.force = args.force;
 
     let source_name = options.source.redacted();
-    eprintln!("extracting {source_name} into {}", out.display());
+    stage::started(STAGE, &source_name.to_string(), &out.display().to_string());
     let bars = Arc::new(Bars::new());
     let runtime = runtime()?;
     let result = runtime.block_on(pancake_extract::extract(options, bars.clone()));
     bars.finish();
     let report = result.with_context(|| format!("extracting into {}", out.display()))?;
+    stage::ended(
+        STAGE,
+        report.rows_this_run(),
+        "rows",
+        report.elapsed.as_secs_f64(),
+    );
     print_summary(&report, &out);
     Ok(ExitCode::SUCCESS)
 }
@@ -174,6 +184,7 @@ impl Bars {
 
 impl Progress for Bars {
     fn table_started(&self, table: &str, estimate: Option<u64>, already: u64) {
+        stage::table_started(STAGE, table, estimate.unwrap_or(0), already);
         let bar = self.multi.add(progress::bar(estimate.unwrap_or(0), "rows"));
         bar.set_position(already);
         bar.set_message(format!("{table} (parts 0)"));
@@ -183,6 +194,7 @@ impl Progress for Bars {
             .insert(table.to_owned(), bar);
     }
     fn rows(&self, table: &str, rows: u64) {
+        stage::rows(STAGE, table, rows);
         self.with(table, |b| {
             b.inc(rows);
             if b.position() > b.length().unwrap_or(0) {
@@ -193,10 +205,21 @@ impl Progress for Bars {
     fn part_done(&self, table: &str, parts: u32) {
         self.with(table, |b| b.set_message(format!("{table} (parts {parts})")));
     }
+    fn part_committed(&self, part: &CommittedPart) {
+        stage::part_committed(
+            STAGE,
+            &stage::Part {
+                table: part.table,
+                part: part.part,
+                records: part.rows,
+                bytes: part.bytes,
+                seconds: part.seconds,
+            },
+        );
+    }
     fn retrying(&self, table: &str, attempt: u32, reason: &str) {
-        let _ = self.multi.println(format!(
-            "{table}: retrying (attempt {attempt}) after: {reason}"
-        ));
+        let line = format!("{table}: retrying (attempt {attempt}) after: {reason}");
+        stage::retry(STAGE, table, attempt, reason, &line);
     }
     fn table_done(&self, table: &str) {
         self.with(table, |b| {
@@ -205,7 +228,7 @@ impl Progress for Bars {
         });
     }
     fn warning(&self, message: &str) {
-        let _ = self.multi.println(format!("warning: {message}"));
+        stage::warning(STAGE, message);
     }
 }
 

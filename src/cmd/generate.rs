@@ -1,12 +1,14 @@
 //! `pancake generate`: a synthetic legacy dump from a preset.
 
 use super::args::{PresetArgs, WriteArgs};
+use crate::observe::stage;
 use crate::progress;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use pancake_datasets::{GenerateOptions, Progress, generate};
 use pancake_proto::LegacyTable;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::process::ExitCode;
 
 /// Write a synthetic legacy dump: dating-site-shaped, deterministic for a
@@ -31,14 +33,46 @@ pub struct Args {
     force: bool,
 }
 
-pub struct Bar(pub ProgressBar);
+/// The stage's name in logs and metrics.
+const STAGE: &str = "generate";
+
+/// The bar, and the start line logged once the folder is held.
+pub struct Bar {
+    pub bar: ProgressBar,
+    preset: String,
+    out: String,
+    begun: Once,
+}
+
+impl Bar {
+    pub fn new(bar: ProgressBar, preset: &str, out: &Path) -> Bar {
+        Bar {
+            bar,
+            preset: preset.to_owned(),
+            out: out.display().to_string(),
+            begun: Once::new(),
+        }
+    }
+}
 
 impl Progress for Bar {
-    fn table_started(&self, table: LegacyTable, _rows: u64) {
-        self.0.set_message(table.name());
+    fn table_started(&self, table: LegacyTable, rows: u64) {
+        self.begun
+            .call_once(|| stage::started(STAGE, &self.preset, &self.out));
+        stage::table_started(STAGE, table.name(), rows, 0);
+        self.bar.set_message(table.name());
     }
     fn rows_done(&self, rows: u64) {
-        self.0.inc(rows);
+        self.bar.inc(rows);
+        stage::stage_rows(STAGE, rows);
+    }
+}
+
+/// The end line.
+pub fn log_end(report: &pancake_datasets::GenerateReport) {
+    if !report.up_to_date {
+        let rows = report.section.total_rows();
+        stage::ended(STAGE, rows, "rows", report.elapsed.as_secs_f64());
     }
 }
 
@@ -55,10 +89,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         threads: args.threads,
         write: args.write.options(),
     };
-    let bar = Bar(progress::bar(preset.scaled(scale).total_rows(), "rows"));
+    let bar = Bar::new(
+        progress::bar(preset.scaled(scale).total_rows(), "rows"),
+        preset.name,
+        &out,
+    );
     let report = generate(&out, &options, args.force, &bar)
         .with_context(|| format!("generating {} into {}", preset.name, out.display()))?;
-    bar.0.finish_and_clear();
+    bar.bar.finish_and_clear();
+    log_end(&report);
     let section = &report.section;
     let rows = section.total_rows();
     if report.up_to_date {

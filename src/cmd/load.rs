@@ -2,6 +2,7 @@
 //! `load_postgres.rs`).
 
 use super::args::{AmqpArgs, PrefixArgs, runtime};
+use crate::observe::stage;
 use crate::progress;
 use anyhow::Context;
 use indicatif::ProgressBar;
@@ -9,6 +10,7 @@ use pancake_load::rabbitmq::{self, AmqpTarget, RabbitOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Load an event stream into RabbitMQ or into per-module PostgreSQL
@@ -81,15 +83,11 @@ struct RabbitArgs {
     answer_timeout: u64,
 }
 
-struct Bar(ProgressBar);
+/// The stage's name in logs and metrics.
+const STAGE: &str = "load_rabbitmq";
 
-impl Bar {
-    /// A line on stderr above the bar; printed when stderr is no terminal
-    /// too (the bar is hidden then, and its own println prints nothing).
-    fn say(&self, line: String) {
-        self.0.suspend(|| eprintln!("{line}"));
-    }
-}
+/// The bar, and the messages this connection published as last told.
+struct Bar(ProgressBar, AtomicU64);
 
 impl rabbitmq::Progress for Bar {
     fn checking(&self, events: u64) {
@@ -101,13 +99,21 @@ impl rabbitmq::Progress for Bar {
         self.0.inc(events);
     }
     fn started(&self, events: u64) {
+        stage::events_expected(STAGE, events);
         self.0.set_length(events);
         self.0.set_position(0);
         self.0.set_message("publishing");
     }
     fn reconnecting(&self, retry: &rabbitmq::Retry) {
         self.0.set_message("reconnecting");
-        self.say(retry.to_string());
+        self.1.store(0, Ordering::Relaxed);
+        stage::retry(
+            STAGE,
+            &retry.addr,
+            retry.attempt,
+            &retry.reason,
+            &retry.to_string(),
+        );
     }
     fn restarted_at(&self, events: u64) {
         self.0.set_position(events);
@@ -115,16 +121,22 @@ impl rabbitmq::Progress for Bar {
     }
     fn events(&self, n: u64) {
         self.0.inc(n);
+        stage::events(STAGE, n);
+    }
+    fn messages(&self, published: u64, unconfirmed: u64) {
+        let before = self.1.swap(published, Ordering::Relaxed);
+        stage::messages(STAGE, published.saturating_sub(before), unconfirmed);
     }
     fn blocked(&self, reason: &str) {
         self.0.set_message("BLOCKED");
-        self.say(format!(
-            "the broker blocked publishing ({reason}): waiting until it lifts the alarm"
-        ));
+        stage::warning(
+            STAGE,
+            &format!("the broker blocked publishing ({reason}): waiting until it lifts the alarm"),
+        );
     }
     fn unblocked(&self) {
         self.0.set_message("publishing");
-        self.say("the broker unblocked publishing: continuing".into());
+        tracing::info!(stage = STAGE, "the broker unblocked publishing: continuing");
     }
 }
 
@@ -150,18 +162,22 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.connect_timeout = Duration::from_secs(args.connect_timeout);
     options.answer_timeout = Duration::from_secs(args.answer_timeout);
     let load_target = rabbitmq::LoadTarget::of(&options)?;
-    eprintln!(
-        "loading {} into {} (exchange {}, {})",
-        args.input.display(),
-        target.redacted(),
-        options.exchange,
-        load_target.mode()
+    stage::started(
+        STAGE,
+        &args.input.display().to_string(),
+        &format!(
+            "{} (exchange {}, {})",
+            target.redacted(),
+            options.exchange,
+            load_target.mode()
+        ),
     );
-    let bar = Arc::new(Bar(progress::bar(0, "events")));
+    let bar = Arc::new(Bar(progress::bar(0, "events"), AtomicU64::new(0)));
     let runtime = runtime()?;
     let result = runtime.block_on(rabbitmq::load(&options, bar.clone()));
     bar.0.finish_and_clear();
     let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    stage::ended(STAGE, report.events, "events", report.elapsed.as_secs_f64());
     for ignored in &report.ignored_checkpoints {
         println!(
             "checkpoint {} not used: {}",

@@ -2,15 +2,19 @@
 //! `pancake seed` shares the progress display and the summary.
 
 use super::args::{TargetArgs, runtime};
+use crate::observe::stage;
 use crate::progress;
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar};
-use pancake_load::postgres::{self, ModuleReport, PgReport};
+use pancake_load::postgres::{self, LoadedPart, ModuleReport, PgReport};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The stage's name in logs and metrics.
+pub const STAGE: &str = "load_postgres";
 
 /// Load an event stream into one PostgreSQL database per module (profile,
 /// chat, alerts, favorite, block, audit) with COPY, each part exactly once.
@@ -49,6 +53,7 @@ impl postgres::Progress for Bars {
     fn started(&self, modules: &[(&'static str, u64)]) {
         let mut bars = self.bars.lock().expect("bars");
         for (name, events) in modules {
+            stage::module_started(STAGE, name, *events);
             let bar = self.multi.add(progress::bar(*events, "events"));
             bar.set_message(name.to_string());
             bars.insert(name, (bar, 0));
@@ -65,7 +70,22 @@ impl postgres::Progress for Bars {
             ));
         }
     }
+    fn part_committed(&self, part: &LoadedPart) {
+        stage::module_part_committed(
+            STAGE,
+            part.module,
+            &stage::Part {
+                table: part.table,
+                part: part.part,
+                records: part.events,
+                bytes: part.bytes,
+                seconds: part.seconds,
+            },
+            part.rows,
+        );
+    }
     fn finishing(&self, module: &'static str) {
+        tracing::info!(stage = STAGE, module, "module finishing: keys, indexes, set-based steps");
         if let Some((bar, _)) = self.bars.lock().expect("bars").get(module) {
             bar.set_message(format!("{module}: indexes, blocks"));
         }
@@ -76,14 +96,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = args.target.options(args.input.clone());
     // The error already names --database-url.
     let shown = postgres::server::Server::parse(&options.database_url)?.shown;
-    eprintln!("loading {} into {shown}", args.input.display());
+    stage::started(STAGE, &args.input.display().to_string(), &shown);
     let runtime = runtime()?;
     let bars = Arc::new(Bars::new(MultiProgress::new()));
     let result = runtime.block_on(postgres::load(&options, bars.clone()));
     bars.clear();
     let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    log_end(&report);
     print_summary(&report);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The end line: the stream's events read.
+pub fn log_end(report: &PgReport) {
+    stage::ended(
+        STAGE,
+        report.events_read,
+        "events",
+        report.elapsed.as_secs_f64(),
+    );
 }
 
 /// A module's tables with their rows: `members 1,234, blocks 56`.

@@ -3,7 +3,8 @@
 //! an earlier run left (the same dump, the same stream, the loaded parts).
 
 use super::args::{PresetArgs, TargetArgs, runtime};
-use super::load_postgres::{Bars, print_summary, table_rows};
+use super::load_postgres::{Bars, STAGE, log_end, print_summary, table_rows};
+use crate::observe::stage;
 use crate::progress;
 use anyhow::Context;
 use indicatif::MultiProgress;
@@ -13,7 +14,6 @@ use pancake_transform::{TransformOptions, transform};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 /// Generate a data set, transform it and load it into one PostgreSQL
@@ -45,13 +45,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let multi = MultiProgress::new();
 
     // 1. generate (nothing to do when the folder holds this exact dump).
-    let bar =
-        super::generate::Bar(multi.add(progress::bar(preset.scaled(scale).total_rows(), "rows")));
-    bar.0.set_message("generating");
+    let bar = super::generate::Bar::new(
+        multi.add(progress::bar(preset.scaled(scale).total_rows(), "rows")),
+        preset.name,
+        &dump,
+    );
+    bar.bar.set_message("generating");
     let options = GenerateOptions::new(preset, scale);
     let generated = generate(&dump, &options, false, &bar)
         .with_context(|| format!("generating {set} into {}", dump.display()))?;
-    bar.0.finish_and_clear();
+    bar.bar.finish_and_clear();
+    super::generate::log_end(&generated);
     println!(
         "1/3 dump {}: {} rows{}",
         dump.display(),
@@ -64,14 +68,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
 
     // 2. transform (resumes, or nothing to do when complete).
-    let live = super::transform::Live {
-        bar: multi.add(progress::bar(0, "rows")),
-        events: AtomicU64::new(0),
-        started: Instant::now(),
-    };
+    let live = super::transform::Live::new(multi.add(progress::bar(0, "rows")), &dump, &events);
     let transformed = transform(&TransformOptions::new(dump.clone(), events.clone()), &live)
         .with_context(|| format!("transforming {} into {}", dump.display(), events.display()));
     live.bar.finish_and_clear();
+    if let Ok(report) = &transformed {
+        super::transform::log_end(report);
+    }
     let transformed = transformed?;
     println!(
         "2/3 event stream {}: {} events, {} rows rejected{}",
@@ -87,10 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // 3. load.
     let options = args.target.options(events.clone());
+    let shown = postgres::server::Server::parse(&options.database_url)?.shown;
+    stage::started(STAGE, &events.display().to_string(), &shown);
     let bars = Arc::new(Bars::new(multi.clone()));
     let report = runtime()?.block_on(postgres::load(&options, bars.clone()));
     bars.clear();
     let report = report.with_context(|| format!("loading {}", events.display()))?;
+    log_end(&report);
     println!("3/3 loaded into PostgreSQL:");
     print_summary(&report);
     println!(

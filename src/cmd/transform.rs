@@ -1,15 +1,21 @@
 //! `pancake transform`: a legacy dump into an event stream.
 
+use crate::observe::stage;
 use crate::progress;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use pancake_proto::names::{EVENT_KINDS, REJECT_REASONS, kind_name, reason_name};
 use pancake_proto::{PartLimits, WriteOptions};
-use pancake_transform::{TransformOptions, TransformReport, transform};
-use std::path::PathBuf;
+use pancake_transform::{CommittedPart, TransformOptions, TransformReport, transform};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// The stage's name in logs and metrics.
+const STAGE: &str = "transform";
 
 /// Turn a legacy dump (from extract or generate) into domain events, in
 /// parallel. Rows that cannot become valid events go to rejects with the
@@ -50,10 +56,32 @@ pub struct Live {
     pub bar: ProgressBar,
     pub events: AtomicU64,
     pub started: Instant,
+    /// The dump and the stream, for the start line.
+    pub input: String,
+    pub output: String,
+    /// The start line is logged once the stage holds its folder and
+    /// begins its first phase.
+    pub begun: Once,
+}
+
+impl Live {
+    pub fn new(bar: ProgressBar, input: &Path, output: &Path) -> Live {
+        Live {
+            bar,
+            events: AtomicU64::new(0),
+            started: Instant::now(),
+            input: input.display().to_string(),
+            output: output.display().to_string(),
+            begun: Once::new(),
+        }
+    }
 }
 
 impl pancake_transform::Progress for Live {
     fn phase(&self, name: &str, rows: u64) {
+        self.begun
+            .call_once(|| stage::started(STAGE, &self.input, &self.output));
+        stage::phase(STAGE, name, rows);
         self.bar.set_length(rows);
         self.bar.set_position(0);
         self.bar.reset_eta();
@@ -61,6 +89,25 @@ impl pancake_transform::Progress for Live {
     }
     fn rows(&self, n: u64) {
         self.bar.inc(n);
+        stage::stage_rows(STAGE, n);
+    }
+    fn part_committed(&self, part: &CommittedPart) {
+        stage::part_committed(
+            STAGE,
+            &stage::Part {
+                table: part.table,
+                part: part.part,
+                records: part.events,
+                bytes: part.bytes,
+                seconds: part.seconds,
+            },
+        );
+        stage::table_events(STAGE, part.table, part.events);
+    }
+    fn rows_rejected(&self, table: &str, rejects: &BTreeMap<String, u64>) {
+        for (reason, n) in rejects {
+            stage::rejected(STAGE, table, reason, *n);
+        }
     }
     fn events(&self, n: u64) {
         let total = self.events.fetch_add(n, Ordering::Relaxed) + n;
@@ -112,13 +159,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.write.level = args.compression_level;
     options.force = args.force;
 
-    let live = Live {
-        bar: progress::bar(0, "rows"),
-        events: AtomicU64::new(0),
-        started: Instant::now(),
-    };
+    let live = Live::new(progress::bar(0, "rows"), &args.input, &out);
     let result = transform(&options, &live);
     live.bar.finish_and_clear();
+    if let Ok(report) = &result {
+        log_end(report);
+    }
     let report = result.with_context(|| {
         format!(
             "transforming {} into {}",
@@ -128,6 +174,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     print_summary(&report, &out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reject summary per table and reason, and the end line.
+pub fn log_end(report: &TransformReport) {
+    for (table, t) in &report.section.tables {
+        for (reason, n) in &t.rejects {
+            if *n > 0 {
+                stage::rejects_summary(STAGE, table, reason, *n);
+            }
+        }
+    }
+    stage::ended(
+        STAGE,
+        report.events_this_run,
+        "events",
+        report.elapsed.as_secs_f64(),
+    );
 }
 
 fn print_summary(report: &TransformReport, out: &std::path::Path) {

@@ -1,0 +1,69 @@
+//! What a run tells the people and machines watching it: structured logs
+//! on stderr ([`logs`]), Prometheus metrics ([`metrics`]), the periodic
+//! progress lines that stand in for bars off a terminal ([`ticker`]), and
+//! the stage events that feed both ([`stage`]).
+//!
+//! The stage libraries know nothing of this: they call their `Progress`
+//! traits, and the CLI's implementations of those call [`stage`].
+
+pub mod logs;
+pub mod metrics;
+pub mod stage;
+pub mod ticker;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The flags every subcommand takes.
+#[derive(clap::Args)]
+pub struct Args {
+    /// How log lines on stderr look: text (readable) or json (one object
+    /// per line: timestamp, level, stage and the event's fields). The level
+    /// comes from PANCAKE_LOG, an env filter (default info).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: logs::Format,
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics while the
+    /// command runs.
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Keep serving /metrics for SECONDS after the command ends, so that a
+    /// last scrape sees the final counts.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 0, hide = true)]
+    pub metrics_linger: u64,
+    /// Seconds between progress lines when stderr is not a terminal (there
+    /// are no bars then).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub progress_every: u64,
+}
+
+/// Logs, metrics and the ticker of one process, started by [`start`].
+pub struct Observing {
+    metrics: bool,
+    linger: Duration,
+}
+
+/// Installs the log subscriber, the metrics exporter (with
+/// `--metrics-addr`) and the ticker.
+pub fn start(args: &Args) -> anyhow::Result<Observing> {
+    logs::install(args.log_format)?;
+    if let Some(addr) = args.metrics_addr {
+        metrics::install(addr)?;
+    }
+    ticker::start(Duration::from_secs(args.progress_every));
+    Ok(Observing {
+        metrics: args.metrics_addr.is_some(),
+        linger: Duration::from_secs(args.metrics_linger),
+    })
+}
+
+impl Observing {
+    /// Called when the command is done: a last rate, and the endpoint kept
+    /// up for `--metrics-linger`.
+    pub fn finish(self) {
+        ticker::stop();
+        if self.metrics && !self.linger.is_zero() {
+            tracing::debug!(seconds = self.linger.as_secs(), "metrics linger");
+            std::thread::sleep(self.linger);
+        }
+    }
+}
