@@ -141,7 +141,7 @@ python_clients() {
     die "$PYTHON_CLIENTS is not a Python virtual environment; remove it, or set PANCAKE_PYTHON_CLIENTS to another folder"
   fi
   command -v python3 >/dev/null || install python3 python3-venv
-  say "installing the Python SQL Server client (python-tds) into $PYTHON_CLIENTS"
+  say "installing the Python test clients (python-tds, prometheus_client) into $PYTHON_CLIENTS"
   mkdir -p "$(dirname "$PYTHON_CLIENTS")"
   if ! python3 -m venv --clear "$PYTHON_CLIENTS" >/dev/null 2>&1; then
     # Debian's python3 makes environments only with python3-venv.

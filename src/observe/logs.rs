@@ -11,6 +11,10 @@ use tracing_subscriber::fmt::MakeWriter;
 /// `pancake=debug,warn`, ...).
 pub const FILTER_VAR: &str = "PANCAKE_LOG";
 
+/// Without `PANCAKE_LOG`: pancake's own events from info up, the
+/// libraries' (sqlx's notices, lapin, tiberius) only from warn up.
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,lapin=warn,tiberius=warn";
+
 /// How log lines look.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 pub enum Format {
@@ -26,7 +30,7 @@ pub fn install(format: Format) -> anyhow::Result<()> {
     let filter = match std::env::var(FILTER_VAR) {
         Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value)
             .with_context(|| format!("{FILTER_VAR}={value:?} is not a log filter (try info, debug or pancake=debug,warn)"))?,
-        _ => EnvFilter::new("info"),
+        _ => EnvFilter::new(DEFAULT_FILTER),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
