@@ -47,7 +47,13 @@ fn a_json_transform_log_has_one_line_per_committed_part_between_its_start_and_en
     let tmp = tempfile::tempdir().unwrap();
     let dump = tmp.path().join("dump");
     let events = tmp.path().join("events");
-    pancake_ok(&["generate", "--preset", "tiny", "--out", dump.to_str().unwrap()]);
+    pancake_ok(&[
+        "generate",
+        "--preset",
+        "tiny",
+        "--out",
+        dump.to_str().unwrap(),
+    ]);
     let out = pancake_json(&[
         "transform",
         "--in",
@@ -97,7 +103,10 @@ fn a_json_transform_log_has_one_line_per_committed_part_between_its_start_and_en
         if line["message"] != "part committed" {
             continue;
         }
-        assert!(Some(i) > first && Some(i) < last, "outside start..end: {line}");
+        assert!(
+            Some(i) > first && Some(i) < last,
+            "outside start..end: {line}"
+        );
         assert_eq!(line["level"], "INFO");
         assert!(line["seconds"].as_f64().is_some_and(|s| s >= 0.0), "{line}");
         let key = (
@@ -138,8 +147,14 @@ fn fails_without_telling(args: &[&str], secret: &str, out_dir: &Path) -> Vec<Val
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(!out.status.success(), "{stdout}{stderr}");
-    assert!(!stderr.contains(secret), "the password reached the log: {stderr}");
-    assert!(!stdout.contains(secret), "the password reached stdout: {stdout}");
+    assert!(
+        !stderr.contains(secret),
+        "the password reached the log: {stderr}"
+    );
+    assert!(
+        !stdout.contains(secret),
+        "the password reached stdout: {stdout}"
+    );
     let lines = json_lines(&stderr);
     let failed = with_message(&lines, "failed");
     assert_eq!(failed.len(), 1, "{stderr}");
@@ -179,7 +194,13 @@ fn a_password_in_a_url_never_reaches_the_json_log() {
     let mssql = format!("mssql://etl:{secret}@127.0.0.1:{port}/legacy?encrypt=false");
     let dump = tmp.path().join("extracted");
     let lines = fails_without_telling(
-        &["extract", "--mssql-url", &mssql, "--out", dump.to_str().unwrap()],
+        &[
+            "extract",
+            "--mssql-url",
+            &mssql,
+            "--out",
+            dump.to_str().unwrap(),
+        ],
         secret,
         tmp.path(),
     );

@@ -68,7 +68,8 @@ fn parse(exposition: &str) -> Vec<(String, BTreeMap<String, String>, f64)> {
 fn scrape(port: u16) -> Option<String> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
@@ -77,7 +78,10 @@ fn scrape(port: u16) -> Option<String> {
 }
 
 /// Per module, the value of counter `name` in `samples`.
-fn per_module(samples: &[(String, BTreeMap<String, String>, f64)], name: &str) -> BTreeMap<String, u64> {
+fn per_module(
+    samples: &[(String, BTreeMap<String, String>, f64)],
+    name: &str,
+) -> BTreeMap<String, u64> {
     samples
         .iter()
         .filter(|(n, labels, _)| n == name && labels["stage"] == "load_postgres")
@@ -103,7 +107,10 @@ fn drop_all(prefix: &str) {
     for m in pancake_load::MODULES {
         psql(
             "postgres",
-            &format!("DROP DATABASE IF EXISTS \"{prefix}{}\" WITH (FORCE)", m.name),
+            &format!(
+                "DROP DATABASE IF EXISTS \"{prefix}{}\" WITH (FORCE)",
+                m.name
+            ),
         );
     }
 }
@@ -135,8 +142,16 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
     let out = BufReader::new(child.stdout.take().unwrap());
     let err = BufReader::new(child.stderr.take().unwrap());
     let tx2 = tx.clone();
-    std::thread::spawn(move || out.lines().map_while(Result::ok).for_each(|l| drop(tx.send((true, l)))));
-    std::thread::spawn(move || err.lines().map_while(Result::ok).for_each(|l| drop(tx2.send((false, l)))));
+    std::thread::spawn(move || {
+        out.lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(tx.send((true, l))))
+    });
+    std::thread::spawn(move || {
+        err.lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(tx2.send((false, l))))
+    });
 
     // During the load: the first scrape with a committed part.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -186,9 +201,14 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
         assert_eq!(expected.get(module), Some(e), "{module} expected: {body}");
     }
     let bytes = per_module(&last, "pancake_bytes_written_total");
-    assert!(bytes.values().all(|b| *b > 0) && bytes.len() == summary.len(), "{body}");
+    assert!(
+        bytes.values().all(|b| *b > 0) && bytes.len() == summary.len(),
+        "{body}"
+    );
     // The scrape during the load saw it unfinished.
-    let parts_during: u64 = per_module(&during, "pancake_parts_committed_total").values().sum();
+    let parts_during: u64 = per_module(&during, "pancake_parts_committed_total")
+        .values()
+        .sum();
     let parts_total: u64 = summary.iter().map(|s| s.1).sum();
     assert!(
         parts_during < parts_total,

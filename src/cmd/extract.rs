@@ -5,7 +5,9 @@ use crate::observe::stage;
 use crate::progress;
 use anyhow::{Context, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
-use pancake_extract::{CommittedPart, ExtractOptions, ExtractReport, Isolation, Mapping, Progress, Source};
+use pancake_extract::{
+    CommittedPart, ExtractOptions, ExtractReport, Isolation, Mapping, Progress, Source,
+};
 use pancake_proto::LegacyTable;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -8,8 +8,8 @@ use indicatif::ProgressBar;
 use pancake_datasets::{GenerateOptions, Progress, generate};
 use pancake_proto::LegacyTable;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::process::ExitCode;
+use std::sync::Once;
 
 /// Write a synthetic legacy dump: dating-site-shaped, deterministic for a
 /// seed, with a fixed share of marked dirty rows.

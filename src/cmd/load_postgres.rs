@@ -85,7 +85,11 @@ impl postgres::Progress for Bars {
         );
     }
     fn finishing(&self, module: &'static str) {
-        tracing::info!(stage = STAGE, module, "module finishing: keys, indexes, set-based steps");
+        tracing::info!(
+            stage = STAGE,
+            module,
+            "module finishing: keys, indexes, set-based steps"
+        );
         if let Some((bar, _)) = self.bars.lock().expect("bars").get(module) {
             bar.set_message(format!("{module}: indexes, blocks"));
         }

@@ -9,8 +9,8 @@ use pancake_proto::{PartLimits, WriteOptions};
 use pancake_transform::{CommittedPart, TransformOptions, TransformReport, transform};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::process::ExitCode;
+use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 

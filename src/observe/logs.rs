@@ -28,8 +28,11 @@ pub enum Format {
 /// an error naming it.
 pub fn install(format: Format) -> anyhow::Result<()> {
     let filter = match std::env::var(FILTER_VAR) {
-        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value)
-            .with_context(|| format!("{FILTER_VAR}={value:?} is not a log filter (try info, debug or pancake=debug,warn)"))?,
+        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value).with_context(|| {
+            format!(
+                "{FILTER_VAR}={value:?} is not a log filter (try info, debug or pancake=debug,warn)"
+            )
+        })?,
         _ => EnvFilter::new(DEFAULT_FILTER),
     };
     let builder = tracing_subscriber::fmt()

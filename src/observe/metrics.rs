@@ -48,17 +48,48 @@ pub fn install(addr: SocketAddr) -> anyhow::Result<()> {
 
 /// The HELP lines.
 fn describe() {
-    describe_counter!(ROWS_DONE, Unit::Count, "Rows done per stage and table (or module).");
+    describe_counter!(
+        ROWS_DONE,
+        Unit::Count,
+        "Rows done per stage and table (or module)."
+    );
     describe_gauge!(ROWS_EXPECTED, Unit::Count, "Rows the stage expects in all.");
-    describe_counter!(EVENTS_DONE, Unit::Count, "Events written or loaded per stage and table (or module).");
-    describe_gauge!(EVENTS_EXPECTED, Unit::Count, "Events the stage expects in all.");
+    describe_counter!(
+        EVENTS_DONE,
+        Unit::Count,
+        "Events written or loaded per stage and table (or module)."
+    );
+    describe_gauge!(
+        EVENTS_EXPECTED,
+        Unit::Count,
+        "Events the stage expects in all."
+    );
     describe_counter!(REJECTS, Unit::Count, "Rows rejected per table and reason.");
-    describe_counter!(PARTS_COMMITTED, Unit::Count, "Parts committed per stage and table (or module).");
-    describe_counter!(BYTES_WRITTEN, Unit::Bytes, "Bytes of parts written, or of COPY data sent.");
+    describe_counter!(
+        PARTS_COMMITTED,
+        Unit::Count,
+        "Parts committed per stage and table (or module)."
+    );
+    describe_counter!(
+        BYTES_WRITTEN,
+        Unit::Bytes,
+        "Bytes of parts written, or of COPY data sent."
+    );
     describe_counter!(RETRIES, Unit::Count, "Pages or connections tried again.");
-    describe_counter!(MESSAGES_PUBLISHED, Unit::Count, "Messages published to RabbitMQ.");
-    describe_gauge!(UNCONFIRMED, Unit::Count, "Messages published and not yet confirmed.");
-    describe_gauge!(RATE, "What the stage counts (rows or events) per second now.");
+    describe_counter!(
+        MESSAGES_PUBLISHED,
+        Unit::Count,
+        "Messages published to RabbitMQ."
+    );
+    describe_gauge!(
+        UNCONFIRMED,
+        Unit::Count,
+        "Messages published and not yet confirmed."
+    );
+    describe_gauge!(
+        RATE,
+        "What the stage counts (rows or events) per second now."
+    );
 }
 
 /// The current rate of `stage`.

@@ -28,7 +28,13 @@ pub struct Args {
     pub metrics_addr: Option<SocketAddr>,
     /// Keep serving /metrics for SECONDS after the command ends, so that a
     /// last scrape sees the final counts.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 0, hide = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        hide = true
+    )]
     pub metrics_linger: u64,
     /// Seconds between progress lines when stderr is not a terminal (there
     /// are no bars then).

@@ -14,7 +14,6 @@
 //! memory is a few chunks whatever the data set's size, and one big input
 //! part keeps every core busy.
 
-use crate::{CommittedPart, Progress};
 use crate::TransformOptions;
 use crate::error::TransformError;
 use crate::part::{
@@ -22,6 +21,7 @@ use crate::part::{
 };
 use crate::rows::{Context, Row};
 use crate::start::section_of;
+use crate::{CommittedPart, Progress};
 use pancake_proto::{LegacyTable, Manifest, ManifestWriter, legacy};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;

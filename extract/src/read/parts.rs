@@ -1,13 +1,13 @@
 //! The writer thread: pages in key order in, committed parts out.
 
 use super::page::{Page, RowAnomaly};
-use crate::{CommittedPart, Shared};
-use std::time::Instant;
 use crate::error::ExtractError;
 use crate::fields::LegacyRow;
 use crate::section::{ANOMALY_EXAMPLES, AnomalyExample, ExtractSection};
+use crate::{CommittedPart, Shared};
 use pancake_proto::PartWriter;
 use pancake_proto::part::PartSpec;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 pub(super) enum Msg<R> {
