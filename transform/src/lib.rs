@@ -27,6 +27,7 @@
 //! - `map`: step 2's concurrent loop: a reader, the workers and the thread
 //!   that commits in input order, each with its own state.
 //! - `part`: one input part in, its sorted event runs and its rejects out.
+//! - `told`: what a committed part tells the caller's [`Progress`].
 //! - `error`: [`TransformError`], worded for the person at the terminal.
 //!
 //! [`index`], [`rows`] and [`ids`] are public for the benches and tests
@@ -45,6 +46,7 @@ mod part;
 pub mod rows;
 mod scan;
 mod start;
+mod told;
 
 pub use error::TransformError;
 pub use pancake_proto::accounting::{TableAccount, TransformSection};

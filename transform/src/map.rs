@@ -14,6 +14,7 @@
 //! memory is a few chunks whatever the data set's size, and one big input
 //! part keeps every core busy.
 
+use crate::Progress;
 use crate::TransformOptions;
 use crate::error::TransformError;
 use crate::part::{
@@ -21,7 +22,7 @@ use crate::part::{
 };
 use crate::rows::{Context, Row};
 use crate::start::section_of;
-use crate::{CommittedPart, Progress};
+use crate::told::Told;
 use pancake_proto::{LegacyTable, Manifest, ManifestWriter, legacy};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -343,43 +344,6 @@ impl<'r, 'a> Committer<'r, 'a> {
             return Err(e);
         }
         Ok(self.committed)
-    }
-}
-
-/// What a committed input part tells the caller's [`Progress`]: each of
-/// its output parts, and its rejects per reason.
-struct Told {
-    parts: Vec<(u32, u64, u64, f64)>,
-    rejects: BTreeMap<String, u64>,
-}
-
-impl Told {
-    fn of(output: &PartOutput) -> Told {
-        let parts = output
-            .events
-            .iter()
-            .zip(&output.seconds)
-            .map(|(e, s)| (e.number, e.records, e.bytes, *s))
-            .collect();
-        Told {
-            parts,
-            rejects: output.account.rejects.clone(),
-        }
-    }
-
-    fn tell(self, table: &str, progress: &dyn Progress) {
-        for (part, events, bytes, seconds) in self.parts {
-            progress.part_committed(&CommittedPart {
-                table,
-                part,
-                events,
-                bytes,
-                seconds,
-            });
-        }
-        if self.rejects.values().any(|n| *n > 0) {
-            progress.rows_rejected(table, &self.rejects);
-        }
     }
 }
 
