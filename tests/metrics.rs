@@ -1,7 +1,8 @@
 //! `--metrics-addr` as Prometheus sees it: `/metrics` scraped during a
 //! `pancake load postgres` and once more at its end, parsed by
 //! prometheus_client (Python, `tests/clients/parse_metrics.py`), and the
-//! counters at the end equal the load's summary, module by module.
+//! counters at the end equal the load's summary, module by module; and
+//! with stderr not a terminal, progress lines take the bars' place.
 //!
 //! The parser is installed by `scripts/services.sh` into the Python test
 //! clients' environment; without it the test fails saying so.
@@ -131,7 +132,7 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
     let mut child = command(&["load", "postgres", "--in", events.to_str().unwrap()])
         .args(["--db-prefix", &prefix, "--jobs", "1"])
         .args(["--metrics-addr", &addr, "--metrics-linger", "60"])
-        .args(["--log-format", "json"])
+        .args(["--log-format", "json", "--progress-every", "1"])
         .env("DATABASE_URL", database_url())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -205,6 +206,19 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
         bytes.values().all(|b| *b > 0) && bytes.len() == summary.len(),
         "{body}"
     );
+    // Off a terminal, progress lines stand in for the bars.
+    let progress: Vec<Value> = stderr
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["message"] == "progress")
+        .collect();
+    assert!(!progress.is_empty(), "no progress line in {stderr:?}");
+    for p in &progress {
+        assert_eq!(p["stage"], "load_postgres", "{p}");
+        for field in ["done", "expected", "rate", "eta_seconds"] {
+            assert!(p[field].is_u64(), "no {field} in {p}");
+        }
+    }
     // The scrape during the load saw it unfinished.
     let parts_during: u64 = per_module(&during, "pancake_parts_committed_total")
         .values()

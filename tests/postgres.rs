@@ -5,10 +5,12 @@
 
 mod common;
 
-use common::{command, database_url, kill_when, psql, succeeded, text, tiny_stream, wait_until};
+use common::{
+    command, database_url, kill_when, psql, succeeded, text, tiny_stream, wait_until, wait_within,
+};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The module databases' names after their prefix.
 fn modules() -> impl Iterator<Item = &'static str> {
@@ -159,18 +161,11 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
 }
 
 /// Waits for `child` up to a generous bound, so that a hang fails the test
-/// instead of the suite; kills it if it hangs.
-fn wait_bounded(mut child: std::process::Child, what: &str) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("{what} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+/// instead of the suite; kills it if it hangs. Its pipes are read as it
+/// runs: a log line per committed part fills a pipe nobody drains.
+#[track_caller]
+fn wait_bounded(child: std::process::Child) -> Output {
+    wait_within(child, Duration::from_secs(60))
 }
 
 #[test]
@@ -205,7 +200,7 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
         );
         assert!(!said.contains("duplicate key"), "{said}");
     }
-    succeeded(&wait_bounded(first, "the first load"));
+    succeeded(&wait_bounded(first));
     // The first load's result is whole: loading again has nothing to do.
     let said = succeeded(&load(&[]).output().unwrap());
     assert!(
@@ -244,8 +239,8 @@ fn seed_and_load_give_up_on_a_silent_server_after_the_connect_timeout() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     for (what, out) in [
-        ("seed", wait_bounded(seed, "seed")),
-        ("load", wait_bounded(load.spawn().unwrap(), "load postgres")),
+        ("seed", wait_bounded(seed)),
+        ("load", wait_bounded(load.spawn().unwrap())),
     ] {
         let said = text(&out.stderr);
         assert!(!out.status.success(), "{what}: {said}");

@@ -104,6 +104,9 @@ impl pancake_transform::Progress for Live {
         );
         stage::table_events(STAGE, part.table, part.events);
     }
+    fn input_committed(&self, table: &str, _rows: u64, bytes: u64) {
+        stage::bytes_read(STAGE, table, bytes);
+    }
     fn rows_rejected(&self, table: &str, rejects: &BTreeMap<String, u64>) {
         for (reason, n) in rejects {
             stage::rejected(STAGE, table, reason, *n);

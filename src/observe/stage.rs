@@ -5,8 +5,8 @@
 //! redacted.
 
 use super::metrics::{
-    BYTES_WRITTEN, EVENTS_DONE, EVENTS_EXPECTED, MESSAGES_PUBLISHED, PARTS_COMMITTED, REJECTS,
-    RETRIES, ROWS_DONE, ROWS_EXPECTED, UNCONFIRMED,
+    BYTES_READ, BYTES_WRITTEN, EVENTS_DONE, EVENTS_EXPECTED, MESSAGES_PUBLISHED, PARTS_COMMITTED,
+    REJECTS, RETRIES, ROWS_DONE, ROWS_EXPECTED, UNCONFIRMED,
 };
 use metrics::{counter, gauge};
 
@@ -112,6 +112,11 @@ pub fn module_part_committed(stage: &'static str, module: &'static str, p: &Part
     counter!(EVENTS_DONE, "stage" => stage, "module" => module).increment(p.records);
     counter!(ROWS_DONE, "stage" => stage, "module" => module).increment(rows);
     counter!(BYTES_WRITTEN, "stage" => stage, "module" => module).increment(p.bytes);
+}
+
+/// Bytes of `table`'s input read (a whole input part's file).
+pub fn bytes_read(stage: &'static str, table: &str, bytes: u64) {
+    counter!(BYTES_READ, "stage" => stage, "table" => table.to_owned()).increment(bytes);
 }
 
 /// Something is tried again: `what` (a table, a broker's address) after

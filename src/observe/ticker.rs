@@ -8,21 +8,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A bar being watched, and the stage that made it.
-struct Watched {
-    stage: &'static str,
-    bar: WeakProgressBar,
-}
-
-static BARS: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
+/// The bars being watched. Stages run one after another, so a live bar
+/// belongs to the stage last started.
+static BARS: Mutex<Vec<WeakProgressBar>> = Mutex::new(Vec::new());
 static STAGE: Mutex<&'static str> = Mutex::new("pancake");
 static STOP: AtomicBool = AtomicBool::new(false);
 
-fn bars() -> MutexGuard<'static, Vec<Watched>> {
+fn bars() -> MutexGuard<'static, Vec<WeakProgressBar>> {
     BARS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The stage now running: bars made from now on belong to it.
+/// The stage now running: the live bars are its own.
 pub fn set_stage(stage: &'static str) {
     *STAGE.lock().unwrap_or_else(|e| e.into_inner()) = stage;
 }
@@ -34,13 +30,9 @@ pub fn stage() -> &'static str {
 
 /// Watches `bar` (every bar of [`crate::progress::bar`] is).
 pub fn watch(bar: &ProgressBar) {
-    let stage = *STAGE.lock().unwrap_or_else(|e| e.into_inner());
     let mut bars = bars();
-    bars.retain(|w| w.bar.upgrade().is_some());
-    bars.push(Watched {
-        stage,
-        bar: bar.downgrade(),
-    });
+    bars.retain(|w| w.upgrade().is_some());
+    bars.push(bar.downgrade());
 }
 
 /// Runs `f` with the bars drawn on the terminal cleared, then draws them
@@ -48,7 +40,7 @@ pub fn watch(bar: &ProgressBar) {
 pub fn with_bars_suspended(f: impl FnOnce()) {
     let live = bars()
         .iter()
-        .filter_map(|w| w.bar.upgrade())
+        .filter_map(|w| w.upgrade())
         .find(|b| !b.is_hidden() && !b.is_finished());
     match live {
         Some(bar) => bar.suspend(f),
@@ -87,25 +79,24 @@ pub fn stop() {
 
 /// Per live bar: the rate gauge, and a line when `log`.
 fn tick(log: bool) {
-    let live: Vec<(&'static str, ProgressBar)> = bars()
+    let live: Vec<ProgressBar> = bars()
         .iter()
-        .filter_map(|w| Some((w.stage, w.bar.upgrade()?)))
-        .filter(|(_, b)| !b.is_finished())
+        .filter_map(WeakProgressBar::upgrade)
+        .filter(|b| !b.is_finished())
         .collect();
-    let mut rates: Vec<(&'static str, f64)> = Vec::new();
-    for (stage, bar) in live {
-        let rate = bar.per_sec();
-        match rates.iter_mut().find(|(s, _)| *s == stage) {
-            Some((_, r)) => *r += rate,
-            None => rates.push((stage, rate)),
-        }
+    if live.is_empty() {
+        return;
+    }
+    let stage = stage();
+    let mut rate = 0.0;
+    for bar in live {
+        let per_sec = bar.per_sec();
+        rate += per_sec;
         if log {
-            progress_line(stage, &bar, rate);
+            progress_line(stage, &bar, per_sec);
         }
     }
-    for (stage, rate) in rates {
-        super::metrics::rate(stage, rate);
-    }
+    super::metrics::rate(stage, rate);
 }
 
 /// `progress stage=transform what="transforming" done=.. expected=.. rate=.. eta_seconds=..`.

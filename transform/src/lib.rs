@@ -120,6 +120,9 @@ pub trait Progress: Sync {
     /// An output part (a sorted run of events) is committed to the
     /// manifest; called once per part, in commit order.
     fn part_committed(&self, _part: &CommittedPart) {}
+    /// An input part of `table` is committed: its `rows`, and `bytes`, the
+    /// size of its file.
+    fn input_committed(&self, _table: &str, _rows: u64, _bytes: u64) {}
     /// An input part of `table` is committed with rows rejected: how many
     /// per reason name (only reasons with rows).
     fn rows_rejected(&self, _table: &str, _rejects: &std::collections::BTreeMap<String, u64>) {}

@@ -301,7 +301,8 @@ impl<'r, 'a> Committer<'r, 'a> {
                 committed.rows += output.account.rows;
                 committed.events += output.account.events_total();
                 let files = output.files.clone();
-                let told = Told::of(&output);
+                let input = std::fs::metadata(run.io.input.join(&jobs[next].1.file));
+                let told = Told::of(&output, input.map_or(0, |m| m.len()));
                 commit(run.writer, table, output)
                     .inspect_err(|_| {
                         for f in files {

@@ -9,12 +9,15 @@ use std::collections::BTreeMap;
 /// What a committed input part tells the caller's [`Progress`]: each of
 /// its output parts, and its rejects per reason.
 pub struct Told {
+    input_bytes: u64,
+    rows: u64,
     parts: Vec<(u32, u64, u64, f64)>,
     rejects: BTreeMap<String, u64>,
 }
 
 impl Told {
-    pub fn of(output: &PartOutput) -> Told {
+    /// `input_bytes`: the size of the input part's file.
+    pub fn of(output: &PartOutput, input_bytes: u64) -> Told {
         let parts = output
             .events
             .iter()
@@ -22,12 +25,15 @@ impl Told {
             .map(|(e, s)| (e.number, e.records, e.bytes, *s))
             .collect();
         Told {
+            input_bytes,
+            rows: output.account.rows,
             parts,
             rejects: output.account.rejects.clone(),
         }
     }
 
     pub fn tell(self, table: &str, progress: &dyn Progress) {
+        progress.input_committed(table, self.rows, self.input_bytes);
         for (part, events, bytes, seconds) in self.parts {
             progress.part_committed(&CommittedPart {
                 table,
