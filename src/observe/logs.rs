@@ -11,9 +11,11 @@ use tracing_subscriber::fmt::MakeWriter;
 /// `pancake=debug,warn`, ...).
 pub const FILTER_VAR: &str = "PANCAKE_LOG";
 
-/// Without `PANCAKE_LOG`: pancake's own events from info up, the
-/// libraries' (sqlx's notices, lapin, tiberius) only from warn up.
-pub const DEFAULT_FILTER: &str = "info,sqlx=warn,lapin=warn,tiberius=warn";
+/// Without `PANCAKE_LOG`: pancake's own events from info up, sqlx's
+/// (server notices) and tiberius's only from warn up, lapin's only errors
+/// (it warns of every unroutable message, printing the message whole,
+/// personal data included; the load counts them and says so once).
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,lapin=error,tiberius=warn";
 
 /// How log lines look.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
