@@ -35,6 +35,7 @@ pub mod payload;
 pub mod project;
 mod report;
 mod schema;
+pub mod standing;
 pub mod server;
 mod url;
 mod write;
