@@ -6,7 +6,7 @@
 mod common;
 
 use common::rabbit::{amqp_url, delete_topology_at, unique};
-use common::{block_on, command, kill_when, output_within, psql, text};
+use common::{block_on, command, database_url, kill_when, output_within, psql, text};
 use pancake_tds_test_server::{Server, ServerConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,13 +47,18 @@ fn config_from_example(dir: &Path, prefix: &str, exchange: &str) -> PathBuf {
 }
 
 /// `pancake run --config FILE` with the test server's URL in the variable
-/// the file names.
+/// the file names, and the local services' in DATABASE_URL and AMQP_URL.
 fn run(config: &Path, port: u16, extra: &[&str]) -> Command {
     let mut c = command(&["run", "--config", config.to_str().unwrap()]);
-    c.args(extra).env(
-        "RUN_TEST_MSSQL_URL",
-        format!("mssql://pancake:{PASSWORD}@127.0.0.1:{port}/legacy?encrypt=false&connect_timeout=5"),
-    );
+    c.args(extra)
+        .env(
+            "RUN_TEST_MSSQL_URL",
+            format!(
+                "mssql://pancake:{PASSWORD}@127.0.0.1:{port}/legacy?encrypt=false&connect_timeout=5"
+            ),
+        )
+        .env("DATABASE_URL", database_url())
+        .env("AMQP_URL", amqp_url());
     c
 }
 
