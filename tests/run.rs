@@ -33,7 +33,10 @@ fn config_from_example(dir: &Path, prefix: &str, exchange: &str) -> PathBuf {
             "exchange = \"migration.events\"",
             format!("exchange = {exchange:?}"),
         ),
-        ("url_env = \"MSSQL_URL\"", "url_env = \"RUN_TEST_MSSQL_URL\"".into()),
+        (
+            "url_env = \"MSSQL_URL\"",
+            "url_env = \"RUN_TEST_MSSQL_URL\"".into(),
+        ),
         ("max_rows_per_sec = 50000", "max_rows_per_sec = 2000".into()),
         ("page_rows = 10000", "page_rows = 100".into()),
         ("part_records = 2000", "part_records = 300".into()),
@@ -66,7 +69,10 @@ fn drop_databases(prefix: &str) {
     for m in pancake_load::MODULES {
         psql(
             "postgres",
-            &format!("DROP DATABASE IF EXISTS \"{prefix}_{}\" WITH (FORCE)", m.name),
+            &format!(
+                "DROP DATABASE IF EXISTS \"{prefix}_{}\" WITH (FORCE)",
+                m.name
+            ),
         );
     }
 }
@@ -90,7 +96,10 @@ fn a_killed_migration_run_again_ends_balanced() {
     let config = config_from_example(&work, &prefix, &exchange);
 
     // Fresh: nothing done.
-    let fresh = output_within(&mut run(&config, port, &["--print"]), Duration::from_secs(60));
+    let fresh = output_within(
+        &mut run(&config, port, &["--print"]),
+        Duration::from_secs(60),
+    );
     let said = text(&fresh.stdout);
     assert!(fresh.status.success(), "{}", text(&fresh.stderr));
     assert_eq!(said.matches(": not started").count(), 4, "{said}");
@@ -104,7 +113,10 @@ fn a_killed_migration_run_again_ends_balanced() {
         "the run ended before it was killed",
         || manifest.exists(),
     );
-    let partly = output_within(&mut run(&config, port, &["--print"]), Duration::from_secs(60));
+    let partly = output_within(
+        &mut run(&config, port, &["--print"]),
+        Duration::from_secs(60),
+    );
     let said = text(&partly.stdout);
     assert!(said.contains("1. extract $RUN_TEST_MSSQL_URL"), "{said}");
     assert!(said.contains("partly done"), "{said}");
@@ -118,6 +130,7 @@ fn a_killed_migration_run_again_ends_balanced() {
     let said = text(&out.stdout);
     let result = std::panic::catch_unwind(|| {
         assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
+        assert!(said.contains("continuing an earlier run"), "{said}");
         assert!(said.contains("every table and target balances"), "{said}");
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -129,7 +142,10 @@ fn a_killed_migration_run_again_ends_balanced() {
             assert_eq!(t["source_rows"], t["dump_rows"], "{t}");
             assert_eq!(t["dump_rows"], t["rows_read"], "{t}");
             let (with, rejected) = (t["rows_with_events"].as_u64(), t["rejected"].as_u64());
-            assert_eq!(t["rows_read"].as_u64(), Some(with.unwrap() + rejected.unwrap()));
+            assert_eq!(
+                t["rows_read"].as_u64(),
+                Some(with.unwrap() + rejected.unwrap())
+            );
             assert!(t["dump_rows"].as_u64().unwrap() > 0, "{t}");
             events += t["events"].as_u64().unwrap();
         }
@@ -146,7 +162,10 @@ fn a_killed_migration_run_again_ends_balanced() {
 
         // Finished: --print says every stage is done, and a third run has
         // nothing to do and balances again.
-        let done = output_within(&mut run(&config, port, &["--print"]), Duration::from_secs(60));
+        let done = output_within(
+            &mut run(&config, port, &["--print"]),
+            Duration::from_secs(60),
+        );
         let said = text(&done.stdout);
         assert_eq!(said.matches(": done (").count(), 4, "{said}");
         let again = output_within(&mut run(&config, port, &[]), Duration::from_secs(120));
@@ -154,6 +173,24 @@ fn a_killed_migration_run_again_ends_balanced() {
         assert!(again.status.success(), "{said}\n{}", text(&again.stderr));
         assert!(said.contains("nothing to do"), "{said}");
         assert!(said.contains("every table and target balances"), "{said}");
+
+        // A stream whose accounting lost a row does not balance: the run
+        // fails and names the table.
+        let stream = work.join("events/manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stream).unwrap()).unwrap();
+        let members = &mut manifest["transform"]["tables"]["members"];
+        let with = members["rows_with_events"].as_u64().unwrap();
+        members["rows_with_events"] = (with - 1).into();
+        std::fs::write(&stream, manifest.to_string()).unwrap();
+        let off = output_within(&mut run(&config, port, &[]), Duration::from_secs(120));
+        let (said, err) = (text(&off.stdout), text(&off.stderr));
+        assert!(!off.status.success(), "{said}");
+        assert!(said.contains("does NOT balance"), "{said}\n{err}");
+        assert!(
+            err.contains("does not balance: members:") && err.contains("became events"),
+            "{err}"
+        );
     });
     drop_databases(&prefix);
     block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
@@ -210,7 +247,10 @@ fn a_bad_value_is_refused_with_file_line_and_key() {
         assert!(err.contains(&format!("line {line}")), "{err}");
         assert!(err.contains(key), "{err}");
     }
-    let body = GOOD.replace("folder = \"e\"", "folder = \"e\"\nsite_start = \"yesterday\"");
+    let body = GOOD.replace(
+        "folder = \"e\"",
+        "folder = \"e\"\nsite_start = \"yesterday\"",
+    );
     let (err, _) = refused(&body);
     assert!(err.contains("line 10"), "{err}");
     assert!(err.contains("transform.site_start"), "{err}");
@@ -223,10 +263,7 @@ fn a_password_in_the_file_is_refused() {
         "postgres://postgres:hunter2@127.0.0.1:5432/postgres",
         "postgres://postgres@127.0.0.1/postgres?password=hunter2",
     ] {
-        let body = GOOD.replace(
-            "url_env = \"DATABASE_URL\"",
-            &format!("url = \"{url}\""),
-        );
+        let body = GOOD.replace("url_env = \"DATABASE_URL\"", &format!("url = \"{url}\""));
         let (err, path) = refused(&body);
         assert!(err.contains(&path.display().to_string()), "{err}");
         assert!(err.contains("[postgres] url holds a password"), "{err}");

@@ -93,7 +93,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let mut options = TransformOptions::new(args.input.clone(), args.out.clone().unwrap_or_default());
+    let mut options =
+        TransformOptions::new(args.input.clone(), args.out.clone().unwrap_or_default());
     options.threads = args.threads;
     options.part_events = args.part_records;
     options.site_start = site_start(&args.site_start).context("--site-start")?;

@@ -35,8 +35,8 @@ pub mod payload;
 pub mod project;
 mod report;
 mod schema;
-pub mod standing;
 pub mod server;
+pub mod standing;
 mod url;
 mod write;
 

@@ -69,9 +69,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         plan.dump(),
         plan.events(),
         loaded.as_deref(),
-        rabbitmq
-            .as_ref()
-            .map(|r| (r.exchange.as_str(), checkpoint.as_ref().and_then(|c| c.as_ref()))),
+        rabbitmq.as_ref().map(|r| {
+            (
+                r.exchange.as_str(),
+                checkpoint.as_ref().and_then(|c| c.as_ref()),
+            )
+        }),
     )?;
     reconcile::print(&report);
     if let Some(path) = &args.report_json {

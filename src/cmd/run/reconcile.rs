@@ -89,12 +89,15 @@ pub fn reconcile(
     postgres: Option<&[Loaded]>,
     rabbitmq: Option<(&str, Option<&Checkpoint>)>,
 ) -> anyhow::Result<Reconciliation> {
-    let dump_manifest = Manifest::load(dump).with_context(|| format!("reading {}", dump.display()))?;
+    let dump_manifest =
+        Manifest::load(dump).with_context(|| format!("reading {}", dump.display()))?;
     let extract = ExtractSection::of(&dump_manifest);
-    let stream =
-        Manifest::load(events).with_context(|| format!("reading {}", events.display()))?;
+    let stream = Manifest::load(events).with_context(|| format!("reading {}", events.display()))?;
     let Some(Ok(accounting)) = TransformSection::of(&stream) else {
-        bail!("{} holds no readable transform accounting", events.display());
+        bail!(
+            "{} holds no readable transform accounting",
+            events.display()
+        );
     };
     let mut problems = Vec::new();
     let mut tables = Vec::new();
@@ -207,7 +210,12 @@ fn module_events(module: &str, account: &TableAccount) -> u64 {
 }
 
 /// Rules 1 to 3 for one table.
-fn check_table(line: &TableLine, account: &TableAccount, stream: &Manifest, problems: &mut Vec<String>) {
+fn check_table(
+    line: &TableLine,
+    account: &TableAccount,
+    stream: &Manifest,
+    problems: &mut Vec<String>,
+) {
     let t = &line.table;
     match line.source_rows {
         Some(n) if n != line.dump_rows => problems.push(format!(
@@ -258,7 +266,10 @@ pub fn print(r: &Reconciliation) {
     }
     println!();
     for t in &r.tables {
-        let ok = r.problems.iter().all(|p| !p.starts_with(&format!("{}:", t.table)));
+        let ok = r
+            .problems
+            .iter()
+            .all(|p| !p.starts_with(&format!("{}:", t.table)));
         print!(
             "{:<15} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
             t.table,

@@ -137,7 +137,9 @@ fn postgres_state(options: &PgOptions, stream: Option<&Manifest>) -> String {
         Err(e) => return format!("cannot tell: {e:#}"),
     };
     let parts: u64 = stream.map_or(0, |s| s.tables.iter().map(|t| t.parts.len() as u64).sum());
-    let finished = loaded.iter().filter(|m| m.finished && m.this_stream == Some(true));
+    let finished = loaded
+        .iter()
+        .filter(|m| m.finished && m.this_stream == Some(true));
     if stream.is_some_and(|s| s.complete) && finished.count() == loaded.len() {
         return format!("done ({} modules, {parts} parts each)", loaded.len());
     }
