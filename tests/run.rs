@@ -255,6 +255,12 @@ fn a_bad_value_is_refused_with_file_line_and_key() {
     assert!(err.contains("line 10"), "{err}");
     assert!(err.contains("transform.site_start"), "{err}");
     assert!(err.contains("not a date"), "{err}");
+    // A section left out is named too.
+    let (err, path) = refused(&GOOD.replace("[dump]\nfolder = \"d\"\n", ""));
+    assert!(
+        err.contains(&format!("{}: missing field `dump`", path.display())),
+        "{err}"
+    );
 }
 
 #[test]

@@ -185,8 +185,8 @@ impl Migration {
 
     /// Parses `text`, read from `path` (for the messages).
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Migration> {
-        let migration: Migration =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!(located(&e, text, path)))?;
+        let migration: Migration = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!(super::toml_error::located(&e, text, path)))?;
         migration.check(path)?;
         Ok(migration)
     }
@@ -283,48 +283,28 @@ pub fn holds_password(url: &str) -> bool {
     }
 }
 
-/// A TOML error as `FILE, line N, key K: message`.
-fn located(e: &toml::de::Error, text: &str, path: &Path) -> String {
-    let message = e.message().trim();
-    let Some(span) = e.span() else {
-        return format!("{}: {message}", path.display());
-    };
-    let start = span.start.min(text.len());
-    let line = text[..start].matches('\n').count() + 1;
-    let line_text = text.lines().nth(line - 1).unwrap_or("");
-    let key = key_at(text, line, line_text, message);
-    format!(
-        "{}, line {line}, key {key}: {message}\n  {line} | {}",
-        path.display(),
-        line_text.trim_end()
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::holds_password;
 
-/// The dotted key an error points at: the section header above `line`
-/// and the key on it (or the unknown field the message names).
-fn key_at(text: &str, line: usize, line_text: &str, message: &str) -> String {
-    let section = text
-        .lines()
-        .take(line)
-        .filter_map(|l| {
-            let l = l.trim();
-            (l.starts_with('[') && !l.starts_with("[["))
-                .then(|| l.trim_matches(['[', ']']).trim().to_owned())
-        })
-        .last();
-    let name = message
-        .strip_prefix("unknown field `")
-        .and_then(|m| m.split('`').next())
-        .map(str::to_owned)
-        .or_else(|| {
-            line_text
-                .split_once('=')
-                .map(|(k, _)| k.trim().trim_matches('"').to_owned())
-        });
-    match (section, name) {
-        (Some(s), Some(n)) if !line_text.trim_start().starts_with('[') => format!("{s}.{n}"),
-        (Some(s), _) => s,
-        (None, Some(n)) => n,
-        (None, None) => "(top level)".into(),
+    #[test]
+    fn passwords_are_found_in_every_form() {
+        for url in [
+            "postgres://u:pw@h/db",
+            "amqp://guest:guest@127.0.0.1:5672/%2f",
+            "postgres://u@h/db?sslmode=require&password=pw",
+            "Server=tcp:h,1433;User Id=sa;Password=pw",
+            "server=h;uid=sa;pwd=pw",
+        ] {
+            assert!(holds_password(url), "{url}");
+        }
+        for url in [
+            "postgres://u@h:5432/db",
+            "mssql://sa@h:1433/legacy?encrypt=true",
+            "Server=tcp:h,1433;User Id=sa;Encrypt=True",
+            "postgres://h/db?passwordless=1",
+        ] {
+            assert!(!holds_password(url), "{url}");
+        }
     }
 }

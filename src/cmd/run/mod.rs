@@ -8,6 +8,7 @@ pub mod config;
 pub mod plan;
 pub mod reconcile;
 pub mod status;
+mod toml_error;
 
 use anyhow::Context;
 use plan::Plan;

@@ -98,6 +98,8 @@ impl Plan {
             options.prefix = prefix.clone();
         }
         options.jobs = pg.jobs as usize;
+        // Unknown modules and bad URLs now, not after the extract.
+        pancake_load::postgres::targets(&options).context("[postgres]")?;
         Ok(Some(options))
     }
 
@@ -115,6 +117,7 @@ impl Plan {
         }
         options.stream = r.mode == RabbitMode::Stream;
         options.batch = r.batch as usize;
+        pancake_load::rabbitmq::LoadTarget::of(&options).context("[rabbitmq]")?;
         Ok(Some(options))
     }
 }
