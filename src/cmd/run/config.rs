@@ -170,8 +170,8 @@ fn level_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
 
 fn date_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let s = String::deserialize(d)?;
-    chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a date like 2000-01-01")))?;
+    crate::cmd::transform::site_start(&s)
+        .map_err(|e| serde::de::Error::custom(format!("{e:#}")))?;
     Ok(Some(s))
 }
 
