@@ -73,17 +73,22 @@ impl postgres::Progress for Bars {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let options = args.target.options(args.input.clone());
+    load_showing_progress(&args.target.options(args.input.clone()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the load with a bar per module and prints its summary.
+pub fn load_showing_progress(options: &postgres::PgOptions) -> anyhow::Result<PgReport> {
     // The error already names --database-url.
     let shown = postgres::server::Server::parse(&options.database_url)?.shown;
-    eprintln!("loading {} into {shown}", args.input.display());
+    eprintln!("loading {} into {shown}", options.input.display());
     let runtime = runtime()?;
     let bars = Arc::new(Bars::new(MultiProgress::new()));
-    let result = runtime.block_on(postgres::load(&options, bars.clone()));
+    let result = runtime.block_on(postgres::load(options, bars.clone()));
     bars.clear();
-    let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    let report = result.with_context(|| format!("loading {}", options.input.display()))?;
     print_summary(&report);
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 /// A module's tables with their rows: `members 1,234, blocks 56`.
