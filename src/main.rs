@@ -30,6 +30,7 @@ enum Command {
     Bench(cmd::bench::Args),
     Verify(cmd::verify::Args),
     Inspect(cmd::inspect::Args),
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Run(args) => cmd::run::run(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -227,7 +227,7 @@ fn extract_is_beside_the_server_alone(stage: &serde_json::Value) {
         assert!(rate > 0.0 && rate.is_finite(), "{stage}");
     }
     assert!(
-        stage["note"].as_str().unwrap().contains("2 connection(s)"),
+        stage["note"].as_str().unwrap().contains("1 connection(s)"),
         "{stage}"
     );
 }

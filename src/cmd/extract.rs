@@ -92,10 +92,7 @@ enum IsolationArg {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mapping = match &args.mapping {
-        Some(path) => Mapping::from_file(path)?,
-        None => Mapping::default(),
-    };
+    let mapping = mapping(args.mapping.as_deref())?;
     if args.print_mapping {
         print!("{}", mapping.to_toml());
         return Ok(ExitCode::SUCCESS);
@@ -105,23 +102,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "no server to extract from: give --mssql-url or set MSSQL_URL, as a URL (mssql://USER:PASSWORD@HOST:1433/DB) or an ADO.NET connection string (see pancake extract --help)"
         );
     };
-    let source = Source::parse(url).context("--mssql-url")?;
-    for note in source.notes() {
-        tracing::info!(stage = STAGE, note = %note, "note");
-    }
+    let source = source(url).context("--mssql-url")?;
     let out = args.out.clone().unwrap_or_default();
-    let mut tables = Vec::new();
-    for name in &args.tables {
-        let Some(t) = LegacyTable::from_name(&name.trim().to_ascii_lowercase()) else {
-            bail!(
-                "--tables: unknown table {name:?}; choose from: {}",
-                LegacyTable::ALL.map(|t| t.name()).join(", ")
-            );
-        };
-        tables.push(t);
-    }
-    let mut options = ExtractOptions::new(source, out.clone());
-    options.tables = tables;
+    let mut options = ExtractOptions::new(source, out);
+    options.tables = tables(&args.tables).context("--tables")?;
     options.mapping = mapping;
     options.page_rows = args.page_rows;
     options.write = args.write.options();
@@ -134,7 +118,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.query_timeout = Duration::from_secs(args.query_timeout);
     options.retries = args.retries;
     options.force = args.force;
+    extract_showing_progress(options)?;
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The mapping file, or the design's schema without one.
+pub fn mapping(path: Option<&std::path::Path>) -> anyhow::Result<Mapping> {
+    Ok(match path {
+        Some(path) => Mapping::from_file(path)?,
+        None => Mapping::default(),
+    })
+}
+
+/// The server, its notes logged.
+pub fn source(url: &str) -> anyhow::Result<Source> {
+    let source = Source::parse(url)?;
+    for note in source.notes() {
+        tracing::info!(stage = STAGE, note = %note, "note");
+    }
+    Ok(source)
+}
+
+/// Dump table names (any case) as tables.
+pub fn tables(names: &[String]) -> anyhow::Result<Vec<LegacyTable>> {
+    let mut tables = Vec::new();
+    for name in names {
+        let Some(t) = LegacyTable::from_name(&name.trim().to_ascii_lowercase()) else {
+            bail!(
+                "unknown table {name:?}; choose from: {}",
+                LegacyTable::ALL.map(|t| t.name()).join(", ")
+            );
+        };
+        tables.push(t);
+    }
+    Ok(tables)
+}
+
+/// Runs the extract with a bar per table and prints its summary.
+pub fn extract_showing_progress(options: ExtractOptions) -> anyhow::Result<ExtractReport> {
+    let out = options.out.clone();
     let source_name = options.source.redacted();
     stage::started(STAGE, &source_name.to_string(), &out.display().to_string());
     let bars = Arc::new(Bars::new());
@@ -149,7 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report.elapsed.as_secs_f64(),
     );
     print_summary(&report, &out);
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 /// One bar per table.

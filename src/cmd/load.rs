@@ -6,7 +6,7 @@ use crate::observe::stage;
 use crate::progress;
 use anyhow::Context;
 use indicatif::ProgressBar;
-use pancake_load::rabbitmq::{self, AmqpTarget, RabbitOptions};
+use pancake_load::rabbitmq::{self, AmqpTarget, RabbitOptions, RabbitReport};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -148,7 +148,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
-    let target = AmqpTarget::parse(&args.broker.amqp_url)?;
     let mut options = RabbitOptions::new(args.input.clone(), args.broker.amqp_url.clone());
     options.exchange = args.exchange;
     options.declare_queues = args.declare_queues;
@@ -161,10 +160,17 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     options.reconnects = args.reconnects;
     options.connect_timeout = Duration::from_secs(args.connect_timeout);
     options.answer_timeout = Duration::from_secs(args.answer_timeout);
-    let load_target = rabbitmq::LoadTarget::of(&options)?;
+    publish_showing_progress(&options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the load with a bar and prints its summary.
+pub fn publish_showing_progress(options: &RabbitOptions) -> anyhow::Result<RabbitReport> {
+    let target = AmqpTarget::parse(&options.amqp_url)?;
+    let load_target = rabbitmq::LoadTarget::of(options)?;
     stage::started(
         STAGE,
-        &args.input.display().to_string(),
+        &options.input.display().to_string(),
         &format!(
             "{} (exchange {}, {})",
             target.redacted(),
@@ -174,9 +180,9 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     );
     let bar = Arc::new(Bar(progress::bar(0, "events"), AtomicU64::new(0)));
     let runtime = runtime()?;
-    let result = runtime.block_on(rabbitmq::load(&options, bar.clone()));
+    let result = runtime.block_on(rabbitmq::load(options, bar.clone()));
     bar.0.finish_and_clear();
-    let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    let report = result.with_context(|| format!("loading {}", options.input.display()))?;
     stage::ended(STAGE, report.events, "events", report.elapsed.as_secs_f64());
     for ignored in &report.ignored_checkpoints {
         println!(
@@ -188,10 +194,10 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
     if report.up_to_date {
         println!(
             "{} is already loaded into {load_target}: nothing to do (delete {} to load it again)",
-            args.input.display(),
+            options.input.display(),
             report.checkpoint.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(report);
     }
     if report.resumed_after > 0 {
         println!(
@@ -232,5 +238,5 @@ fn rabbit(args: RabbitArgs) -> anyhow::Result<ExitCode> {
             progress::count(report.unroutable)
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }

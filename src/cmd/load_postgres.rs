@@ -97,18 +97,23 @@ impl postgres::Progress for Bars {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let options = args.target.options(args.input.clone());
+    load_showing_progress(&args.target.options(args.input.clone()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the load with a bar per module and prints its summary.
+pub fn load_showing_progress(options: &postgres::PgOptions) -> anyhow::Result<PgReport> {
     // The error already names --database-url.
     let shown = postgres::server::Server::parse(&options.database_url)?.shown;
-    stage::started(STAGE, &args.input.display().to_string(), &shown);
+    stage::started(STAGE, &options.input.display().to_string(), &shown);
     let runtime = runtime()?;
     let bars = Arc::new(Bars::new(MultiProgress::new()));
-    let result = runtime.block_on(postgres::load(&options, bars.clone()));
+    let result = runtime.block_on(postgres::load(options, bars.clone()));
     bars.clear();
-    let report = result.with_context(|| format!("loading {}", args.input.display()))?;
+    let report = result.with_context(|| format!("loading {}", options.input.display()))?;
     log_end(&report);
     print_summary(&report);
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 /// The end line: the stream's events read.

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod inspect;
 pub mod load;
 pub mod load_postgres;
+pub mod run;
 pub mod seed;
 pub mod transform;
 pub mod verify;

@@ -143,27 +143,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let site_start = chrono::NaiveDate::parse_from_str(&args.site_start, "%Y-%m-%d")
-        .with_context(|| {
-            format!(
-                "--site-start {:?} is not a date like 2000-01-01",
-                args.site_start
-            )
-        })?
+    let mut options =
+        TransformOptions::new(args.input.clone(), args.out.clone().unwrap_or_default());
+    options.threads = args.threads;
+    options.part_events = args.part_records;
+    options.site_start = site_start(&args.site_start).context("--site-start")?;
+    options.write.level = args.compression_level;
+    options.force = args.force;
+    transform_showing_progress(&options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A date like 2000-01-01 as the Unix time of its midnight (UTC).
+pub fn site_start(date: &str) -> anyhow::Result<i64> {
+    Ok(chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .with_context(|| format!("{date:?} is not a date like 2000-01-01"))?
         .and_hms_opt(0, 0, 0)
         .expect("midnight exists")
         .and_utc()
-        .timestamp();
-    let out = args.out.clone().unwrap_or_default();
-    let mut options = TransformOptions::new(args.input.clone(), out.clone());
-    options.threads = args.threads;
-    options.part_events = args.part_records;
-    options.site_start = site_start;
-    options.write.level = args.compression_level;
-    options.force = args.force;
+        .timestamp())
+}
 
-    let live = Live::new(progress::bar(0, "rows"), &args.input, &out);
-    let result = transform(&options, &live);
+/// Runs the transform with a bar and prints its summary.
+pub fn transform_showing_progress(options: &TransformOptions) -> anyhow::Result<TransformReport> {
+    let live = Live::new(progress::bar(0, "rows"), &options.input, &options.out);
+    let result = transform(options, &live);
     live.bar.finish_and_clear();
     if let Ok(report) = &result {
         log_end(report);
@@ -171,12 +175,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = result.with_context(|| {
         format!(
             "transforming {} into {}",
-            args.input.display(),
-            out.display()
+            options.input.display(),
+            options.out.display()
         )
     })?;
-    print_summary(&report, &out);
-    Ok(ExitCode::SUCCESS)
+    print_summary(&report, &options.out);
+    Ok(report)
 }
 
 /// The reject summary per table and reason, and the end line.

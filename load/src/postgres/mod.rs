@@ -36,6 +36,7 @@ pub mod project;
 mod report;
 mod schema;
 pub mod server;
+pub mod standing;
 mod url;
 mod write;
 
