@@ -104,6 +104,20 @@ fn summary_line(line: &str) -> Option<(String, u64, u64, u64)> {
     Some((module, parts, events, rows))
 }
 
+/// The load and its databases: killed and dropped however the test ends.
+struct Load {
+    child: std::process::Child,
+    prefix: String,
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop_all(&self.prefix);
+    }
+}
+
 fn drop_all(prefix: &str) {
     for m in pancake_load::MODULES {
         psql(
@@ -129,7 +143,7 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = command(&["load", "postgres", "--in", events.to_str().unwrap()])
+    let child = command(&["load", "postgres", "--in", events.to_str().unwrap()])
         .args(["--db-prefix", &prefix, "--jobs", "1"])
         .args(["--metrics-addr", &addr, "--metrics-linger", "60"])
         .args(["--log-format", "json", "--progress-every", "1"])
@@ -138,6 +152,11 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut load = Load {
+        child,
+        prefix: prefix.clone(),
+    };
+    let child = &mut load.child;
     // stdout and stderr, line by line, as they come.
     let (tx, lines) = mpsc::channel::<(bool, String)>();
     let out = BufReader::new(child.stdout.take().unwrap());
@@ -183,9 +202,7 @@ fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
         }
     }
     let body = scrape(port).expect("the metrics stay up for --metrics-linger");
-    let _ = child.kill();
-    let _ = child.wait();
-    drop_all(&prefix);
+    drop(load);
     let last = parse(&body);
 
     let summary: Vec<_> = stdout.iter().filter_map(|l| summary_line(l)).collect();
