@@ -124,10 +124,12 @@ rabbitmq() {
   fi
 }
 
-# The Python clients' virtual environment; tds-test-server/tests/
-# python_client/mod.rs looks for it by the same rule.
+# The Python clients' virtual environment, one per checkout (so that two
+# checkouts pinning different versions never undo each other's install);
+# the tests find it through pancake_tds_test_server::python_clients(), by the
+# same rule.
 PYTHON_CLIENTS_REQUIREMENTS="$ROOT/tds-test-server/tests/clients/requirements.txt"
-PYTHON_CLIENTS="${PANCAKE_PYTHON_CLIENTS:-${XDG_CACHE_HOME:-$HOME/.cache}/pancake/python-clients}"
+PYTHON_CLIENTS="${PANCAKE_PYTHON_CLIENTS:-$ROOT/target/python-clients}"
 
 # Installed means: the environment's copy of the requirements equals the
 # pinned file (written only after a whole install).

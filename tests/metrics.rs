@@ -18,17 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The Python test clients' environment (the rule of scripts/services.sh).
+/// The Python test clients' environment (where scripts/services.sh installs them).
 fn python() -> PathBuf {
-    let env = std::env::var_os("PANCAKE_PYTHON_CLIENTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-                .expect("HOME or XDG_CACHE_HOME is set");
-            cache.join("pancake/python-clients")
-        });
+    let env = pancake_tds_test_server::python_clients();
     let python = env.join("bin/python");
     let imports = Command::new(&python)
         .args(["-c", "import prometheus_client.parser"])

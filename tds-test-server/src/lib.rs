@@ -210,6 +210,19 @@ fn readable_by_this_build(dir: &Path) -> bool {
         .all(|p| pancake_proto::PartReader::open(&dir.join(&p.file), &Default::default()).is_ok())
 }
 
+/// Where `scripts/services.sh` installs the pinned Python test clients
+/// (python-tds, prometheus_client): `$PANCAKE_PYTHON_CLIENTS`, or
+/// `target/python-clients` in this checkout, so that two checkouts pinning
+/// different versions never undo each other's install. For tests.
+#[doc(hidden)]
+pub fn python_clients() -> std::path::PathBuf {
+    std::env::var_os("PANCAKE_PYTHON_CLIENTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/python-clients")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

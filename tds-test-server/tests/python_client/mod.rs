@@ -1,7 +1,7 @@
 //! A SQL Server client that is not tiberius: python-tds (pytds), pinned in
 //! `tests/clients/requirements.txt` and installed by `scripts/services.sh`
-//! into a virtual environment of its own (`$PANCAKE_PYTHON_CLIENTS`, by
-//! default `pancake/python-clients` in the user's cache folder), running
+//! into a virtual environment of the checkout's
+//! (`pancake_tds_test_server::python_clients`), running
 //! `tests/clients/read_all.py` against a server. What it prints is parsed
 //! here; its format is in the script's docs.
 //!
@@ -17,16 +17,9 @@ fn requirements() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/requirements.txt")
 }
 
-/// Where `scripts/services.sh` installs them (the same rule as there).
+/// Where `scripts/services.sh` installs them.
 fn environment() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PANCAKE_PYTHON_CLIENTS") {
-        return dir.into();
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .expect("HOME or XDG_CACHE_HOME is set");
-    cache.join("pancake/python-clients")
+    pancake_tds_test_server::python_clients()
 }
 
 /// The environment's Python, once it is known to hold the pinned packages
