@@ -206,3 +206,59 @@ fn a_password_in_a_url_never_reaches_the_json_log() {
     );
     assert_eq!(with_message(&lines, "stage started").len(), 1, "{lines:?}");
 }
+
+#[test]
+fn a_failed_verify_in_json_keeps_stderr_one_object_per_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("dump");
+    pancake_ok(&[
+        "generate",
+        "--preset",
+        "tiny",
+        "--out",
+        dump.to_str().unwrap(),
+    ]);
+    // A part cut short, as a disk that filled up leaves it.
+    let manifest = pancake_proto::Manifest::load(&dump).unwrap();
+    let file = &manifest.table("members").unwrap().parts[0].file;
+    let path = dump.join(file);
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+
+    let out = pancake_json(&["verify", dump.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    let lines = json_lines(&stderr);
+    let bad: Vec<_> = lines.iter().filter(|l| l["kind"] == "bad").collect();
+    assert!(
+        bad.iter()
+            .any(|l| l["message"].as_str().unwrap().contains(file.as_str())),
+        "no line names {file}: {stderr}"
+    );
+    assert!(
+        bad.iter()
+            .all(|l| l["level"] == "ERROR" && l["stage"] == "verify")
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["kind"], "error", "{stderr}");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("failed verification"),
+        "{stderr}"
+    );
+
+    // The same run in text keeps its readable lines.
+    let out = command(&["verify", dump.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(stderr.lines().any(|l| l.starts_with("bad: ")), "{stderr}");
+    assert!(stderr.contains("error: "), "{stderr}");
+}

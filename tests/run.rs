@@ -1,16 +1,17 @@
 //! `pancake run --config` with the example migration file, pointed at a TDS
 //! test server started here and at the local PostgreSQL and RabbitMQ:
-//! killed part way and run again, it ends balanced; `--print` tells what is
+//! killed during the extract, run again and killed during the RabbitMQ
+//! load, and run once more, it ends balanced; `--print` tells what is
 //! done; a bad file is refused naming the file, the line and the key.
 
 mod common;
 
-use common::rabbit::{amqp_url, delete_topology_at, unique};
+use common::rabbit::{amqp_url, delete_topology_at, saved_events, unique};
 use common::{block_on, command, database_url, kill_when, output_within, psql, text};
 use pancake_tds_test_server::{Server, ServerConfig};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "pancake-test-password";
 
@@ -40,6 +41,16 @@ fn config_from_example(dir: &Path, prefix: &str, exchange: &str) -> PathBuf {
         ("max_rows_per_sec = 50000", "max_rows_per_sec = 2000".into()),
         ("page_rows = 10000", "page_rows = 100".into()),
         ("part_records = 2000", "part_records = 300".into()),
+        // Slow, small windows: checkpoints every 1000 events or so, to be
+        // killed between two.
+        (
+            "# confirm_window = 1000        # messages unconfirmed at most",
+            "confirm_window = 10".into(),
+        ),
+        (
+            "# max_events_per_sec = 20000   # spare the broker",
+            "max_events_per_sec = 1500".into(),
+        ),
     ] {
         assert!(text.contains(from), "the example has {from}");
         text = text.replace(from, &to);
@@ -77,6 +88,23 @@ fn drop_databases(prefix: &str) {
     }
 }
 
+/// The databases and the exchange of a run: dropped however the test ends.
+struct Cleanup {
+    prefix: String,
+    exchange: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        drop_databases(&self.prefix);
+        block_on(delete_topology_at(
+            &amqp_url(),
+            &self.exchange,
+            &self.prefix,
+        ));
+    }
+}
+
 #[test]
 fn a_killed_migration_run_again_ends_balanced() {
     let tmp = tempfile::tempdir().unwrap();
@@ -91,6 +119,10 @@ fn a_killed_migration_run_again_ends_balanced() {
     let port = server.addr().port();
     let prefix = format!("runcfg{}", std::process::id());
     let exchange = unique("run");
+    let _cleanup = Cleanup {
+        prefix: prefix.clone(),
+        exchange: exchange.clone(),
+    };
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     let config = config_from_example(&work, &prefix, &exchange);
@@ -121,6 +153,46 @@ fn a_killed_migration_run_again_ends_balanced() {
     assert!(said.contains("1. extract $RUN_TEST_MSSQL_URL"), "{said}");
     assert!(said.contains("partly done"), "{said}");
 
+    // Run again, killed while publishing to RabbitMQ: once a checkpoint
+    // is saved (renamed into place from its .json.tmp), after the extract, the transform and the PostgreSQL load
+    // finished.
+    let checkpoints = work.join("events/checkpoints");
+    let saved = || {
+        std::fs::read_dir(&checkpoints)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .any(|p| saved_events(&p) > 0)
+    };
+    let mut child = run(&config, port, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !saved() {
+        let running = child.try_wait().unwrap().is_none();
+        if !running || Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "no RabbitMQ checkpoint while the run ran (it ended: {})",
+                !running
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let partly = output_within(
+        &mut run(&config, port, &["--print"]),
+        Duration::from_secs(60),
+    );
+    let said = text(&partly.stdout);
+    assert_eq!(said.matches(": done (").count(), 3, "{said}");
+    assert!(said.contains("partly done"), "{said}");
+
     // Run again: it continues and balances.
     let report = work.join("report.json");
     let out = output_within(
@@ -128,9 +200,9 @@ fn a_killed_migration_run_again_ends_balanced() {
         Duration::from_secs(300),
     );
     let said = text(&out.stdout);
-    let result = std::panic::catch_unwind(|| {
+    {
         assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
-        assert!(said.contains("continuing an earlier run"), "{said}");
+        assert!(said.contains("continued after the checkpoint"), "{said}");
         assert!(said.contains("every table and target balances"), "{said}");
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -191,13 +263,8 @@ fn a_killed_migration_run_again_ends_balanced() {
             err.contains("does not balance: members:") && err.contains("became events"),
             "{err}"
         );
-    });
-    drop_databases(&prefix);
-    block_on(delete_topology_at(&amqp_url(), &exchange, &prefix));
-    drop(server);
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
     }
+    drop(server);
 }
 
 /// `pancake run --config FILE --print` on `body`; must fail, returns stderr.

@@ -2,8 +2,11 @@
 //! can fail.
 
 use crate::error::ExtractError;
+use crate::metered::Metered;
 use crate::source::{Encrypt, Source};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tiberius::Client;
 use tiberius::error::{Error as TdsError, IoErrorKind};
@@ -11,7 +14,32 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
-pub type Connection = Client<Compat<TcpStream>>;
+/// A logged-in session: tiberius's client (it derefs to it) and the bytes
+/// the server sent over it.
+pub struct Connection {
+    client: Client<Compat<Metered>>,
+    read: Arc<AtomicU64>,
+}
+
+impl Connection {
+    /// Bytes the server sent over this session so far, log-in included.
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+}
+
+impl std::ops::Deref for Connection {
+    type Target = Client<Compat<Metered>>;
+    fn deref(&self) -> &Self::Target {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.client
+    }
+}
 
 /// How each page is read: both take no long-held locks, because every page
 /// is its own short statement.
@@ -59,10 +87,12 @@ pub async fn connect(source: &Source, isolation: Isolation) -> Result<Connection
         if source.encrypt == Encrypt::Required {
             require_tls_offer(source, &address).await?;
         }
-        let tcp = open_tcp(source, &address).await?;
-        let mut client = Client::connect(source.tiberius_config(), tcp.compat_write())
+        let read = Arc::new(AtomicU64::new(0));
+        let tcp = Metered::new(open_tcp(source, &address).await?, read.clone());
+        let client = Client::connect(source.tiberius_config(), tcp.compat_write())
             .await
             .map_err(|e| login_error(e, source, &address))?;
+        let mut client = Connection { client, read };
         client
             .simple_query(isolation.statement())
             .await

@@ -40,6 +40,7 @@ mod connect;
 mod error;
 mod fields;
 mod mapping;
+mod metered;
 mod read;
 mod section;
 mod sessions;
@@ -124,6 +125,9 @@ pub trait Progress: Send + Sync + 'static {
     /// earlier runs already extracted.
     fn table_started(&self, _table: &str, _estimate: Option<u64>, _already: u64) {}
     fn rows(&self, _table: &str, _rows: u64) {}
+    /// Bytes the server sent for a page of `table` (as they came off the
+    /// wire), told with the page's rows.
+    fn bytes_read(&self, _table: &str, _bytes: u64) {}
     fn part_done(&self, _table: &str, _parts: u32) {}
     /// The same commit: the part, its rows and bytes, and the seconds
     /// from opening it to committing it.

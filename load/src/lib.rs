@@ -27,5 +27,5 @@ mod modules;
 pub mod postgres;
 pub mod rabbitmq;
 
-pub use merge::{EventHead, EventMerge, FramedEvent, MergeError, Position};
+pub use merge::{EventHead, EventMerge, FramedEvent, MergeError, PartRead, Position};
 pub use modules::{MODULES, ModuleSpec, consumers, prefixed};

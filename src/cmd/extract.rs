@@ -226,6 +226,9 @@ impl Progress for Bars {
             }
         });
     }
+    fn bytes_read(&self, table: &str, bytes: u64) {
+        stage::bytes_read(STAGE, table, bytes);
+    }
     fn part_done(&self, table: &str, parts: u32) {
         self.with(table, |b| b.set_message(format!("{table} (parts {parts})")));
     }

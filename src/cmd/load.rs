@@ -123,6 +123,9 @@ impl rabbitmq::Progress for Bar {
         self.0.inc(n);
         stage::events(STAGE, n);
     }
+    fn part_read(&self, table: &str, _part: u32, bytes: u64) {
+        stage::bytes_read(STAGE, table, bytes);
+    }
     fn messages(&self, published: u64, unconfirmed: u64) {
         let before = self.1.swap(published, Ordering::Relaxed);
         stage::messages(STAGE, published.saturating_sub(before), unconfirmed);

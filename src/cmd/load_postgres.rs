@@ -70,6 +70,9 @@ impl postgres::Progress for Bars {
             ));
         }
     }
+    fn part_read(&self, table: &str, _part: u32, bytes: u64) {
+        stage::bytes_read(STAGE, table, bytes);
+    }
     fn part_committed(&self, part: &LoadedPart) {
         stage::module_part_committed(
             STAGE,

@@ -1,5 +1,6 @@
 //! `pancake verify`: every part against its trailer and the manifest.
 
+use crate::observe::{Says, say};
 use crate::progress;
 use anyhow::Context;
 use pancake_proto::verify::verify_dump;
@@ -18,6 +19,9 @@ pub struct Args {
     dir: PathBuf,
 }
 
+/// The `stage` of its log lines.
+const STAGE: &str = "verify";
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let manifest = pancake_proto::Manifest::load(&args.dir)?;
@@ -35,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("verifying {}", args.dir.display()))?;
     bar.finish_and_clear();
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        say(Says::Warning, STAGE, "warning", &warning.to_string());
     }
     let dir = args.dir.display();
     if report.is_ok() {
@@ -73,12 +77,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &report.problems {
-        eprintln!("bad: {problem}");
+        say(Says::Error, STAGE, "bad", &problem.to_string());
     }
-    eprintln!(
-        "error: {dir} failed verification: {} problem(s) in {} parts checked; do not use it as it is: re-run the stage that wrote it",
+    let failed = format!(
+        "{dir} failed verification: {} problem(s) in {} parts checked; do not use it as it is: re-run the stage that wrote it",
         report.problems.len(),
         report.parts_checked,
     );
+    say(Says::Error, STAGE, "error", &failed);
     Ok(ExitCode::FAILURE)
 }

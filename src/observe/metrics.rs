@@ -26,7 +26,8 @@ pub const REJECTS: &str = "pancake_rejects_total";
 pub const PARTS_COMMITTED: &str = "pancake_parts_committed_total";
 /// Bytes written: part files, or COPY data sent to PostgreSQL.
 pub const BYTES_WRITTEN: &str = "pancake_bytes_written_total";
-/// Bytes of input parts read (transform).
+/// Bytes read: input part files (transform, loads) or the source server's
+/// answers (extract, as they came off the wire).
 pub const BYTES_READ: &str = "pancake_bytes_read_total";
 /// Retries: pages asked again, connections made again.
 pub const RETRIES: &str = "pancake_retries_total";
@@ -77,7 +78,11 @@ fn describe() {
         Unit::Bytes,
         "Bytes of parts written, or of COPY data sent."
     );
-    describe_counter!(BYTES_READ, Unit::Bytes, "Bytes of input parts read.");
+    describe_counter!(
+        BYTES_READ,
+        Unit::Bytes,
+        "Bytes of input parts read, or of the source server's answers."
+    );
     describe_counter!(RETRIES, Unit::Count, "Pages or connections tried again.");
     describe_counter!(
         MESSAGES_PUBLISHED,

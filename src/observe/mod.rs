@@ -12,7 +12,11 @@ pub mod stage;
 pub mod ticker;
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+/// The `--log-format` of this process, once [`start`] ran.
+static FORMAT: OnceLock<logs::Format> = OnceLock::new();
 
 /// The flags every subcommand takes.
 #[derive(clap::Args)]
@@ -52,6 +56,7 @@ pub struct Observing {
 /// `--metrics-addr`) and the ticker.
 pub fn start(args: &Args) -> anyhow::Result<Observing> {
     logs::install(args.log_format)?;
+    let _ = FORMAT.set(args.log_format);
     if let Some(addr) = args.metrics_addr {
         metrics::install(addr)?;
     }
@@ -71,5 +76,30 @@ impl Observing {
             tracing::debug!(seconds = self.linger.as_secs(), "metrics linger");
             std::thread::sleep(self.linger);
         }
+    }
+}
+
+/// How serious a line from [`say`] is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Says {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A line on stderr for the person at the terminal, `{prefix}: {message}`
+/// (`bench: load ...`, `warning: ...`, `bad: ...`): as it is with
+/// `--log-format text`, and with `json` one log event (its message, the
+/// stage, the prefix as `kind`) so that stderr stays one JSON object per
+/// line. Bars drawn at the time are suspended around it.
+pub fn say(level: Says, stage: &'static str, prefix: &'static str, message: &str) {
+    if FORMAT.get() == Some(&logs::Format::Json) {
+        match level {
+            Says::Info => tracing::info!(stage, kind = prefix, "{message}"),
+            Says::Warning => tracing::warn!(stage, kind = prefix, "{message}"),
+            Says::Error => tracing::error!(stage, kind = prefix, "{message}"),
+        }
+    } else {
+        ticker::with_bars_suspended(|| eprintln!("{prefix}: {message}"));
     }
 }

@@ -114,7 +114,8 @@ pub fn module_part_committed(stage: &'static str, module: &'static str, p: &Part
     counter!(BYTES_WRITTEN, "stage" => stage, "module" => module).increment(p.bytes);
 }
 
-/// Bytes of `table`'s input read (a whole input part's file).
+/// Bytes of `table`'s input read: a whole input part's file (transform,
+/// loads), or the server's answer to a page (extract).
 pub fn bytes_read(stage: &'static str, table: &str, bytes: u64) {
     counter!(BYTES_READ, "stage" => stage, "table" => table.to_owned()).increment(bytes);
 }

@@ -24,6 +24,8 @@ pub(super) struct RowAnomaly {
 pub(super) struct Page<R> {
     pub rows: Vec<R>,
     pub anomalies: Vec<RowAnomaly>,
+    /// Bytes of the server's answer, as they came off the wire.
+    pub bytes: u64,
 }
 
 /// Why a page could not be read.
@@ -142,6 +144,7 @@ async fn fetch_page<R: LegacyRow>(
     page_rows: u32,
 ) -> Result<Page<R>, PageFailure> {
     let fail = |e: TdsError| page_failure(e, plan, source);
+    let before = client.bytes_read();
     let mut stream = client
         .query(sql, &[&i64::from(page_rows), &after, &upper])
         .await
@@ -150,12 +153,15 @@ async fn fetch_page<R: LegacyRow>(
     let mut page = Page {
         rows: Vec::with_capacity(page_rows as usize),
         anomalies: Vec::new(),
+        bytes: 0,
     };
     while let Some(row) = stream.try_next().await.map_err(fail)? {
         let record =
             row_to_record::<R>(plan, row, &mut page.anomalies).map_err(PageFailure::Fatal)?;
         page.rows.push(record);
     }
+    drop(stream);
+    page.bytes = client.bytes_read().saturating_sub(before);
     Ok(page)
 }
 

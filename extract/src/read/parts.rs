@@ -43,6 +43,7 @@ pub(super) fn write_parts<R: LegacyRow>(
         };
         pending.extend(page.anomalies);
         let n = page.rows.len() as u64;
+        let bytes = page.bytes;
         for record in page.rows {
             let key = record.key();
             if let Some(w) = &part
@@ -68,6 +69,7 @@ pub(super) fn write_parts<R: LegacyRow>(
             last_key = key;
         }
         shared.progress.rows(table, n);
+        shared.progress.bytes_read(table, bytes);
     }
     // The reader hung up without End: it failed. The unfinished part is
     // dropped (its .tmp removed); committed parts stand.

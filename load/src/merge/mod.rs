@@ -115,7 +115,19 @@ pub struct EventMerge {
     open: usize,
     max_open: usize,
     total: u64,
+    /// Runs read to their trailer since [`EventMerge::take_parts_read`]
+    /// last took them.
+    read: Vec<usize>,
     done: bool,
+}
+
+/// A part of the stream the merge read to its trailer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRead<'a> {
+    pub table: &'a str,
+    pub part: u32,
+    /// The size of its file.
+    pub bytes: u64,
 }
 
 impl std::fmt::Debug for EventMerge {
@@ -164,6 +176,7 @@ impl EventMerge {
             current_run: 0,
             open: 0,
             max_open: 0,
+            read: Vec::new(),
             done: false,
         })
     }
@@ -250,6 +263,18 @@ impl EventMerge {
         self.max_open
     }
 
+    /// The parts read to their trailer (and checked) since the last call,
+    /// in the order they ended. A part a resumed merge reads again counts
+    /// again.
+    pub fn take_parts_read(&mut self) -> impl Iterator<Item = PartRead<'_>> {
+        let runs = &self.runs;
+        self.read.drain(..).map(move |i| PartRead {
+            table: &runs[i].table,
+            part: runs[i].part,
+            bytes: runs[i].bytes,
+        })
+    }
+
     /// The next event in the merge order as the part holds it, with its
     /// head; `None` at the end, and after an error.
     pub fn next_framed(&mut self) -> Result<Option<&FramedEvent>, MergeError> {
@@ -288,6 +313,7 @@ impl EventMerge {
             self.heap.push(Reverse(Queued { event: into, run }));
         } else {
             self.open -= 1;
+            self.read.push(run);
         }
         Ok(())
     }

@@ -17,6 +17,8 @@ pub(super) struct Run {
     pub(super) path: PathBuf,
     /// The record count in the manifest.
     pub(super) records: u64,
+    /// The size of its file, from the manifest.
+    pub(super) bytes: u64,
     /// Its first and last event time (µs), from the manifest; `None` when no
     /// event has a time (an empty part).
     pub(super) time_range: Option<(i64, i64)>,
@@ -46,6 +48,7 @@ impl Run {
                     part: part.number,
                     path: dir.join(&part.file),
                     records: part.records,
+                    bytes: part.bytes,
                     time_range: None,
                     reader: None,
                     consumed: 0,

@@ -343,6 +343,50 @@ fn opens_runs_only_when_the_merge_reaches_them() {
 }
 
 #[test]
+fn tells_each_part_read_to_its_trailer_once_with_its_file_size() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two disjoint runs of messages, then one of registrations.
+    let messages: Vec<Vec<Event>> = (0..2)
+        .map(|r| {
+            (0..3)
+                .map(|i| msg(&format!("{r}-{i}"), T0 + (r * 10 + i) * SECOND))
+                .collect()
+        })
+        .collect();
+    let members = vec![vec![reg("m", T0 + 100 * SECOND)]];
+    stream(dir.path(), &[("messages", messages), ("members", members)]);
+    let manifest = Manifest::load(dir.path()).unwrap();
+    let size = |table: &str, part: u32| {
+        let file = &manifest.table(table).unwrap().parts[part as usize].file;
+        std::fs::metadata(dir.path().join(file)).unwrap().len()
+    };
+    let mut merge = EventMerge::open(dir.path()).unwrap();
+    let mut told: Vec<(String, u32, u64, usize)> = Vec::new();
+    let mut yielded = 0;
+    while let Some(event) = merge.next() {
+        event.unwrap();
+        yielded += 1;
+        told.extend(
+            merge
+                .take_parts_read()
+                .map(|p| (p.table.to_owned(), p.part, p.bytes, yielded)),
+        );
+    }
+    assert_eq!(merge.take_parts_read().count(), 0, "each part is told once");
+    // A run is read to its trailer when its last event is queued: the
+    // first run with the first event of the second, which opens then.
+    assert_eq!(
+        told,
+        vec![
+            ("messages".to_owned(), 0, size("messages", 0), 3),
+            ("messages".to_owned(), 1, size("messages", 1), 6),
+            ("members".to_owned(), 0, size("members", 0), 7),
+        ]
+    );
+    assert!(told.iter().all(|t| t.2 > 0));
+}
+
+#[test]
 fn resuming_at_every_event_gives_exactly_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let tables = mixed_tables(1);

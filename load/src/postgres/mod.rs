@@ -111,6 +111,9 @@ impl PgOptions {
 pub trait Progress: Send + Sync {
     /// The modules being loaded, each with the events it consumes.
     fn started(&self, _modules: &[(&'static str, u64)]) {}
+    /// A part of the stream read and checked, its file `bytes` long,
+    /// before its rows go to the writers.
+    fn part_read(&self, _table: &str, _part: u32, _bytes: u64) {}
     /// A module's part committed.
     fn part_loaded(&self, _module: &'static str, _events: u64, _rows: u64) {}
     /// The same commit, with its part, bytes written and seconds.

@@ -28,10 +28,12 @@ pub(super) async fn load_parts(
     let codecs: Vec<_> = modules.iter().map(|m| m.codec.clone()).collect();
     let (tx, rx) = tokio::sync::mpsc::channel::<Unit>(jobs);
     let dir = dir.to_owned();
+    let told = progress.clone();
     let decoder = tokio::task::spawn_blocking(move || -> Result<u64, PgError> {
         let mut read = 0;
         for part in work {
             let units = part::decode(&dir, &part, &specs, &codecs)?;
+            told.part_read(&part.table, part.entry.number, part.entry.bytes);
             read += units.0;
             for unit in units.1 {
                 if tx.blocking_send(unit).is_err() {

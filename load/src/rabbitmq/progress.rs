@@ -11,6 +11,9 @@ pub trait Progress: Send + Sync {
     fn checked(&self, _events: u64) {}
     fn started(&self, _events: u64) {}
     fn events(&self, _n: u64) {}
+    /// A part of the stream read to its trailer while publishing, its
+    /// file `bytes` long (told with the events, every 1024, and at the end).
+    fn part_read(&self, _table: &str, _part: u32, _bytes: u64) {}
     /// The broker blocked publishing (a memory or disk alarm).
     fn blocked(&self, _reason: &str) {}
     fn unblocked(&self) {}

@@ -252,6 +252,16 @@ impl Load<'_> {
         self.report.retried += counts.retried;
         self.report.unroutable += counts.unroutable;
         self.report.body_bytes += counts.body_bytes;
+        if result.is_ok() {
+            // Closed here, before the connection: a channel only dropped
+            // asks lapin to close it in the background, which then races
+            // the connection's close and logs a "Connection error" at the
+            // end of a load that went well.
+            for c in &channels {
+                let _ =
+                    tokio::time::timeout(CLOSE_TIMEOUT, c.channel.close(200, "done".into())).await;
+            }
+        }
         result
     }
 }
@@ -306,11 +316,13 @@ impl<C: ConfirmChannel> PublishLoop<'_, C> {
             if self.sent.is_multiple_of(1024) {
                 self.progress.events(1024);
                 self.tell_window();
+                self.tell_parts_read();
             }
         }
         self.flush().await?;
         self.mark();
         self.progress.events(self.sent % 1024);
+        self.tell_parts_read();
         self.tell_window();
         self.publisher.drain().await?;
         self.tell_window();
@@ -323,6 +335,13 @@ impl<C: ConfirmChannel> PublishLoop<'_, C> {
             self.publisher.counts().messages,
             self.publisher.unconfirmed() as u64,
         );
+    }
+
+    /// Tells the progress the parts the merge read to their end.
+    fn tell_parts_read(&mut self) {
+        for part in self.merge.take_parts_read() {
+            self.progress.part_read(part.table, part.part, part.bytes);
+        }
     }
 
     /// Publishes every batch not empty.

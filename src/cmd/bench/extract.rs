@@ -14,6 +14,7 @@
 
 use super::measure::{Count, Meter};
 use super::report::Stage;
+use crate::observe::{Says, say};
 use crate::progress;
 use anyhow::Context;
 use pancake_extract::{ExtractOptions, Source};
@@ -35,10 +36,11 @@ pub fn run(
     out: &Path,
     connections: usize,
 ) -> anyhow::Result<Stage> {
-    eprintln!(
-        "bench: extract: starting the TDS test server on {}",
+    let line = format!(
+        "extract: starting the TDS test server on {}",
         dump.display()
     );
+    say(Says::Info, "bench", "bench", &line);
     let server = Server::start_blocking(ServerConfig::new(dump), "127.0.0.1:0".parse()?)
         .with_context(|| format!("serving {} with the TDS test server", dump.display()))?;
     let before = ceiling(&server)?;

@@ -14,6 +14,7 @@ mod measure;
 mod report;
 
 use super::args::{AmqpArgs, DatabaseArgs, PresetArgs, runtime};
+use crate::observe::{Says, say};
 use crate::progress;
 use anyhow::{Context, bail};
 use measure::Meter;
@@ -113,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut stages = Vec::new();
 
     for stage in &args.stages {
-        eprintln!("bench: {stage} ...");
+        say(Says::Info, "bench", "bench", &format!("{stage} ..."));
         let meter = Meter::start();
         let count = meter.count();
         let done = match stage.as_str() {
@@ -238,12 +239,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             _ => unreachable!("checked above"),
         };
-        eprintln!(
-            "bench: {stage}: {} {}/s, peak {}",
+        let line = format!(
+            "{stage}: {} {}/s, peak {}",
             progress::count(done.per_sec as u64),
             done.unit,
             progress::bytes(done.measured.peak_rss_bytes)
         );
+        say(Says::Info, "bench", "bench", &line);
         stages.push(done);
     }
 

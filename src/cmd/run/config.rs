@@ -112,6 +112,12 @@ pub struct RabbitConfig {
     #[serde(default)]
     pub declare_queues: bool,
     pub prefix: Option<String>,
+    /// Messages published and not yet confirmed, at most (`--confirm-window`).
+    #[serde(default = "thousand", deserialize_with = "positive")]
+    pub confirm_window: u64,
+    /// Spare the broker: publish at most this many events a second.
+    #[serde(default, deserialize_with = "positive_opt")]
+    pub max_events_per_sec: Option<u64>,
 }
 
 /// How events travel: routed by kind to the module queues, or once into
@@ -138,6 +144,9 @@ fn five() -> u32 {
 }
 fn sixty() -> u64 {
     60
+}
+fn thousand() -> u64 {
+    1_000
 }
 fn ten_thousand() -> u64 {
     10_000

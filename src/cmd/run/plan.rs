@@ -117,6 +117,8 @@ impl Plan {
         }
         options.stream = r.mode == RabbitMode::Stream;
         options.batch = r.batch as usize;
+        options.confirm_window = r.confirm_window as usize;
+        options.max_events_per_sec = r.max_events_per_sec;
         pancake_load::rabbitmq::LoadTarget::of(&options).context("[rabbitmq]")?;
         Ok(Some(options))
     }
