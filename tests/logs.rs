@@ -38,6 +38,17 @@ fn pancake_json(args: &[&str]) -> Output {
         .expect("pancake runs")
 }
 
+/// `pancake generate --preset tiny --out DUMP`.
+fn generate_tiny(dump: &Path) {
+    pancake_ok(&[
+        "generate",
+        "--preset",
+        "tiny",
+        "--out",
+        dump.to_str().unwrap(),
+    ]);
+}
+
 fn with_message<'a>(lines: &'a [Value], message: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["message"] == message).collect()
 }
@@ -47,13 +58,7 @@ fn a_json_transform_log_has_one_line_per_committed_part_between_its_start_and_en
     let tmp = tempfile::tempdir().unwrap();
     let dump = tmp.path().join("dump");
     let events = tmp.path().join("events");
-    pancake_ok(&[
-        "generate",
-        "--preset",
-        "tiny",
-        "--out",
-        dump.to_str().unwrap(),
-    ]);
+    generate_tiny(&dump);
     let out = pancake_json(&[
         "transform",
         "--in",
@@ -211,13 +216,7 @@ fn a_password_in_a_url_never_reaches_the_json_log() {
 fn a_failed_verify_in_json_keeps_stderr_one_object_per_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dump = tmp.path().join("dump");
-    pancake_ok(&[
-        "generate",
-        "--preset",
-        "tiny",
-        "--out",
-        dump.to_str().unwrap(),
-    ]);
+    generate_tiny(&dump);
     // A part cut short, as a disk that filled up leaves it.
     let manifest = pancake_proto::Manifest::load(&dump).unwrap();
     let file = &manifest.table("members").unwrap().parts[0].file;
