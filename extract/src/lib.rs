@@ -28,6 +28,8 @@
 //! - `value`: SQL Server types into record fields, and the values that did
 //!   not fit ([`AnomalyKind`]).
 //! - `sessions`: the run's pool of at most `connections` sessions.
+//! - `metered`: a session's TCP stream, counting the bytes the server sent
+//!   (what [`Progress::bytes_read`] reports per page).
 //! - `read/`: one table, chunks of its key range read side by side, pages
 //!   in, parts out in key order, with retries and throttling.
 //! - `section`: the manifest's `extract` section ([`ExtractSection`]), which

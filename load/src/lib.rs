@@ -6,7 +6,8 @@
 //! - `merge` ([`EventMerge`], [`Position`], [`MergeError`]): the
 //!   transform's sorted runs merged into one global order, with bounded
 //!   memory, and resumable at a [`Position`]; each event as the bytes its
-//!   part holds plus an [`EventHead`] ([`FramedEvent`]), or decoded whole.
+//!   part holds plus an [`EventHead`] ([`FramedEvent`]), or decoded whole;
+//!   the parts it has read through ([`PartRead`]), for bytes-read counts.
 //!   The RabbitMQ loader reads it (PostgreSQL loads part by part, with no
 //!   global order to keep).
 //! - `modules` ([`MODULES`], [`ModuleSpec`], [`prefixed`]): the modules as
