@@ -11,7 +11,7 @@
 mod common;
 
 use common::rabbit::{amqp_url, delete_topology_at, unique};
-use common::{block_on, command, database_url, psql, text, tiny_stream};
+use common::{block_on, command, database_url, drop_module_databases, text, tiny_stream};
 use pancake_proto::Manifest;
 use pancake_tds_test_server::{BackgroundServer, ServerConfig};
 use serde_json::Value;
@@ -253,30 +253,18 @@ fn summary_line(line: &str) -> Option<(String, u64, u64, u64)> {
     Some((module, number(parts), number(events), number(rows)))
 }
 
-fn drop_all(prefix: &str) {
-    for m in pancake_load::MODULES {
-        psql(
-            "postgres",
-            &format!(
-                "DROP DATABASE IF EXISTS \"{prefix}{}\" WITH (FORCE)",
-                m.name
-            ),
-        );
-    }
-}
-
 #[test]
 fn metrics_scraped_during_a_postgres_load_end_equal_to_its_summary() {
     let tmp = tempfile::tempdir().unwrap();
     // Many small parts loaded one at a time: a load of some seconds.
     let events = tiny_stream(tmp.path(), "1", &["--part-records", "200"]);
     let prefix = format!("metrics{}_", std::process::id());
-    drop_all(&prefix);
+    drop_module_databases(&prefix);
     let mut load = command(&["load", "postgres", "--in", events.to_str().unwrap()]);
     load.args(["--db-prefix", &prefix, "--jobs", "1"])
         .env("DATABASE_URL", database_url());
     let cleanup = prefix.clone();
-    let mut load = Watched::start(load, move || drop_all(&cleanup));
+    let mut load = Watched::start(load, move || drop_module_databases(&cleanup));
 
     // During the load: the first scrape with a committed part.
     let during = load.scrape_when(|s| s.iter().any(|m| m.0 == "pancake_parts_committed_total"));

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    command, database_url, kill_when, psql, succeeded, text, tiny_stream, wait_until, wait_within,
+    command, database_url, drop_module_databases, kill_when, psql, succeeded, text, tiny_stream,
+    wait_until, wait_within,
 };
 use std::path::Path;
 use std::process::{Command, Output};
@@ -56,15 +57,6 @@ fn digest(prefix: &str) -> Vec<(String, String)> {
     out
 }
 
-fn drop_all(prefix: &str) {
-    for module in modules() {
-        psql(
-            "postgres",
-            &format!("DROP DATABASE IF EXISTS \"{prefix}{module}\" WITH (FORCE)"),
-        );
-    }
-}
-
 #[test]
 fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     let tmp = tempfile::tempdir().unwrap();
@@ -73,8 +65,8 @@ fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
     let events = tiny_stream(tmp.path(), "3", &["--part-records", "300"]);
     let pid = std::process::id();
     let (killed, whole) = (format!("k{pid}_"), format!("w{pid}_"));
-    drop_all(&killed);
-    drop_all(&whole);
+    drop_module_databases(&killed);
+    drop_module_databases(&whole);
 
     let load = |prefix: &str| load_command(&events, prefix, &[]);
     let audit = format!("{killed}audit");
@@ -116,8 +108,8 @@ fn killed_mid_load_then_run_again_the_databases_equal_an_uninterrupted_load() {
         .unwrap(),
         "t"
     );
-    drop_all(&killed);
-    drop_all(&whole);
+    drop_module_databases(&killed);
+    drop_module_databases(&whole);
 }
 
 #[test]
@@ -157,7 +149,7 @@ fn seeding_tiny_twice_with_reset_gives_the_same_databases() {
         "the second seed reuses the dump: {said}"
     );
     assert_eq!(digest(&prefix), first);
-    drop_all(&prefix);
+    drop_module_databases(&prefix);
 }
 
 /// Waits for `child` up to a generous bound, so that a hang fails the test
@@ -174,7 +166,7 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
     // Many small parts loaded one at a time: the first load lasts.
     let events = tiny_stream(tmp.path(), "3", &["--part-records", "300"]);
     let prefix = format!("l{}_", std::process::id());
-    drop_all(&prefix);
+    drop_module_databases(&prefix);
     let load = |extra: &[&str]| load_command(&events, &prefix, extra);
     let mut first = load(&[])
         .stdout(std::process::Stdio::piped())
@@ -215,7 +207,7 @@ fn a_second_load_into_the_same_prefix_is_refused_while_the_first_runs() {
         .as_deref(),
         Some("t")
     );
-    drop_all(&prefix);
+    drop_module_databases(&prefix);
 }
 
 #[test]

@@ -7,7 +7,9 @@
 mod common;
 
 use common::rabbit::{amqp_url, delete_topology_at, saved_events, unique};
-use common::{block_on, command, database_url, kill_when, output_within, psql, text};
+use common::{
+    block_on, command, database_url, drop_module_databases, kill_when, output_within, text,
+};
 use pancake_tds_test_server::{Server, ServerConfig};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -76,18 +78,6 @@ fn run(config: &Path, port: u16, extra: &[&str]) -> Command {
     c
 }
 
-fn drop_databases(prefix: &str) {
-    for m in pancake_load::MODULES {
-        psql(
-            "postgres",
-            &format!(
-                "DROP DATABASE IF EXISTS \"{prefix}_{}\" WITH (FORCE)",
-                m.name
-            ),
-        );
-    }
-}
-
 /// The databases and the exchange of a run: dropped however the test ends.
 struct Cleanup {
     prefix: String,
@@ -96,7 +86,7 @@ struct Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        drop_databases(&self.prefix);
+        drop_module_databases(&format!("{}_", self.prefix));
         block_on(delete_topology_at(
             &amqp_url(),
             &self.exchange,

@@ -184,6 +184,20 @@ pub fn url_of(database: &str) -> String {
     format!("{base}/{database}")
 }
 
+/// Drops the module databases `<prefix><module>` (`prefix` with its
+/// trailing `_`), whoever is connected to them.
+pub fn drop_module_databases(prefix: &str) {
+    for m in pancake_load::MODULES {
+        psql(
+            "postgres",
+            &format!(
+                "DROP DATABASE IF EXISTS \"{prefix}{}\" WITH (FORCE)",
+                m.name
+            ),
+        );
+    }
+}
+
 /// One value from psql in `database`, or None when the query fails (no
 /// such database yet).
 pub fn psql(database: &str, sql: &str) -> Option<String> {
